@@ -1,0 +1,86 @@
+# leakbpf: `make` builds ./leakbpf; `make demo` and `make test` install what is
+# missing first (Debian 12 packages) and use sudo only when not already root.
+CLANG ?= clang
+CC ?= cc
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+
+OUT := build
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_HDR := $(wildcard bpf/*.h)
+BPF_OBJ := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRC))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRC))
+USER_SRC := $(wildcard user/*.c)
+USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLEAKBPF_VERSION='"$(VERSION)"' \
+	  -I$(OUT) -Ibpf -Iuser -MMD -MP
+LDLIBS := -lbpf -ldw -lelf -lz -lpthread -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror
+
+.PHONY: all clean deps demo test bench vmlinux format install check-format
+all: leakbpf
+
+.SECONDARY:
+
+$(OUT):
+	mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDR) $(VMLINUX) | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/%.o: user/%.c $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+leakbpf: $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+-include $(USER_OBJ:.o=.d)
+
+# Regenerate the kernel type header from the running kernel's BTF.
+vmlinux:
+	mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+deps:
+	$(SUDO) scripts/deps.sh
+
+demo: deps
+	$(MAKE) all tests-build
+	$(SUDO) tests/demo/run-demo.sh
+
+tests-build: leakbpf
+	$(MAKE) -C tests
+
+test: deps
+	$(MAKE) all tests-build
+	$(SUDO) scripts/run-tests.sh
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) -C bench
+	$(SUDO) bench/run.sh
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c
+
+check-format:
+	clang-format --dry-run -Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c
+
+install: leakbpf
+	install -D -m 0755 leakbpf $(DESTDIR)$(PREFIX)/sbin/leakbpf
+	install -D -m 0644 doc/leakbpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/leakbpf.8
+	install -D -m 0644 doc/leakbpf.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/leakbpf
+
+clean:
+	rm -rf $(OUT) leakbpf
+	-$(MAKE) -C tests clean
+	-$(MAKE) -C bench clean

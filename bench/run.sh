@@ -1,0 +1,243 @@
+#!/bin/bash
+# What leakbpf costs per malloc+free pair, next to the cost of the probes
+# alone. One run measures, REPEATS times each (round robin, median kept):
+#   untraced   the loop alone
+#   floor      empty BPF programs at leakbpf's sites (malloc+0, malloc
+#              return, free past its NULL guard): the price of the uprobes
+#   leakbpf    ./leakbpf -p PID -q, stacks on every allocation
+#   memleak    bcc's libbpf-tools memleak, when a `memleak` binary exists
+# and the placement of the free probe: one empty program at free+0 (test,
+# single-stepped) against free+9 (push, emulated).
+# Prints markdown tables for the README. Run as root after `make -C bench`
+# and `make` (or `make bench` from the top).
+#
+# Environment: REPEATS (3), BENCH_TIME seconds per run (1.5), SIZE bytes (64),
+# LEAKBPF (path of leakbpf), MEMLEAK (path of libbpf-tools memleak),
+# CONFIGS (space list, default "untraced floor leakbpf memleak free0 free9").
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=$here/build
+REPEATS=${REPEATS:-3}
+BENCH_TIME=${BENCH_TIME:-1.5}
+SIZE=${SIZE:-64}
+LEAKBPF=${LEAKBPF:-$top/leakbpf}
+MEMLEAK=${MEMLEAK:-$(command -v memleak || true)}
+CONFIGS=${CONFIGS:-untraced floor leakbpf memleak free0 free9}
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "run as root (uprobes and BPF): sudo $0"
+if [ ! -x "$build/mallocbench" ] || [ ! -x "$build/floor" ]; then
+	die "build first: make -C $here"
+fi
+
+tmp=$(mktemp -d /tmp/leakbpf-bench.XXXXXX)
+bench_pid=
+tracer_pid=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null; fi
+	if [ -n "$tracer_pid" ]; then kill "$tracer_pid" 2>/dev/null; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for FILE REGEX SECONDS PID: until FILE has a line matching REGEX;
+# fails when PID dies first or time runs out.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$4" 2>/dev/null || {
+			grep -qE "$2" "$1" 2>/dev/null
+			return
+		}
+		sleep 0.05
+	done
+	return 1
+}
+
+# stop_tracer [SECONDS]: it should exit by itself when the target does
+# (memleak does not); SIGINT after SECONDS (10).
+stop_tracer() {
+	local i
+	for ((i = 0; i < ${1:-10} * 20; i++)); do
+		kill -0 "$tracer_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -INT "$tracer_pid" 2>/dev/null
+	wait "$tracer_pid" 2>/dev/null
+	tracer_pid=
+}
+
+# run_one CONFIG: one timed loop under CONFIG; sets result to ns per pair,
+# or to "FAIL reason". (Not run in a subshell: cleanup must see the pids.)
+run_one() {
+	local cfg=$1 out=$tmp/bench.out terr=$tmp/$1.err tout=$tmp/$1.out ready
+	: >"$out"
+	: >"$terr"
+	"$build/mallocbench" -w -t "$BENCH_TIME" -s "$SIZE" >"$out" 2>"$tmp/bench.err" &
+	bench_pid=$!
+	if ! wait_for "$out" '^ready' 10 "$bench_pid"; then
+		result="FAIL mallocbench did not start: $(head -c 200 "$tmp/bench.err")"
+		return
+	fi
+	case $cfg in
+	untraced) ready= ;;
+	floor) "$build/floor" -p "$bench_pid" >"$tout" 2>"$terr" &
+		ready='^floor: tracing pid' ;;
+	free0 | free9)
+		"$build/floor" -p "$bench_pid" -s "$([ "$cfg" = free0 ] && echo free0 || echo free)" \
+			>"$tout" 2>"$terr" &
+		ready='^floor: tracing pid' ;;
+	leakbpf) "$LEAKBPF" -p "$bench_pid" -q >"$tout" 2>"$terr" &
+		ready="^leakbpf: tracing pid $bench_pid" ;;
+	memleak) stdbuf -oL "$MEMLEAK" -p "$bench_pid" >"$tout" 2>"$terr" &
+		ready='Tracing outstanding memory allocs' ;;
+	esac
+	if [ -n "$ready" ]; then
+		tracer_pid=$!
+		# A tracer that prints its ready line on stdout is fine too.
+		if ! wait_for "$terr" "$ready" 60 "$tracer_pid" &&
+			! grep -qE "$ready" "$tout"; then
+			kill "$bench_pid" 2>/dev/null
+			wait "$bench_pid" 2>/dev/null
+			bench_pid=
+			stop_tracer
+			result="FAIL not attached: $(grep -v '^$' "$terr" | tail -n 1 | head -c 200)"
+			return
+		fi
+		[ "$cfg" = floor ] && head -n 1 "$terr" >"$tmp/floor.sites"
+	fi
+	kill -USR1 "$bench_pid"
+	wait "$bench_pid"
+	bench_pid=
+	if [ -n "$ready" ]; then
+		if [ "$cfg" = memleak ]; then stop_tracer 0; else stop_tracer; fi
+	fi
+	result=$(sed -n 's/^ns_per_pair=\([0-9.]*\) .*/\1/p' "$out")
+	[ -n "$result" ] || result="FAIL no result: $(head -c 200 "$tmp/bench.err")"
+}
+
+median() {
+	tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) exit
+		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Which configurations can run at all.
+declare -A skip
+for cfg in $CONFIGS; do
+	case $cfg in
+	leakbpf) [ -x "$LEAKBPF" ] || skip[$cfg]="not built ($LEAKBPF)" ;;
+	memleak) [ -n "$MEMLEAK" ] && [ -x "$MEMLEAK" ] ||
+		skip[$cfg]="no memleak binary (Debian 12's libbpf-tools 0.26 does not ship it; bpfcc-tools' memleak-bpfcc needs kernel headers, absent here); set MEMLEAK=PATH" ;;
+	untraced | floor | free0 | free9) ;;
+	*) die "unknown configuration $cfg" ;;
+	esac
+done
+
+declare -A runs fail
+for ((r = 1; r <= REPEATS; r++)); do
+	for cfg in $CONFIGS; do
+		[ -n "${skip[$cfg]:-}" ] && continue
+		run_one "$cfg"
+		v=$result
+		echo "bench: run $r/$REPEATS $cfg: $v" >&2
+		case $v in
+		FAIL*) fail[$cfg]=${v#FAIL } ;;
+		*) runs[$cfg]="${runs[$cfg]:-} $v" ;;
+		esac
+	done
+done
+
+declare -A med
+for cfg in $CONFIGS; do
+	[ -n "${runs[$cfg]:-}" ] && med[$cfg]=$(echo "${runs[$cfg]}" | median)
+done
+
+fmt_ns() { awk -v v="$1" 'BEGIN { printf (v < 100 ? "%.1f" : "%.0f"), v }'; }
+fmt_runs() { for v in $1; do printf '%s ' "$(fmt_ns "$v")"; done | sed 's/ $//; s/ /, /g'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+
+label() {
+	case $1 in
+	untraced) echo "untraced" ;;
+	floor) echo "floor: empty BPF programs at malloc+0, malloc return, free+9" ;;
+	leakbpf) echo "leakbpf -p PID -q (stack on every allocation)" ;;
+	memleak) echo "libbpf-tools memleak -p PID" ;;
+	free0) echo "one empty program at free+0 (\`test %rdi,%rdi\`: single-stepped)" ;;
+	free9) echo "one empty program at free+9 (\`push %rbp\`: emulated)" ;;
+	esac
+}
+
+status() {
+	if [ -n "${med[$1]:-}" ]; then
+		return 0
+	elif [ -n "${skip[$1]:-}" ]; then
+		echo "skipped: ${skip[$1]}"
+	else
+		echo "failed: ${fail[$1]:-no result}"
+	fi
+	return 1
+}
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+libc=$(ldd --version 2>/dev/null | head -n 1 | sed 's/.* //')
+echo
+echo "malloc($SIZE)+free loop, ns per pair, median of $REPEATS runs of ~${BENCH_TIME}s" \
+	"(kernel $(uname -r), glibc $libc, $(nproc) CPUs: $cpu; load average" \
+	"$(cut -d' ' -f1-3 /proc/loadavg) at the end)."
+[ -s "$tmp/floor.sites" ] && echo "Floor sites: $(sed 's/^floor: tracing pid [0-9]*: //' "$tmp/floor.sites")."
+echo
+echo "| configuration | ns per pair | runs | vs floor |"
+echo "|---|---:|---|---:|"
+for cfg in untraced floor leakbpf memleak; do
+	case " $CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
+	if s=$(status "$cfg"); then
+		vs=
+		[ "$cfg" != untraced ] && [ -n "${med[floor]:-}" ] && vs=$(ratio "${med[$cfg]}" "${med[floor]}")
+		echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $(fmt_runs "${runs[$cfg]}") | $vs |"
+	else
+		echo "| $(label "$cfg") | $s | | |"
+	fi
+done
+
+if [[ " $CONFIGS " == *" free0 "* || " $CONFIGS " == *" free9 "* ]]; then
+	echo
+	echo "Probe placement (one probe alone; cost per hit = pair minus untraced):"
+	echo
+	echo "| probe | ns per pair | runs | cost per hit |"
+	echo "|---|---:|---|---:|"
+	for cfg in free0 free9; do
+		case " $CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
+		if s=$(status "$cfg"); then
+			hit=
+			[ -n "${med[untraced]:-}" ] &&
+				hit="$(fmt_ns "$(awk -v a="${med[$cfg]}" -v b="${med[untraced]}" 'BEGIN { print a - b }')") ns"
+			echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $(fmt_runs "${runs[$cfg]}") | $hit |"
+		else
+			echo "| $(label "$cfg") | $s | | |"
+		fi
+	done
+fi
+
+# The last leakbpf report: the events it saw and what it dropped.
+if [ -s "$tmp/leakbpf.out" ] || [ -s "$tmp/leakbpf.err" ]; then
+	echo
+	echo "leakbpf's last report (check that it saw every event and dropped none):"
+	echo '```'
+	cat "$tmp/leakbpf.out" "$tmp/leakbpf.err" | grep -iE 'event|drop|lost|seen' | tail -n 6
+	echo '```'
+fi
+
+for cfg in $CONFIGS; do
+	[ -n "${fail[$cfg]:-}" ] && [ -z "${med[$cfg]:-}" ] && exit 1
+done
+exit 0

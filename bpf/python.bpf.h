@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Python frames of the calling thread, walked at each traced allocation.
+ *
+ * The thread's own PyThreadState is found by its thread_id, which CPython
+ * sets to pthread_self(), i.e. the thread's fs base: this works while the
+ * thread has released the GIL (ctypes calls, I/O in C extensions), where the
+ * "current thread state" of the runtime would name another thread.
+ *
+ * The first part (struct lb_py_cfg, lb_py_tag) is shared with userspace,
+ * which includes this file with LB_PY_CFG_ONLY defined.
+ */
+#ifndef PYTHON_BPF_H
+#define PYTHON_BPF_H
+
+/* Bytes of a frame / code object read in one probe read each. */
+#define LB_PY_WIN 96
+/* Frames looked at per walk: C-stack shim frames are skipped, not emitted. */
+#define LB_PY_MAX_STEPS (LB_MAX_PY * 2)
+/* Thread states looked at when searching for the calling thread's. */
+#define LB_PY_MAX_THREADS 64
+/* How long a "this thread has no thread state" answer is trusted. */
+#define LB_PY_NEG_TTL_NS 200000000ULL
+#define LB_PY_NONE 0xffff
+
+enum lb_py_frame_kind {
+	LB_PY_FRAME_OBJECT = 1, /* 3.8-3.10: PyFrameObject chain, f_lasti */
+	LB_PY_FRAME_INTERP = 2, /* 3.11+: _PyInterpreterFrame chain, instruction pointer */
+};
+
+/* Layout of the traced interpreter, set by userspace before load. Frame and
+ * code offsets are relative to the start of their read window. */
+struct lb_py_cfg {
+	__u64 runtime; /* &_PyRuntime in the target; 0: no Python */
+	__u16 rt_interp_head;
+	__u16 interp_next;
+	__u16 interp_threads; /* interp->tstate_head / threads.head */
+	__u16 ts_next;
+	__u16 ts_thread_id;
+	__u16 ts_frame;	    /* tstate->frame / ->cframe / ->current_frame */
+	__u16 cframe_frame; /* cframe->current_frame; LB_PY_NONE: no cframe */
+	__u16 fr_win;	    /* frame window start */
+	__u16 fr_prev;
+	__u16 fr_code;
+	__u16 fr_instr; /* f_lasti (int) or instruction pointer */
+	__u16 fr_owner; /* LB_PY_NONE: no owner byte */
+	__u16 co_win;	/* code window start */
+	__u16 co_firstlineno;
+	__u16 co_name;
+	__u16 co_filename;
+	__u16 co_code; /* co_code_adaptive (absolute offset), 3.11+ */
+	__u16 str_hash;
+	__u8 frame_kind;  /* enum lb_py_frame_kind */
+	__u8 lasti_shift; /* f_lasti >> lasti_shift = code units */
+	__u8 owner_cstack;
+	__u8 pad[5];
+};
+
+/* Identity of a code object beyond its address: a code object allocated
+ * later at the same address gets another tag unless it has the same name
+ * (string object and hash), file and first line. A name hash of -1 (not
+ * computed yet) counts as 0; userspace accepts both when it checks. */
+static __always_inline __u32 lb_py_tag(__u64 name, __u64 filename, __s64 name_hash,
+				       __u32 firstlineno)
+{
+	__u64 h = name_hash == -1 ? 0 : (__u64)name_hash;
+	__u64 x = h ^ (name * 0x9e3779b97f4a7c15ULL) ^ (filename << 20) ^ firstlineno;
+	return (__u32)(x ^ (x >> 32));
+}
+
+#ifndef LB_PY_CFG_ONLY
+
+const volatile struct lb_py_cfg lb_py = {};
+
+/* tid -> its PyThreadState (tstate 0: none, retried when the first
+ * interpreter's thread list changed or after LB_PY_NEG_TTL_NS). */
+struct lb_py_thread {
+	__u64 tstate;
+	__u64 head;
+	__u64 stamp_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct lb_py_thread);
+} lb_py_threads SEC(".maps");
+
+static __always_inline __u64 lb_py_read_ptr(__u64 addr, int *err)
+{
+	__u64 v = 0;
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		*err = 1;
+	return v;
+}
+
+/* Field at byte offset off of a window read into w (LB_PY_WIN bytes). */
+static __always_inline __u64 lb_py_w64(const __u64 *w, __u32 off)
+{
+	__u32 i = off / 8;
+	if (i >= LB_PY_WIN / 8)
+		return 0;
+	return w[i] >> ((off & 7) * 8);
+}
+
+struct lb_py_find {
+	__u64 interp;
+	__u64 ts;
+	__u64 want; /* fs base of the calling thread */
+	__u64 found;
+	int err;
+};
+
+/* One step through runtime -> interpreters -> thread states. */
+static long lb_py_find_step(__u32 i, void *arg)
+{
+	struct lb_py_find *f = arg;
+	(void)i;
+	if (f->ts == 0) {
+		f->interp = lb_py_read_ptr(f->interp + lb_py.interp_next, &f->err);
+		if (f->interp == 0 || f->err)
+			return 1;
+		f->ts = lb_py_read_ptr(f->interp + lb_py.interp_threads, &f->err);
+		return f->err;
+	}
+	__u64 id = lb_py_read_ptr(f->ts + lb_py.ts_thread_id, &f->err);
+	if (f->err)
+		return 1;
+	if (id == f->want) {
+		f->found = f->ts;
+		return 1;
+	}
+	f->ts = lb_py_read_ptr(f->ts + lb_py.ts_next, &f->err);
+	return f->err;
+}
+
+/* Thread list head of the first interpreter: changes when a thread state
+ * is added (CPython inserts new ones at the head). */
+static __always_inline __u64 lb_py_first_head(__u64 *interp, int *err)
+{
+	*interp = lb_py_read_ptr(lb_py.runtime + lb_py.rt_interp_head, err);
+	if (*interp == 0 || *err)
+		return 0;
+	return lb_py_read_ptr(*interp + lb_py.interp_threads, err);
+}
+
+/* The calling thread's PyThreadState, 0 when it has none. */
+static __always_inline __u64 lb_py_thread_state(__u32 tid, __u64 fsbase, int *err)
+{
+	struct lb_py_thread *c = bpf_map_lookup_elem(&lb_py_threads, &tid);
+	__u64 now = bpf_ktime_get_ns();
+	if (c && c->tstate) {
+		int e = 0;
+		if (lb_py_read_ptr(c->tstate + lb_py.ts_thread_id, &e) == fsbase && !e)
+			return c->tstate;
+	}
+	struct lb_py_find f = {.want = fsbase};
+	__u64 head = lb_py_first_head(&f.interp, err);
+	if (*err || f.interp == 0)
+		return 0;
+	if (c && c->tstate == 0 && c->head == head && now - c->stamp_ns < LB_PY_NEG_TTL_NS)
+		return 0;
+	f.ts = head;
+	bpf_loop(LB_PY_MAX_THREADS, lb_py_find_step, &f, 0);
+	if (f.err) {
+		*err = 1;
+		return 0;
+	}
+	struct lb_py_thread v = {.tstate = f.found, .head = head, .stamp_ns = now};
+	bpf_map_update_elem(&lb_py_threads, &tid, &v, BPF_ANY);
+	return f.found;
+}
+
+struct lb_py_walk {
+	struct lb_alloc_event *e;
+	__u64 frame;
+	__u32 n;
+	int err;
+};
+
+/* Visit one frame: emit it unless it is a C-stack shim; stop at the end. */
+static long lb_py_frame_step(__u32 i, void *arg)
+{
+	struct lb_py_walk *w = arg;
+	__u64 win[LB_PY_WIN / 8];
+	(void)i;
+	if (w->frame == 0)
+		return 1;
+	if (bpf_probe_read_user(win, sizeof(win), (void *)(w->frame + lb_py.fr_win))) {
+		w->err = 1;
+		return 1;
+	}
+	__u64 code = lb_py_w64(win, lb_py.fr_code);
+	__u64 instr = lb_py_w64(win, lb_py.fr_instr);
+	w->frame = lb_py_w64(win, lb_py.fr_prev);
+	if (lb_py.fr_owner != LB_PY_NONE && (__u8)lb_py_w64(win, lb_py.fr_owner) == lb_py.owner_cstack)
+		return 0;
+	if (code == 0)
+		return 0;
+	__u32 n = w->n;
+	if (n >= LB_MAX_PY)
+		return 1;
+
+	__s32 lasti;
+	if (lb_py.frame_kind == LB_PY_FRAME_INTERP) {
+		__u64 first = code + lb_py.co_code;
+		lasti = instr < first ? -1 : (__s32)((instr - first) >> 1);
+	} else {
+		lasti = (__s32)instr;
+		lasti = lasti < 0 ? -1 : lasti >> lb_py.lasti_shift;
+	}
+	if (bpf_probe_read_user(win, sizeof(win), (void *)(code + lb_py.co_win))) {
+		w->err = 1;
+		return 1;
+	}
+	__u64 name = lb_py_w64(win, lb_py.co_name);
+	__u64 filename = lb_py_w64(win, lb_py.co_filename);
+	__u32 firstlineno = (__u32)lb_py_w64(win, lb_py.co_firstlineno);
+	__s64 hash = 0;
+	if (name && bpf_probe_read_user(&hash, sizeof(hash), (void *)(name + lb_py.str_hash)))
+		hash = 0;
+
+	struct lb_alloc_event *e = w->e;
+	e->py[n].code = code;
+	e->py[n].lasti = (__u32)lasti;
+	e->py[n].tag = lb_py_tag(name, filename, hash, firstlineno);
+	w->n = n + 1;
+	return 0;
+}
+
+/* Fill e->py[0..n) (innermost first), e->h.n_py and the LB_F_PY_* flags. */
+static __always_inline void lb_py_collect(struct pt_regs *ctx, struct lb_alloc_event *e)
+{
+	(void)ctx;
+	if (lb_py.runtime == 0)
+		return;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase = task->thread.fsbase;
+	int err = 0;
+	__u64 ts = lb_py_thread_state(e->h.tid, fsbase, &err);
+	if (ts == 0)
+		goto out;
+	__u64 frame = lb_py_read_ptr(ts + lb_py.ts_frame, &err);
+	if (frame && lb_py.cframe_frame != LB_PY_NONE)
+		frame = lb_py_read_ptr(frame + lb_py.cframe_frame, &err);
+	if (err || frame == 0)
+		goto out;
+
+	struct lb_py_walk w = {.e = e, .frame = frame};
+	bpf_loop(LB_PY_MAX_STEPS, lb_py_frame_step, &w, 0);
+	e->h.n_py = w.n;
+	err = w.err;
+	if (!err && w.frame != 0) {
+		e->flags |= LB_F_PY_TRUNC;
+		count(LB_C_PY_TRUNC);
+	}
+out:
+	if (err) {
+		e->flags |= LB_F_PY_ERR;
+		count(LB_C_PY_ERR);
+	}
+}
+
+#endif /* LB_PY_CFG_ONLY */
+#endif /* PYTHON_BPF_H */

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install the Debian 12 packages leakbpf needs to build, test and benchmark.
+# Only what is missing is installed; run as root (the Makefile adds sudo).
+set -e
+PKGS="clang llvm make gcc g++ libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev elfutils binutils
+      python3 python3-pytest golang-go"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "leakbpf: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* -c mode: start the command, trace it from exec, catch it before exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wordexp.h>
+#include "launch.h"
+
+static char *find_in_path(const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? realpath(name, NULL) : NULL;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	char buf[PATH_MAX];
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+		if (n && access(buf, X_OK) == 0)
+			return realpath(buf, NULL);
+		path += n + (path[n] == ':');
+	}
+	return NULL;
+}
+
+static char **split_words(const char *command)
+{
+	wordexp_t we;
+	if (wordexp(command, &we, WRDE_NOCMD) || we.we_wordc == 0)
+		return NULL;
+	char **argv = calloc(we.we_wordc + 1, sizeof(*argv));
+	for (size_t i = 0; argv && i < we.we_wordc; i++)
+		argv[i] = strdup(we.we_wordv[i]);
+	wordfree(&we);
+	return argv;
+}
+
+int launch_start(struct launch *l, const char *command, char *err, size_t errlen)
+{
+	memset(l, 0, sizeof(*l));
+	l->go_fd = -1;
+	l->argv = split_words(command);
+	if (!l->argv || !l->argv[0]) {
+		snprintf(err, errlen, "cannot parse the command '%s'", command);
+		return -1;
+	}
+	l->exe = find_in_path(l->argv[0]);
+	if (!l->exe) {
+		snprintf(err, errlen, "command not found: %s", l->argv[0]);
+		return -1;
+	}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC)) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		char c;
+		/* Wait until the probes are in place (EOF = go). */
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		execv(l->exe, l->argv);
+		fprintf(stderr, "leakbpf: cannot run %s: %s\n", l->exe, strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	l->pid = pid;
+	l->go_fd = p[1];
+	/* Seize (no stop, no signal) to get exec and exit events. */
+	l->traced = ptrace(PTRACE_SEIZE, pid, NULL,
+			   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC)) == 0;
+	return 0;
+}
+
+void launch_release(struct launch *l)
+{
+	if (l->go_fd >= 0)
+		close(l->go_fd);
+	l->go_fd = -1;
+}
+
+enum launch_event launch_poll(struct launch *l)
+{
+	while (!l->exited && !l->exiting) {
+		int st;
+		pid_t r = waitpid(l->pid, &st, WNOHANG | __WALL);
+		if (r == 0)
+			return LAUNCH_NOTHING;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			l->exited = true;
+			l->status = -1;
+			return LAUNCH_EXITED;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			l->exited = true;
+			l->status = st;
+			return LAUNCH_EXITED;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		int sig = WSTOPSIG(st), event = st >> 16;
+		if (event == PTRACE_EVENT_EXEC) {
+			l->execed = true;
+			ptrace(PTRACE_CONT, l->pid, NULL, NULL);
+			return LAUNCH_EXECED;
+		}
+		if (event == PTRACE_EVENT_EXIT) {
+			l->exiting = true;
+			return LAUNCH_EXITING;
+		}
+		if (event == PTRACE_EVENT_STOP) {
+			/* group-stop (SIGSTOP, SIGTSTP...): stay stopped as without us */
+			ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
+			continue;
+		}
+		/* a signal on its way to the child: deliver it unchanged */
+		ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)sig);
+	}
+	return LAUNCH_NOTHING;
+}
+
+void launch_resume(struct launch *l)
+{
+	if (l->exiting) {
+		ptrace(PTRACE_CONT, l->pid, NULL, NULL);
+		l->exiting = false;
+	}
+}
+
+void launch_detach(struct launch *l)
+{
+	launch_resume(l);
+	/* The kernel detaches (and restarts) tracees when the tracer exits. */
+}
+
+void launch_free(struct launch *l)
+{
+	launch_release(l);
+	for (char **a = l->argv; a && *a; a++)
+		free(*a);
+	free(l->argv);
+	free(l->exe);
+	memset(l, 0, sizeof(*l));
+}

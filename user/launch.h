@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * -c mode: start a command held before exec, trace it from its first
+ * allocation, and see it stop before it exits (ptrace exit event) so its
+ * mappings can still be read for symbolization. Signals are passed on
+ * untouched, so the command behaves and exits exactly as without leakbpf.
+ */
+#ifndef LAUNCH_H
+#define LAUNCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct launch {
+	pid_t pid;
+	int go_fd;	   /* write end: closing it lets the child exec */
+	char **argv;	   /* the command split into words */
+	char *exe;	   /* resolved path of argv[0] */
+	bool execed;	   /* child passed exec */
+	bool exiting;	   /* child is stopped at its exit event */
+	bool exited;
+	int status;	   /* wait status once exited */
+	bool traced;	   /* under ptrace */
+};
+
+/* Fork a child that waits for launch_release(). -1 with err on failure. */
+int launch_start(struct launch *l, const char *command, char *err, size_t errlen);
+/* Let the child exec the command. */
+void launch_release(struct launch *l);
+
+enum launch_event {
+	LAUNCH_NOTHING = 0,
+	LAUNCH_EXECED,	/* just passed exec: a new image is mapped */
+	LAUNCH_EXITING, /* about to exit, mappings still readable: resume with launch_resume */
+	LAUNCH_EXITED,	/* gone; status in l->status */
+};
+
+/* Handle pending child state changes without blocking. */
+enum launch_event launch_poll(struct launch *l);
+/* Let a child stopped at LAUNCH_EXITING finish exiting. */
+void launch_resume(struct launch *l);
+/* Stop tracing the child (leave it running). */
+void launch_detach(struct launch *l);
+void launch_free(struct launch *l);
+
+#endif

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* leakbpf: outstanding memory per stack in a running process. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd_snapshot.h"
+#include "options.h"
+#include "preflight.h"
+#include "trace.h"
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
+
+	struct options o;
+	int r = options_parse(argc, argv, &o);
+	if (r)
+		return r > 0 ? 0 : 2;
+	char err[256];
+	if (preflight_check(err, sizeof(err))) {
+		fprintf(stderr, "leakbpf: %s\n", err);
+		return 1;
+	}
+	return trace_run(&o);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command line of the trace mode: leakbpf [options] -p PID [INTERVAL [COUNT]] */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct options {
+	pid_t pid;		/* -p */
+	const char *command;	/* -c "CMD ARGS" */
+	double interval_s;	/* positional INTERVAL, default 5 */
+	long count;		/* positional COUNT: reports before exiting, 0 = unlimited */
+	double duration_s;	/* -d, 0 = until target exits or signal */
+	double min_age_s;	/* -o */
+	unsigned top;		/* -T, default 10 */
+	uint64_t min_size;	/* -z */
+	uint64_t max_size;	/* -Z */
+	bool native;		/* --native: show every native frame */
+	bool no_python;		/* --no-python: native-only tracing */
+	bool verbose;		/* -v */
+	bool quiet;		/* -q: no periodic tables, final report only */
+	const char *folded;	/* --folded FILE */
+	const char *flamegraph; /* --flamegraph FILE.svg */
+	const char *json;	/* --json FILE or - */
+	const char *pprof;	/* --pprof FILE */
+	const char *speedscope; /* --speedscope FILE */
+	double snapshot_every_s;   /* --snapshot-every */
+	const char *snapshot_dir;  /* --snapshot-dir */
+	unsigned snapshot_keep;	   /* --snapshot-keep, default 48 */
+	uint64_t max_tracked;	   /* --max-tracked: outstanding blocks tracked, default 4M */
+	uint64_t max_stacks;	   /* --max-stacks: distinct stacks kept, default 256k */
+};
+
+/* Parse argv. Returns 0 to run, 1 when --help/--version was printed (exit 0),
+ * -1 after printing a one-line error (exit 2). */
+int options_parse(int argc, char **argv, struct options *o);
+
+/* "10", "10s", "250ms", "2m", "1h" -> seconds. `bare_unit_s` is the unit of a
+ * bare number (1 for seconds, 0.001 for milliseconds). -1 on error. */
+double parse_duration(const char *s, double bare_unit_s);
+/* "4096", "4k", "1M", "2G" -> bytes. Returns -1 on error. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

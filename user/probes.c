@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Attaching uprobes where they are cheap, and keeping a record of them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "elfsym.h"
+#include "probes.h"
+
+bool probe_insn_emulated(const uint8_t *c, size_t len)
+{
+	if (len < 1)
+		return false;
+	/* push %reg, push %r8-15 */
+	if (c[0] >= 0x50 && c[0] <= 0x57)
+		return true;
+	if (len >= 2 && c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57)
+		return true;
+	/* endbr64 */
+	if (len >= 4 && c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+		return true;
+	/* nop, 66 nop, 0f 1f /0 multi-byte nops */
+	if (c[0] == 0x90 || (len >= 2 && c[0] == 0x66 && c[1] == 0x90))
+		return true;
+	if (len >= 2 && c[0] == 0x0f && c[1] == 0x1f)
+		return true;
+	if (len >= 3 && c[0] == 0x66 && c[1] == 0x0f && c[2] == 0x1f)
+		return true;
+	/* call rel32, jmp rel32/rel8, jcc rel8/rel32 */
+	if (c[0] == 0xe8 || c[0] == 0xe9 || c[0] == 0xeb || (c[0] >= 0x70 && c[0] <= 0x7f))
+		return true;
+	if (len >= 2 && c[0] == 0x0f && c[1] >= 0x80 && c[1] <= 0x8f)
+		return true;
+	return false;
+}
+
+unsigned probe_entry_skip(const uint8_t *c, size_t len, bool allow_null_guard_skip,
+			  bool *emulated)
+{
+	unsigned off = 0;
+	/* "test %rdi,%rdi; je L" guards free-like functions against NULL:
+	 * the instruction after it sees every non-NULL call, and the NULL
+	 * path does nothing worth tracing. */
+	if (allow_null_guard_skip && len >= 5 && c[0] == 0x48 && c[1] == 0x85 && c[2] == 0xff) {
+		unsigned j = 0;
+		if (c[3] == 0x74)
+			j = 5;
+		else if (len >= 9 && c[3] == 0x0f && c[4] == 0x84)
+			j = 9;
+		if (j && probe_insn_emulated(c + j, len - j))
+			off = j;
+	}
+	*emulated = probe_insn_emulated(c + off, len - off);
+	return off;
+}
+
+static char *keep(struct probe_set *ps, const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d)
+		return NULL;
+	char **n = realloc(ps->strings, (ps->nstrings + 1) * sizeof(*n));
+	if (!n) {
+		free(d);
+		return NULL;
+	}
+	ps->strings = n;
+	ps->strings[ps->nstrings++] = d;
+	return d;
+}
+
+void probe_set_note(struct probe_set *ps, const char *name, const char *module, const char *status)
+{
+	if (ps->nprobes == ps->capprobes) {
+		size_t cap = ps->capprobes ? ps->capprobes * 2 : 16;
+		struct rm_probe *n = realloc(ps->probes, cap * sizeof(*n));
+		if (!n)
+			return;
+		ps->probes = n;
+		ps->capprobes = cap;
+	}
+	struct rm_probe *p = &ps->probes[ps->nprobes++];
+	p->name = keep(ps, name);
+	p->module = keep(ps, module);
+	p->status = keep(ps, status);
+}
+
+int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_off,
+			struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, path, file_off, &opts);
+	if (!l)
+		return -errno ? -errno : -EINVAL;
+	if (ps->nlinks == ps->caplinks) {
+		size_t cap = ps->caplinks ? ps->caplinks * 2 : 32;
+		struct bpf_link **n = realloc(ps->links, cap * sizeof(*n));
+		if (!n) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		ps->links = n;
+		ps->caplinks = cap;
+	}
+	ps->links[ps->nlinks++] = l;
+	return 0;
+}
+
+int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
+		   const char *module_label, const char *func, struct bpf_program *prog,
+		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie, bool null_guard_skip)
+{
+	uint64_t vaddr, size, off;
+	char status[160];
+	if (elf_file_symbol(ef, func, &vaddr, &size, &off)) {
+		probe_set_note(ps, func, module_label, "missing");
+		return -ENOENT;
+	}
+	uint8_t code[16] = {0};
+	bool emulated = false;
+	unsigned skip = 0;
+	if (!elf_file_read(ef, vaddr, code, sizeof(code)))
+		skip = probe_entry_skip(code, sizeof(code), null_guard_skip && !ret_prog,
+					&emulated);
+	int err = probe_attach_offset(ps, path, off + skip, prog, false, pid, cookie);
+	if (!err && ret_prog)
+		err = probe_attach_offset(ps, path, off, ret_prog, true, pid, cookie);
+	if (err) {
+		snprintf(status, sizeof(status), "failed: %s", strerror(-err));
+		probe_set_note(ps, func, module_label, status);
+		return err;
+	}
+	if (skip)
+		snprintf(status, sizeof(status), "ok (at +%u, past the NULL check)", skip);
+	else
+		snprintf(status, sizeof(status), "ok%s", emulated ? "" : " (single-stepped)");
+	probe_set_note(ps, func, module_label, status);
+	return 0;
+}
+
+void probe_set_destroy(struct probe_set *ps)
+{
+	for (size_t i = 0; i < ps->nlinks; i++)
+		bpf_link__destroy(ps->links[i]);
+	for (size_t i = 0; i < ps->nstrings; i++)
+		free(ps->strings[i]);
+	free(ps->links);
+	free(ps->probes);
+	free(ps->strings);
+	memset(ps, 0, sizeof(*ps));
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Which CPython allocator entry points to probe, per build. */
+#ifndef PY_ALLOC_H
+#define PY_ALLOC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct leakbpf_bpf;
+struct probe_set;
+struct elf_file;
+
+struct py_alloc_target {
+	pid_t pid;
+	const char *path;	  /* tracer-side path opening the interpreter ELF */
+	const char *module_label; /* the ELF's path as the target sees it */
+	struct elf_file *elf;	  /* opened interpreter ELF */
+	int major, minor;	  /* 3, 11 */
+	bool shared;		  /* libpython*.so (true) or linked into the exe */
+};
+
+/* Before load: set any .rodata the allocator programs need. */
+int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *skel);
+/* Attach the object allocator probes. *note is set to a static sentence
+ * saying what these probes cannot see on this build (or NULL). */
+int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel,
+		    struct probe_set *ps, const char **note);
+
+#endif

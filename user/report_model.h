@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The report model: a self-contained picture of what leakbpf saw at one
+ * moment. Every output (table, folded, SVG, JSON, pprof, speedscope,
+ * snapshots) is rendered from it, so they always agree.
+ */
+#ifndef REPORT_MODEL_H
+#define REPORT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rm_frame_kind {
+	RM_FRAME_NATIVE = 0,
+	RM_FRAME_PYTHON = 1,
+};
+
+/* One resolved frame. Strings are owned by whoever built the report and
+ * stay valid as long as the report does. */
+struct rm_frame {
+	const char *function; /* NULL when unknown */
+	const char *file;     /* NULL when unknown */
+	int line;	      /* 0 when unknown */
+	const char *module;   /* path of the ELF (native) or NULL */
+	uint64_t offset;      /* address relative to module load base */
+	uint64_t address;     /* raw address in the target (0 for Python) */
+	enum rm_frame_kind kind;
+};
+
+struct rm_stack {
+	uint32_t id;		 /* stable within one run */
+	const struct rm_frame *frames; /* root first */
+	unsigned nframes;
+	uint64_t out_bytes;	 /* outstanding (honouring -o) */
+	uint64_t out_count;
+	uint64_t alloc_bytes;	 /* allocated through this stack since attach */
+	uint64_t alloc_count;
+	int64_t growth_bytes;	 /* out_bytes minus previous report's */
+	int64_t growth_count;
+	double first_seen_s;	 /* seconds since attach */
+	double last_seen_s;
+	uint32_t flags;		 /* RM_STACK_* */
+};
+
+enum rm_stack_flags {
+	RM_STACK_NATIVE_TRUNC = 1 << 0, /* native stack was cut at the depth limit */
+	RM_STACK_PY_TRUNC = 1 << 1,	/* Python stack was cut at the depth limit */
+	RM_STACK_PY_MISSING = 1 << 2,	/* Python frames could not be read */
+};
+
+/* Everything that was lost or not seen. Shown in every report. */
+struct rm_drops {
+	uint64_t ringbuf_alloc;	  /* alloc records lost: ring buffer full */
+	uint64_t ringbuf_free;	  /* free records lost: ring buffer full */
+	uint64_t thread_map_full; /* calls untraced: per-thread map full */
+	uint64_t nest_overflow;	  /* nested allocator calls too deep */
+	uint64_t stack_errors;	  /* native stacks that could not be read */
+	uint64_t stacks_truncated;
+	uint64_t py_errors;
+	uint64_t py_truncated;
+	uint64_t addr_table_full; /* allocations not tracked: address table full */
+	uint64_t stack_table_full;/* stacks merged into "[stack table full]" */
+};
+
+struct rm_counts {
+	uint64_t allocs;	  /* allocation records received */
+	uint64_t frees;		  /* free records received */
+	uint64_t frees_unknown;	  /* frees of blocks allocated before attach/untracked */
+	uint64_t nested_ignored;  /* inner allocator calls accounted by the outer */
+	uint64_t filtered;	  /* outside -z/-Z */
+};
+
+struct rm_probe {
+	const char *name;   /* "malloc", "PyObject_Malloc", ... */
+	const char *module; /* file probed */
+	const char *status; /* "ok", "ok (single-stepped)", "missing", "failed: ..." */
+};
+
+struct rm_report {
+	/* run metadata */
+	int pid;
+	const char *comm;
+	const char *cmdline;
+	const char *leakbpf_version;
+	const char *kernel;
+	const char *python;   /* "CPython 3.11.2 ..." or NULL */
+	const char *allocator_note; /* what the probes cannot see, or NULL */
+	double unix_time;     /* when this report was made */
+	double elapsed_s;     /* since attach */
+	double interval_s;    /* since the previous report (growth window) */
+	double min_age_s;     /* -o: only allocations at least this old */
+	bool final;
+	bool target_exited;
+	int exit_status;      /* when target_exited and known, else -1 */
+
+	struct rm_counts counts;
+	struct rm_drops drops;
+	const struct rm_probe *probes;
+	size_t nprobes;
+
+	/* target memory */
+	uint64_t rss_bytes;	  /* 0 when unknown (target gone) */
+	int64_t rss_growth_bytes; /* since previous report */
+	uint64_t rss_at_attach;
+
+	/* totals over all stacks (outstanding honours -o) */
+	uint64_t out_bytes;
+	uint64_t out_count;
+	int64_t growth_bytes;
+
+	/* stacks with outstanding or allocated bytes, sorted by out_bytes desc */
+	const struct rm_stack *stacks;
+	size_t nstacks;
+};
+
+/* "function (file:LINE)", "function", or "module+0xOFF" into buf. */
+const char *rm_frame_format(const struct rm_frame *f, char *buf, size_t len);
+
+#endif

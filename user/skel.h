@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The generated BPF skeleton, with the types its .rodata refers to. */
+#ifndef SKEL_H
+#define SKEL_H
+
+#include <linux/types.h>
+#include "leakbpf.h"
+#define LB_PY_CFG_ONLY
+#include "python.bpf.h"
+#undef LB_PY_CFG_ONLY
+#include "leakbpf.skel.h"
+
+#endif
