@@ -19,11 +19,11 @@
 #define PYTHON_ALLOC_BPF_H
 
 /* PyTypeObject fields: same offsets on x86_64 release builds 3.8-3.13. */
-#define PYA_TP_BASICSIZE 32 /* tp_basicsize, tp_itemsize follow */
-#define PYA_TP_FLAGS 168
-#define PYA_OB_TYPE 8
+#define PYA_TP_BASICSIZE    32 /* tp_basicsize, tp_itemsize follow */
+#define PYA_TP_FLAGS	    168
+#define PYA_OB_TYPE	    8
 #define PYA_TPFLAGS_HAVE_GC (1ULL << 14)
-#define PYA_GC_HEAD 16 /* sizeof(PyGC_Head) */
+#define PYA_GC_HEAD	    16 /* sizeof(PyGC_Head) */
 
 /* Type flags that put two more words before the GC head (3.11: managed
  * dict; 3.12+: managed dict or weakref); 0 before 3.11. */

@@ -94,6 +94,44 @@ void launch_release(struct launch *l)
 	l->go_fd = -1;
 }
 
+int launch_wait_exec(struct launch *l)
+{
+	if (!l->traced)
+		return 0; /* cannot hold it: trace from wherever it is */
+	for (;;) {
+		int st;
+		pid_t r = waitpid(l->pid, &st, __WALL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			l->exited = true;
+			l->status = r < 0 ? -1 : st;
+			return -1;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (st >> 16 == PTRACE_EVENT_EXEC) {
+			l->execed = true;
+			return 0;
+		}
+		if (st >> 16 == PTRACE_EVENT_STOP) {
+			ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
+			continue;
+		}
+		if (st >> 16 == PTRACE_EVENT_EXIT) {
+			ptrace(PTRACE_CONT, l->pid, NULL, NULL);
+			continue;
+		}
+		ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)WSTOPSIG(st));
+	}
+}
+
+void launch_continue(struct launch *l)
+{
+	if (l->traced)
+		ptrace(PTRACE_CONT, l->pid, NULL, NULL);
+}
+
 enum launch_event launch_poll(struct launch *l)
 {
 	while (!l->exited && !l->exiting) {

@@ -27,6 +27,11 @@ struct launch {
 int launch_start(struct launch *l, const char *command, char *err, size_t errlen);
 /* Let the child exec the command. */
 void launch_release(struct launch *l);
+/* After launch_release: wait until the command's image is mapped and the
+ * child is held at its exec event (0), or it failed to start (-1, then
+ * l->exited and l->status are set). launch_continue() lets it run. */
+int launch_wait_exec(struct launch *l);
+void launch_continue(struct launch *l);
 
 enum launch_event {
 	LAUNCH_NOTHING = 0,

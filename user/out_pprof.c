@@ -261,6 +261,26 @@ static uint64_t location_id(struct prof *pf, const struct rm_frame *f)
 	return idx + 1;
 }
 
+/* pprof takes mapping 1 as the main binary ("File:" in its reports): the
+ * module named like the process (comm is its name, cut to 15 bytes). */
+static void main_mapping_first(struct prof *pf, const struct rm_report *r)
+{
+	size_t clen = r->comm ? strlen(r->comm) : 0;
+
+	for (size_t i = 0; clen && i < r->nstacks; i++) {
+		for (unsigned k = 0; k < r->stacks[i].nframes; k++) {
+			const struct rm_frame *f = &r->stacks[i].frames[k];
+			const char *base = f->module ? strrchr(f->module, '/') : NULL;
+
+			base = base ? base + 1 : f->module;
+			if (f->kind == RM_FRAME_NATIVE && base && !strncmp(base, r->comm, clen)) {
+				mapping_id(pf, f);
+				return;
+			}
+		}
+	}
+}
+
 static void write_sample(struct prof *pf, const struct rm_stack *s)
 {
 	struct pb ids = {0}, vals = {0};
@@ -377,11 +397,7 @@ int pprof_write(const struct rm_report *r, FILE *out)
 		goto out;
 	}
 	write_header(&pf, r);
-	/* pprof takes mapping 1 as the main binary: the root of the largest
-	 * stack is in it */
-	if (r->nstacks)
-		for (unsigned i = 0; i < r->stacks[0].nframes; i++)
-			mapping_id(&pf, &r->stacks[0].frames[i]);
+	main_mapping_first(&pf, r);
 	for (size_t i = 0; i < r->nstacks; i++)
 		write_sample(&pf, &r->stacks[i]);
 	write_mappings(&pf);

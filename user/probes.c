@@ -107,6 +107,29 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 	return 0;
 }
 
+/* Name of the function already probed at path+off (an alias such as
+ * memalign/aligned_alloc), or NULL. */
+static const char *site_taken(const struct probe_set *ps, const char *path, uint64_t off)
+{
+	for (size_t i = 0; i < ps->nsites; i++)
+		if (ps->sites[i].file_off == off && !strcmp(ps->sites[i].path, path))
+			return ps->sites[i].func;
+	return NULL;
+}
+
+static void site_add(struct probe_set *ps, const char *path, uint64_t off, const char *func)
+{
+	if (ps->nsites == ps->capsites) {
+		size_t cap = ps->capsites ? ps->capsites * 2 : 16;
+		struct probe_site *n = realloc(ps->sites, cap * sizeof(*n));
+		if (!n)
+			return;
+		ps->sites = n;
+		ps->capsites = cap;
+	}
+	ps->sites[ps->nsites++] = (struct probe_site){keep(ps, path), off, keep(ps, func)};
+}
+
 int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 		   const char *module_label, const char *func, struct bpf_program *prog,
 		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie, bool null_guard_skip)
@@ -116,6 +139,13 @@ int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 	if (elf_file_symbol(ef, func, &vaddr, &size, &off)) {
 		probe_set_note(ps, func, module_label, "missing");
 		return -ENOENT;
+	}
+	const char *alias = site_taken(ps, path, off);
+	if (alias) {
+		/* one probe per address, or each call would be seen twice */
+		snprintf(status, sizeof(status), "ok (same address as %s)", alias);
+		probe_set_note(ps, func, module_label, status);
+		return 0;
 	}
 	uint8_t code[16] = {0};
 	bool emulated = false;
@@ -131,6 +161,7 @@ int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 		probe_set_note(ps, func, module_label, status);
 		return err;
 	}
+	site_add(ps, path, off, func);
 	if (skip)
 		snprintf(status, sizeof(status), "ok (at +%u, past the NULL check)", skip);
 	else
@@ -146,6 +177,7 @@ void probe_set_destroy(struct probe_set *ps)
 	for (size_t i = 0; i < ps->nstrings; i++)
 		free(ps->strings[i]);
 	free(ps->links);
+	free(ps->sites);
 	free(ps->probes);
 	free(ps->strings);
 	memset(ps, 0, sizeof(*ps));

@@ -13,12 +13,22 @@ struct bpf_program;
 struct bpf_link;
 struct elf_file;
 
+struct probe_site;
+
 struct probe_set {
 	struct bpf_link **links;
 	size_t nlinks, caplinks;
 	struct rm_probe *probes; /* one per function, for reports */
 	char **strings;		 /* owned strings behind probes[] */
 	size_t nprobes, capprobes, nstrings;
+	struct probe_site *sites; /* entry sites attached, to skip aliases */
+	size_t nsites, capsites;
+};
+
+struct probe_site {
+	char *path;
+	uint64_t file_off;
+	const char *func;
 };
 
 /* Where a uprobe on a function's entry costs least while still seeing

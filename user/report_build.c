@@ -29,12 +29,101 @@ struct ranked {
 	uint64_t out_bytes, out_count;
 };
 
-static int by_outstanding(const void *pa, const void *pb)
+static int by_stack_outstanding(const void *pa, const void *pb)
 {
-	const struct ranked *a = pa, *b = pb;
+	const struct rm_stack *a = pa, *b = pb;
 	if (a->out_bytes != b->out_bytes)
 		return a->out_bytes < b->out_bytes ? 1 : -1;
+	if (a->alloc_bytes != b->alloc_bytes)
+		return a->alloc_bytes < b->alloc_bytes ? 1 : -1;
 	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+static uint64_t hash_frames(const struct rm_stack *st)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (unsigned i = 0; i < st->nframes; i++) {
+		const struct rm_frame *f = &st->frames[i];
+		h = hash_str(h, f->function);
+		h = hash_str(h, f->file);
+		h = (h ^ (uint64_t)f->line) * 0x100000001b3ULL;
+		if (!f->function)
+			h = (h ^ f->offset) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_frames(const struct rm_stack *a, const struct rm_stack *b)
+{
+	if (a->nframes != b->nframes)
+		return false;
+	for (unsigned i = 0; i < a->nframes; i++) {
+		const struct rm_frame *x = &a->frames[i], *y = &b->frames[i];
+		if (x->line != y->line || x->kind != y->kind || !same_str(x->function, y->function) ||
+		    !same_str(x->file, y->file) || (!x->function && x->offset != y->offset))
+			return false;
+	}
+	return true;
+}
+
+/* Fold stacks with identical frames into the first of them; returns the
+ * new count (order kept otherwise). */
+static size_t merge_same_frames(struct rm_stack *st, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	uint32_t *slot = calloc(cap, sizeof(*slot)); /* index + 1 */
+	uint64_t *hash = calloc(n ? n : 1, sizeof(*hash));
+	if (!slot || !hash) {
+		free(slot);
+		free(hash);
+		return n; /* unmerged is still correct */
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = hash_frames(&st[i]);
+		size_t j = h & (cap - 1);
+		for (; slot[j]; j = (j + 1) & (cap - 1)) {
+			struct rm_stack *d = &st[slot[j] - 1];
+			if (hash[slot[j] - 1] != h || !same_frames(d, &st[i]))
+				continue;
+			d->out_bytes += st[i].out_bytes;
+			d->out_count += st[i].out_count;
+			d->alloc_bytes += st[i].alloc_bytes;
+			d->alloc_count += st[i].alloc_count;
+			d->growth_bytes += st[i].growth_bytes;
+			d->growth_count += st[i].growth_count;
+			d->flags |= st[i].flags;
+			if (st[i].first_seen_s < d->first_seen_s)
+				d->first_seen_s = st[i].first_seen_s;
+			if (st[i].last_seen_s > d->last_seen_s)
+				d->last_seen_s = st[i].last_seen_s;
+			if (st[i].id < d->id)
+				d->id = st[i].id;
+			break;
+		}
+		if (slot[j])
+			continue;
+		st[kept] = st[i];
+		hash[kept] = h;
+		slot[j] = (uint32_t)++kept;
+	}
+	free(slot);
+	free(hash);
+	return kept;
 }
 
 static const struct rm_frame overflow_frame = {
@@ -111,9 +200,6 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		tot_growth += (int64_t)r.out_bytes - (int64_t)s->prev_out_bytes;
 		rk[nr++] = r;
 	}
-	qsort(rk, nr, sizeof(*rk), by_outstanding);
-	if (limit && nr > limit)
-		nr = limit;
 
 	size_t nframes = 0;
 	for (size_t i = 0; i < nr; i++) {
@@ -148,6 +234,12 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		st->last_seen_s = s->last_ns ? s->last_ns / 1e9 - attach_s : 0;
 		st->flags = s->flags;
 	}
+	/* Stacks that differ only in what is not shown (interpreter frames,
+	 * instruction offsets on the same line) are one stack to the reader. */
+	nr = merge_same_frames(out->stacks, nr);
+	qsort(out->stacks, nr, sizeof(*out->stacks), by_stack_outstanding);
+	if (limit && nr > limit)
+		nr = limit;
 
 	struct rm_report *r = &out->r;
 	*r = b->meta;

@@ -35,6 +35,7 @@ struct session {
 	struct lb_target target;
 	struct launch launch;
 	bool launched;
+	struct lb_target pre_exec; /* -c: the child before exec (our own maps) */
 	struct leakbpf_bpf *skel;
 	struct probe_set probes;
 	struct py_support *py;
@@ -48,7 +49,8 @@ struct session {
 	char kernel[256];
 	bool exited;
 	int exit_status;
-	bool live; /* stderr is a terminal: show progress */
+	bool live;    /* stderr is a terminal: show progress */
+	bool started; /* -c: the command was let run */
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -196,6 +198,15 @@ static int open_target(struct session *s, char *err, size_t errlen)
 		if (launch_start(&s->launch, o->command, err, errlen))
 			return -1;
 		s->launched = true;
+		/* Before exec the child maps our own libc: the one the command
+		 * will load (same mount namespace). Remember where it is. */
+		if (target_open(s->launch.pid, &s->pre_exec, err, errlen))
+			return -1;
+		launch_release(&s->launch);
+		if (launch_wait_exec(&s->launch)) {
+			snprintf(err, errlen, "%s did not start", o->command);
+			return -1;
+		}
 		return target_open(s->launch.pid, &s->target, err, errlen);
 	}
 	if (target_open(o->pid, &s->target, err, errlen))
@@ -232,7 +243,8 @@ static int attach_all(struct session *s)
 {
 	char err[512];
 	const char *extra = s->launched ? s->launch.exe : NULL;
-	if (allocators_attach(&s->target, extra, s->skel, &s->probes, err, sizeof(err)) <= 0)
+	const struct lb_target *t = s->launched ? &s->pre_exec : &s->target;
+	if (allocators_attach(t, extra, s->skel, &s->probes, err, sizeof(err)) <= 0)
 		return fail("%s", err);
 	if (s->py && py_attach(s->py, s->skel, &s->probes)) {
 		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
@@ -436,7 +448,8 @@ static void session_close(struct session *s)
 	py_close(s->py);
 	target_close(&s->target);
 	if (s->launched) {
-		if (s->launch.go_fd >= 0) {
+		target_close(&s->pre_exec);
+		if (!s->launch.exited && !s->started) {
 			/* never let the command run untraced after a failed attach */
 			kill(s->launch.pid, SIGKILL);
 			waitpid(s->launch.pid, NULL, __WALL);
@@ -521,8 +534,10 @@ int trace_run(const struct options *o)
 	fprintf(stderr, "leakbpf: tracing pid %d (%s): %zu probes%s%s; Ctrl-C to stop\n",
 		s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm, s.probes.nlinks,
 		s.py ? ", " : "", s.py ? py_describe(s.py) : "");
-	if (s.launched)
-		launch_release(&s.launch);
+	if (s.launched) {
+		launch_continue(&s.launch);
+		s.started = true;
+	}
 	run_loop(&s);
 	if (s.launched && !s.exited)
 		launch_detach(&s.launch);

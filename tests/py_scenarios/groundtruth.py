@@ -42,9 +42,10 @@ def measure(path, lines, warm, seconds):
     s0, s1 = s0.filter_traces(ignore), s1.filter_traces(ignore)
     diffs = s1.compare_to(s0, "traceback")
     base = os.path.basename(path)
-    total = leak = 0
+    total = leak = net = 0
     top = []
     for d in diffs:
+        net += d.size_diff
         if d.size_diff <= 0:
             continue
         total += d.size_diff
@@ -59,6 +60,7 @@ def measure(path, lines, warm, seconds):
         "python": sys.version.split()[0],
         "seconds": round(elapsed, 2),
         "growth_total": total,
+        "net_total": net,
         "growth_leak_line": leak,
         "leak_share": round(leak / total, 3) if total else None,
         "leak_bytes_per_s": round(leak / elapsed),
