@@ -82,6 +82,7 @@ run_one() {
 	local cfg=$1 out=$tmp/bench.out terr=$tmp/$1.err tout=$tmp/$1.out ready
 	: >"$out"
 	: >"$terr"
+	: >"$tout"
 	"$build/mallocbench" -w -t "$BENCH_TIME" -s "$SIZE" >"$out" 2>"$tmp/bench.err" &
 	bench_pid=$!
 	if ! wait_for "$out" '^ready' 10 "$bench_pid"; then

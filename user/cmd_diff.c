@@ -324,8 +324,10 @@ int cmd_diff(int argc, char **argv)
 	optind = 0; /* getopt state starts afresh for the subcommand */
 	while ((c = getopt_long(argc, argv, ":T:h", longopts, NULL)) != -1) {
 		if (c == 'T') {
-			if (!(top = cmd_parse_top(optarg)))
+			if (!(top = cmd_parse_top(optarg))) {
+				fputs("Try 'leakbpf diff --help'.\n", stderr);
 				return 2;
+			}
 		} else if (c == 'j') {
 			json = optarg;
 		} else if (c == 'h') {

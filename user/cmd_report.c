@@ -108,8 +108,10 @@ int cmd_report(int argc, char **argv)
 	optind = 0; /* getopt state starts afresh for the subcommand */
 	while ((c = getopt_long(argc, argv, ":T:qh", longopts, NULL)) != -1) {
 		if (c == 'T') {
-			if (!(top = cmd_parse_top(optarg)))
+			if (!(top = cmd_parse_top(optarg))) {
+				fputs("Try 'leakbpf report --help'.\n", stderr);
 				return 2;
+			}
 		} else if (c == 'q') {
 			quiet = true;
 		} else if (c == 'h') {

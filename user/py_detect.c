@@ -122,8 +122,7 @@ static int elf_version(struct py_build *b)
 	return 0;
 }
 
-static void text_ranges(const struct lb_target *t, const struct lb_mapping *m,
-			struct py_build *b)
+static void text_ranges(const struct lb_target *t, const struct lb_mapping *m, struct py_build *b)
 {
 	b->ntext = 0;
 	for (size_t i = 0; i < t->nmaps && b->ntext < PY_MAX_TEXT; i++) {
@@ -143,9 +142,7 @@ static enum py_detect_result unsupported(struct py_build *b, char *warn, size_t 
 	char ver[32] = "";
 	if (b->major)
 		snprintf(ver, sizeof(ver), " %d.%d", b->major, b->minor);
-	snprintf(warn, warnlen,
-		 "CPython%s in %s: %s; no Python frames", ver,
-		 b->label, why);
+	snprintf(warn, warnlen, "CPython%s in %s: %s; no Python frames", ver, b->label, why);
 	elf_file_close(b->elf);
 	b->elf = NULL;
 	return PY_DETECT_UNSUPPORTED;
@@ -153,16 +150,16 @@ static enum py_detect_result unsupported(struct py_build *b, char *warn, size_t 
 
 /* 3.13+: the layout comes from the _Py_DebugOffsets in _PyRuntime's
  * initial data (the ELF file holds it, so this works before startup). */
-static int debug_offsets_layout(struct py_build *b, uint64_t rt_vaddr, uint64_t rt_size,
-				char *why, size_t whylen)
+static int debug_offsets_layout(struct py_build *b, uint64_t rt_vaddr, uint64_t rt_size, char *why,
+				size_t whylen)
 {
 	uint8_t buf[PY_DEBUG_OFFSETS_SIZE];
 	if (elf_file_read(b->elf, rt_vaddr, buf, sizeof(buf))) {
 		snprintf(why, whylen, "cannot read _Py_DebugOffsets from the ELF");
 		return -1;
 	}
-	if (py_layout_from_debug_offsets(buf, sizeof(buf), rt_size, b->major, b->minor,
-					 &b->layout, why, whylen))
+	if (py_layout_from_debug_offsets(buf, sizeof(buf), rt_size, b->major, b->minor, &b->layout,
+					 why, whylen))
 		return -1;
 	b->debug_offsets = true;
 	return 0;

@@ -349,13 +349,14 @@ bool jr_bool(struct jr *jr)
  * sbuf. *integral tells whether it has no fraction or exponent. */
 static const char *number_token(struct jr *jr, bool *integral)
 {
-	const char *s = jr->p, *q = s;
+	const char *s, *q;
 	size_t n = 0;
 
 	if (jr_peek(jr) != JR_NUMBER) {
 		jr_fail(jr, "expected a number");
 		return NULL;
 	}
+	s = q = jr->p; /* after the whitespace jr_peek skipped */
 	*integral = true;
 	if (q < jr->end && *q == '-')
 		q++;

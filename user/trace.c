@@ -436,6 +436,25 @@ static void run_loop(struct session *s)
 	live_clear(s);
 }
 
+/* -c: tracing ended (duration, COUNT, signal) before the command did. The
+ * command belongs to this run, like under timeout(1): ask it to stop, and
+ * keep watching so its last frees and its exit make the final report. */
+static void stop_command(struct session *s)
+{
+	kill(s->launch.pid, SIGTERM);
+	uint64_t give_up = mono_ns() + 2000000000ULL;
+	while (!s->exited && mono_ns() < give_up) {
+		ring_buffer__poll(s->rb, 10);
+		ring_buffer__consume(s->rb);
+		check_target(s);
+	}
+	if (!s->exited) {
+		kill(s->launch.pid, SIGKILL);
+		launch_detach(&s->launch);
+	}
+	ring_buffer__consume(s->rb);
+}
+
 static void session_close(struct session *s)
 {
 	ring_buffer__free(s->rb);
@@ -540,7 +559,7 @@ int trace_run(const struct options *o)
 	}
 	run_loop(&s);
 	if (s.launched && !s.exited)
-		launch_detach(&s.launch);
+		stop_command(&s);
 	rc = final_report(&s) ? 1 : 0;
 out:
 	session_close(&s);
