@@ -79,6 +79,7 @@ install: leakbpf
 	install -D -m 0755 leakbpf $(DESTDIR)$(PREFIX)/sbin/leakbpf
 	install -D -m 0644 doc/leakbpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/leakbpf.8
 	install -D -m 0644 doc/leakbpf.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/leakbpf
+	install -D -m 0644 doc/json-schema.md $(DESTDIR)$(PREFIX)/share/doc/leakbpf/json-schema.md
 
 clean:
 	rm -rf $(OUT) leakbpf

@@ -76,8 +76,8 @@ stop_tracer() {
 	tracer_pid=
 }
 
-# run_one CONFIG: one timed loop under CONFIG; sets result to ns per pair,
-# or to "FAIL reason". (Not run in a subshell: cleanup must see the pids.)
+# run_one CONFIG: one timed loop under CONFIG; sets result to "WALL CPU"
+# (ns per pair), or to "FAIL reason". (Not run in a subshell: cleanup must see the pids.)
 run_one() {
 	local cfg=$1 out=$tmp/bench.out terr=$tmp/$1.err tout=$tmp/$1.out ready
 	: >"$out"
@@ -122,7 +122,7 @@ run_one() {
 	if [ -n "$ready" ]; then
 		if [ "$cfg" = memleak ]; then stop_tracer 0; else stop_tracer; fi
 	fi
-	result=$(sed -n 's/^ns_per_pair=\([0-9.]*\) .*/\1/p' "$out")
+	result=$(sed -n 's/^ns_per_pair=\([0-9.]*\) cpu_ns_per_pair=\([0-9.]*\) .*/\1 \2/p' "$out")
 	[ -n "$result" ] || result="FAIL no result: $(head -c 200 "$tmp/bench.err")"
 }
 
@@ -144,28 +144,34 @@ for cfg in $CONFIGS; do
 	esac
 done
 
-declare -A runs fail
+declare -A runs cpus fail
 for ((r = 1; r <= REPEATS; r++)); do
 	for cfg in $CONFIGS; do
 		[ -n "${skip[$cfg]:-}" ] && continue
 		run_one "$cfg"
-		v=$result
-		echo "bench: run $r/$REPEATS $cfg: $v" >&2
-		case $v in
-		FAIL*) fail[$cfg]=${v#FAIL } ;;
-		*) runs[$cfg]="${runs[$cfg]:-} $v" ;;
+		echo "bench: run $r/$REPEATS $cfg: $result" >&2
+		case $result in
+		FAIL*) fail[$cfg]=${result#FAIL } ;;
+		*)
+			runs[$cfg]="${runs[$cfg]:-} ${result% *}"
+			cpus[$cfg]="${cpus[$cfg]:-} ${result#* }"
+			;;
 		esac
 	done
 done
 
-declare -A med
+declare -A med cmed
 for cfg in $CONFIGS; do
-	[ -n "${runs[$cfg]:-}" ] && med[$cfg]=$(echo "${runs[$cfg]}" | median)
+	if [ -n "${runs[$cfg]:-}" ]; then
+		med[$cfg]=$(echo "${runs[$cfg]}" | median)
+		cmed[$cfg]=$(echo "${cpus[$cfg]}" | median)
+	fi
 done
 
 fmt_ns() { awk -v v="$1" 'BEGIN { printf (v < 100 ? "%.1f" : "%.0f"), v }'; }
 fmt_runs() { for v in $1; do printf '%s ' "$(fmt_ns "$v")"; done | sed 's/ $//; s/ /, /g'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+minus() { fmt_ns "$(awk -v a="$1" -v b="$2" 'BEGIN { print a - b }')"; }
 
 label() {
 	case $1 in
@@ -178,6 +184,7 @@ label() {
 	esac
 }
 
+# status CFG: true when it has figures; else prints why not.
 status() {
 	if [ -n "${med[$1]:-}" ]; then
 		return 0
@@ -189,56 +196,70 @@ status() {
 	return 1
 }
 
+wanted() { [[ " $CONFIGS " == *" $1 "* ]]; }
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 libc=$(ldd --version 2>/dev/null | head -n 1 | sed 's/.* //')
 echo
 echo "malloc($SIZE)+free loop, ns per pair, median of $REPEATS runs of ~${BENCH_TIME}s" \
 	"(kernel $(uname -r), glibc $libc, $(nproc) CPUs: $cpu; load average" \
-	"$(cut -d' ' -f1-3 /proc/loadavg) at the end)."
-[ -s "$tmp/floor.sites" ] && echo "Floor sites: $(sed 's/^floor: tracing pid [0-9]*: //' "$tmp/floor.sites")."
+	"$(cut -d' ' -f1-3 /proc/loadavg) at the end). CPU ns: the loop thread's own" \
+	"CPU time (user + kernel, where the probes run), which other load does not inflate."
+if [ -s "$tmp/floor.sites" ]; then
+	echo "Floor sites: $(sed 's/^floor: tracing pid [0-9]*: //' "$tmp/floor.sites")."
+fi
 echo
-echo "| configuration | ns per pair | runs | vs floor |"
-echo "|---|---:|---|---:|"
+echo "| configuration | ns per pair | vs floor | CPU ns per pair | vs floor (CPU) | runs (ns per pair) |"
+echo "|---|---:|---:|---:|---:|---|"
 for cfg in untraced floor leakbpf memleak; do
-	case " $CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
+	wanted "$cfg" || continue
 	if s=$(status "$cfg"); then
-		vs=
-		[ "$cfg" != untraced ] && [ -n "${med[floor]:-}" ] && vs=$(ratio "${med[$cfg]}" "${med[floor]}")
-		echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $(fmt_runs "${runs[$cfg]}") | $vs |"
+		vs='' cvs=''
+		if [ "$cfg" != untraced ] && [ -n "${med[floor]:-}" ]; then
+			vs=$(ratio "${med[$cfg]}" "${med[floor]}")
+			cvs=$(ratio "${cmed[$cfg]}" "${cmed[floor]}")
+		fi
+		echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $vs | $(fmt_ns "${cmed[$cfg]}") |" \
+			"$cvs | $(fmt_runs "${runs[$cfg]}") |"
 	else
-		echo "| $(label "$cfg") | $s | | |"
+		echo "| $(label "$cfg") | $s | | | | |"
 	fi
 done
 
-if [[ " $CONFIGS " == *" free0 "* || " $CONFIGS " == *" free9 "* ]]; then
+if wanted free0 || wanted free9; then
 	echo
-	echo "Probe placement (one probe alone; cost per hit = pair minus untraced):"
+	echo "Probe placement: one empty program alone; cost per hit = pair minus untraced."
 	echo
-	echo "| probe | ns per pair | runs | cost per hit |"
-	echo "|---|---:|---|---:|"
+	echo "| probe | ns per pair | cost per hit | CPU ns per pair | CPU cost per hit | runs (ns per pair) |"
+	echo "|---|---:|---:|---:|---:|---|"
 	for cfg in free0 free9; do
-		case " $CONFIGS " in *" $cfg "*) ;; *) continue ;; esac
+		wanted "$cfg" || continue
 		if s=$(status "$cfg"); then
-			hit=
-			[ -n "${med[untraced]:-}" ] &&
-				hit="$(fmt_ns "$(awk -v a="${med[$cfg]}" -v b="${med[untraced]}" 'BEGIN { print a - b }')") ns"
-			echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $(fmt_runs "${runs[$cfg]}") | $hit |"
+			hit='' chit=''
+			if [ -n "${med[untraced]:-}" ]; then
+				hit="$(minus "${med[$cfg]}" "${med[untraced]}") ns"
+				chit="$(minus "${cmed[$cfg]}" "${cmed[untraced]}") ns"
+			fi
+			echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $hit |" \
+				"$(fmt_ns "${cmed[$cfg]}") | $chit | $(fmt_runs "${runs[$cfg]}") |"
 		else
-			echo "| $(label "$cfg") | $s | | |"
+			echo "| $(label "$cfg") | $s | | | | |"
 		fi
 	done
 fi
 
-# The last leakbpf report: the events it saw and what it dropped.
+# leakbpf's last final report: did it see every event, drop none?
 if [ -s "$tmp/leakbpf.out" ] || [ -s "$tmp/leakbpf.err" ]; then
 	echo
-	echo "leakbpf's last report (check that it saw every event and dropped none):"
+	echo "leakbpf's last report, event and drop lines (it should have seen every pair):"
 	echo '```'
 	cat "$tmp/leakbpf.out" "$tmp/leakbpf.err" | grep -iE 'event|drop|lost|seen' | tail -n 6
 	echo '```'
 fi
 
 for cfg in $CONFIGS; do
-	[ -n "${fail[$cfg]:-}" ] && [ -z "${med[$cfg]:-}" ] && exit 1
+	if [ -n "${fail[$cfg]:-}" ] && [ -z "${med[$cfg]:-}" ]; then
+		exit 1
+	fi
 done
 exit 0

@@ -3,7 +3,7 @@
 # Only what is missing is installed; run as root (the Makefile adds sudo).
 set -e
 PKGS="clang llvm make gcc g++ libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev elfutils binutils
-      python3 python3-pytest golang-go"
+      python3 python3-pytest golang-go bash-completion"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

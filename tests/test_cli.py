@@ -12,7 +12,8 @@ import time
 import pytest
 
 from checks import assert_exact, assert_sane
-from lbtest import (REPO, LEAKBPF, Leakbpf, attach, cprog, go, go_and_wait, load_json,
+from lbtest import (REPO, LEAKBPF, Leakbpf, attach, bpf_ids_held_by, cprog, go, go_and_wait,
+                    load_json, loaded_bpf_ids,
                     outstanding, parse_expect, run_command, run_leakbpf, stack_with,
                     start_target, trace_target, wait_ready)
 
@@ -291,24 +292,6 @@ def test_json_to_stdout():
 
 # --- no probe outlives leakbpf ------------------------------------------
 
-def _owned_bpf(pid):
-    """(prog ids, link ids) held open by process `pid`, from bpftool."""
-    progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    links = json.loads(subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    own = lambda o: any(p.get("pid") == pid for p in o.get("pids", []))
-    return {p["id"] for p in progs if own(p)}, {l["id"] for l in links if own(l)}
-
-
-def _loaded_bpf():
-    progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    links = json.loads(subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    return {p["id"] for p in progs}, {l["id"] for l in links}
-
-
 def _legacy_uprobe_events(pid):
     try:
         with open("/sys/kernel/tracing/uprobe_events") as f:
@@ -322,9 +305,11 @@ def test_no_probe_outlives_leakbpf(how):
     t = idle_target()
     lb = Leakbpf(["-p", t.pid, "-q", "-d", "2" if how == "duration" else "60"])
     lb.wait_tracing()
-    progs, links = _owned_bpf(lb.pid)
-    assert len(progs) >= 2, f"bpftool shows {len(progs)} programs held by leakbpf"
-    assert links, "bpftool shows no BPF link held by leakbpf"
+    progs, links = bpf_ids_held_by(lb.pid)
+    assert len(progs) >= 2, f"leakbpf holds {len(progs)} BPF programs"
+    assert links, "leakbpf holds no BPF link"
+    loaded_p, loaded_l = loaded_bpf_ids()
+    assert progs <= loaded_p and links <= loaded_l, "bpftool does not list leakbpf's objects"
     go_and_wait(t)
     if how == "target-exit":
         go(t, "q")
@@ -339,7 +324,7 @@ def test_no_probe_outlives_leakbpf(how):
     # that is asynchronous (RCU), so poll briefly.
     deadline = time.monotonic() + 15
     while True:
-        loaded_p, loaded_l = _loaded_bpf()
+        loaded_p, loaded_l = loaded_bpf_ids()
         left_p, left_l = progs & loaded_p, links & loaded_l
         if not left_p and not left_l:
             break

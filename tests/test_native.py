@@ -39,6 +39,9 @@ PROGRAMS = {
                  {"leak_new", "leak_new_array", "leak_new_object_array", "leak_new_nothrow"},
                  {"clean_new"}),
     "leak_threads": ("tests/c/leak_threads.c", {"produce_item"}, {"consume_item"}),
+    # through libc functions that call malloc (glibc has no frame pointers)
+    "leak_libc": ("tests/c/leak_libc.c", {"leak_strdup", "leak_strndup", "leak_asprintf"},
+                  {"clean_libc"}),
 }
 
 

@@ -15,7 +15,7 @@ line, N=20000), see the *_RATIO tables below for what is asserted:
 """
 import json
 import os
-import subprocess
+import signal
 from pathlib import Path
 
 import pytest
@@ -56,32 +56,21 @@ def tracemalloc_reference(python, mode, n, tmp_path):
     return json.loads(out.read_text())
 
 
-def leakbpf_run(python, mode, n, extra_env=None, duration=None):
-    """(report, per-line {line: [outstanding bytes, count, allocated bytes]})."""
-    env = dict(os.environ)
+def leakbpf_run(python, mode, n, extra_env=None, tmp_path=None):
+    """Trace one run of the workload from "go" to "done", then stop leakbpf
+    with SIGINT: (report, per-line {line: [outstanding B, count, allocated B]})."""
     t = start_workload(python, mode, n)
-    lbenv = dict(os.environ, **(extra_env or {}))
-    dur = duration or (12 if mode == "leak" else 15)
-    res, rep = lbtest.attach(t.pid, duration=dur, trigger=lambda: lbtest.go_and_wait(t, 300),
-                             timeout=dur + 120) if not extra_env else _attach_env(t, dur, lbenv)
-    assert rep is not None, f"no report; stderr:\n{res.stderr}"
-    del env
-    return rep, per_line(rep)
-
-
-def _attach_env(t, dur, env):
-    import tempfile
-    fd, path = tempfile.mkstemp(suffix=".json")
-    os.close(fd)
-    os.unlink(path)
-    lb = lbtest.Leakbpf(["-p", t.pid, "-d", dur, "--json", path, "-q"], env=env)
+    path = Path(tmp_path or "/tmp") / f"lb-{mode}-{t.pid}.json"
+    env = dict(os.environ, **(extra_env or {}))
+    lb = lbtest.Leakbpf(["-p", t.pid, "-d", "600", "--json", path, "-q"], env=env)
     lb.wait_tracing()
-    lbtest.go_and_wait(t, 300)
-    res = lb.wait(dur + 120)
-    rep = lbtest.load_json(path) if os.path.exists(path) else None
-    if rep is not None:
-        os.unlink(path)
-    return res, rep
+    lbtest.go_and_wait(t, 600)
+    lb.signal(signal.SIGINT)
+    res = lb.wait(120)
+    assert path.exists(), f"no JSON report; stderr:\n{res.stderr}"
+    rep = lbtest.load_json(path)
+    path.unlink()
+    return rep, per_line(rep)
 
 
 def per_line(rep):
@@ -113,3 +102,111 @@ def coverage_table(ref, lines):
 def show(table):
     return "\n".join(f"  {k:9s} {v[0]:6.2f}  leakbpf {v[1]:>9d}  tracemalloc {v[2]:>9d}"
                      for k, v in sorted(table.items()))
+
+
+def pyenv_versions():
+    return ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def interpreter(build):
+    return DEBIAN if build == "debian-3.11" else pyenv(build.split("-", 1)[1])
+
+
+# Debian's python3.11 (LTO+PGO, pymalloc inlined): measured ratios with N=20000
+# big 1.00, set 1.00, tuple 1.00, instance 0.64 (the object, not its values
+# array), list 0.47 (object, not items), dict 0.35 (object, not keys),
+# str/bytes/float 0.00 (inlined allocation); all lines together 0.81.
+DEBIAN_MIN = {"big": 0.95, "set": 0.95, "tuple": 0.95, "instance": 0.55, "list": 0.40,
+              "dict": 0.30}
+DEBIAN_TOTAL_MIN = 0.75
+
+
+def check_probes(rep, build):
+    mine = {p["name"]: p["status"] for p in rep["probes"]
+            if "python" in (p.get("module") or "")}
+    want = (["PyObject_GC_Del", "PyObject_Free", "PyType_GenericAlloc", "_PyObject_GC_New",
+             "_PyObject_GC_NewVar", "_PyObject_GC_Resize"] if build == "debian-3.11" else
+            ["_PyObject_Free", "_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc"])
+    for name in want:
+        st = mine.get(name, "absent")
+        # every object-allocator probe sits on an instruction the kernel emulates
+        assert st.startswith("ok") and "single" not in st, f"{name}: {st} ({mine})"
+
+
+@pytest.mark.parametrize("build", ["debian-3.11"] + ["pyenv-" + v for v in pyenv_versions()])
+def test_leak_coverage_against_tracemalloc(build, tmp_path):
+    python = interpreter(build)
+    n = N if build in ("debian-3.11", "pyenv-3.11", "pyenv-3.12") else N // 4
+    ref = tracemalloc_reference(python, "leak", n, tmp_path)
+    rep, lines = leakbpf_run(python, "leak", n, tmp_path=tmp_path)
+    check_probes(rep, build)
+    assert rep["allocator_note"], "the report must say what the allocator probes miss"
+    assert sum(rep["drops"].values()) == 0, rep["drops"]
+    table = coverage_table(ref, lines)
+    msg = f"{build} leakbpf/tracemalloc per line:\n{show(table)}"
+    print(msg)
+    # > 512 bytes: pymalloc hands them to malloc; both probed, counted once
+    assert 0.95 <= table["big"][0] <= 1.05, msg
+    if build == "debian-3.11":
+        for kind, lo in DEBIAN_MIN.items():
+            assert lo <= table[kind][0] <= 1.05, f"{kind}: {msg}"
+        lb = sum(v[1] for v in table.values())
+        tm = sum(v[2] for v in table.values())
+        assert lb / tm >= DEBIAN_TOTAL_MIN, msg
+        for kind in ("str", "bytes", "float"):  # not seen, and the note says so
+            assert table[kind][0] < 0.05, msg
+            assert kind in rep["allocator_note"], rep["allocator_note"]
+    else:
+        for kind, v in table.items():
+            assert 0.95 <= v[0] <= 1.05, f"{kind}: {msg}"
+
+
+def churn_check(rep, lines, build):
+    """After the churn everything was freed: what stays charged to the
+    churn lines is bounded (freelists, at most a few KiB), never a share of
+    what went through them (mismatched keys would leave most of it)."""
+    ref_lines = {}
+    with open(WORKLOAD) as f:
+        for no, line in enumerate(f, 1):
+            if "# CHURN:" in line:
+                ref_lines[no] = line.split("# CHURN:")[1].split()[0]
+    out = sum(lines.get(ln, [0, 0, 0])[0] for ln in ref_lines)
+    alloc = sum(lines.get(ln, [0, 0, 0])[2] for ln in ref_lines)
+    detail = {ref_lines[ln]: lines[ln] for ln in ref_lines if ln in lines}
+    msg = f"{build}: outstanding {out} of {alloc} allocated; per line {detail}"
+    print(msg)
+    assert alloc > 50_000_000, msg  # the probes did see the churn
+    assert out <= 64 * 1024, msg
+    assert out <= alloc * 0.001, msg
+
+
+@pytest.mark.parametrize("build", ["debian-3.11", "pyenv-3.11", "pyenv-3.12"])
+def test_churn_leaves_nothing_outstanding(build, tmp_path):
+    rep, lines = leakbpf_run(interpreter(build), "churn", 50000, tmp_path=tmp_path)
+    assert sum(rep["drops"].values()) == 0, rep["drops"]
+    churn_check(rep, lines, build)
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.10", "3.11", "3.12", "3.13"])
+def test_type_slot_probes_match_keys_on_every_layout(version, tmp_path):
+    """The type-slot set (what LTO builds get) forced on pyenv builds: the
+    pre-header arithmetic (GC head; 3.11 managed dict; 3.12+ managed dict
+    and weakref) must give allocations and frees the same key."""
+    python = pyenv(version)
+    env = {"LEAKBPF_PY_ALLOC": "slots"}
+    rep, lines = leakbpf_run(python, "churn", 50000, extra_env=env, tmp_path=tmp_path)
+    assert any(p["name"] == "PyObject_GC_Del" and p["status"].startswith("ok")
+               for p in rep["probes"]), rep["probes"]
+    churn_check(rep, lines, f"{version} (type slots)")
+    rep, lines = leakbpf_run(python, "leak", 5000, extra_env=env, tmp_path=tmp_path)
+    inst = tagged(WORKLOAD, "LEAK")["instance"]
+    assert lines.get(inst, [0, 0])[1] == 5000, f"instances seen: {lines.get(inst)}"
+
+
+def tagged(path, prefix):
+    out = {}
+    with open(path) as f:
+        for no, line in enumerate(f, 1):
+            if "# " + prefix + ":" in line:
+                out[line.split("# " + prefix + ":")[1].split()[0]] = no
+    return out

@@ -201,7 +201,7 @@ static uint64_t mapping_id(struct prof *pf, const struct rm_frame *f)
 	if (f->kind != RM_FRAME_NATIVE || !f->module)
 		return 0;
 	idx = strmap_intern(pf->mappings, f->module, strlen(f->module), NULL);
-	if (idx < 0 || !pf->mappings) {
+	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
 	}

@@ -66,12 +66,13 @@ struct cache {
 	size_t cap, count;
 };
 
-/* The preferred exported name of a function entry (malloc, not
- * __libc_malloc): fewest leading underscores wins. */
-struct sym_alias {
-	uint64_t addr;
+/* A function symbol, for our own address -> name search (dwfl's is a
+ * linear scan per lookup: far too slow on libc's or libpython's tables). */
+struct sym_func {
+	uint64_t addr; /* absolute, in the target */
+	uint64_t size;
 	const char *name; /* owned by dwfl, lives as long as the module */
-	unsigned score;
+	unsigned rank;	  /* lower is preferred among aliases at one address */
 };
 
 /* An ELF reported to dwfl. Kept for the symbolizer's lifetime, so frames
@@ -81,9 +82,9 @@ struct sym_object {
 	uint64_t inode;
 	uint64_t bias;
 	Dwfl_Module *dm;
-	struct sym_alias *aliases; /* built on first need */
-	size_t naliases;
-	bool aliases_built;
+	struct sym_func *funcs; /* sorted by addr, one per address; built on first need */
+	size_t nfuncs;
+	bool funcs_built;
 };
 
 /* An address range mapped in the target right now. */
@@ -702,30 +703,33 @@ void symbolizer_refresh(struct symbolizer *s)
 		update_modules(s); /* maps unreadable once the target is gone */
 }
 
-static unsigned underscores(const char *name)
+/* glibc exports malloc as an alias of __libc_malloc (and cfree of free):
+ * users know the public name, so fewer leading underscores win, then
+ * global over weak over local. */
+static unsigned alias_rank(const char *name, const GElf_Sym *sym)
 {
-	unsigned n = 0;
+	unsigned n = 0, bind = GELF_ST_BIND(sym->st_info);
 
 	while (name[n] == '_')
 		n++;
-	return n;
+	return n * 4 + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
 }
 
-static int cmp_alias(const void *a, const void *b)
+static int cmp_func(const void *a, const void *b)
 {
-	const struct sym_alias *x = a, *y = b;
+	const struct sym_func *x = a, *y = b;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return (x->score > y->score) - (x->score < y->score);
+	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-static void build_aliases(struct sym_object *o)
+static void build_funcs(struct sym_object *o)
 {
 	int n = dwfl_module_getsymtab(o->dm);
 
-	o->aliases_built = true;
-	if (n <= 0 || !(o->aliases = malloc((size_t)n * sizeof(*o->aliases))))
+	o->funcs_built = true;
+	if (n <= 0 || !(o->funcs = malloc((size_t)n * sizeof(*o->funcs))))
 		return;
 	size_t k = 0;
 
@@ -735,45 +739,52 @@ static void build_aliases(struct sym_object *o)
 		GElf_Word shndx;
 		const char *name =
 		    dwfl_module_getsym_info(o->dm, i, &sym, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
 
-		if (!name || !*name || shndx == SHN_UNDEF ||
-		    GELF_ST_TYPE(sym.st_info) != STT_FUNC || GELF_ST_BIND(sym.st_info) == STB_LOCAL)
+		if (!name || !*name || shndx == SHN_UNDEF || !addr)
 			continue;
-		o->aliases[k++] = (struct sym_alias){addr, name, underscores(name)};
+		/* untyped symbols only with a size: bare labels would swallow
+		 * everything after them */
+		if (type != STT_FUNC && type != STT_GNU_IFUNC &&
+		    (type != STT_NOTYPE || !sym.st_size))
+			continue;
+		o->funcs[k++] = (struct sym_func){addr, sym.st_size, name, alias_rank(name, &sym)};
 	}
-	qsort(o->aliases, k, sizeof(*o->aliases), cmp_alias);
+	qsort(o->funcs, k, sizeof(*o->funcs), cmp_func);
 	size_t u = 0;
 
-	for (size_t i = 0; i < k; i++)
-		if (!u || o->aliases[u - 1].addr != o->aliases[i].addr)
-			o->aliases[u++] = o->aliases[i];
-	o->naliases = u;
+	for (size_t i = 0; i < k; i++) {
+		if (u && o->funcs[u - 1].addr == o->funcs[i].addr) {
+			if (o->funcs[i].size > o->funcs[u - 1].size)
+				o->funcs[u - 1].size = o->funcs[i].size;
+			continue;
+		}
+		o->funcs[u++] = o->funcs[i];
+	}
+	o->nfuncs = u;
 }
 
-/* glibc exports malloc as an alias of __libc_malloc and dwfl may pick
- * either; users know the public one. */
-static const char *public_name(struct symbolizer *s, size_t obj, uint64_t entry, const char *name)
+static const char *function_name(struct symbolizer *s, size_t obj, uint64_t pc)
 {
-	if (!name || name[0] != '_' || obj >= s->nobjs)
-		return name;
 	struct sym_object *o = &s->objs[obj];
+	size_t lo = 0, hi;
 
-	if (!o->aliases_built)
-		build_aliases(o);
-	size_t lo = 0, hi = o->naliases;
-
+	if (!o->funcs_built)
+		build_funcs(o);
+	hi = o->nfuncs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (o->aliases[mid].addr < entry)
+		if (o->funcs[mid].addr <= pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < o->naliases && o->aliases[lo].addr == entry &&
-	    o->aliases[lo].score < underscores(name))
-		return o->aliases[lo].name;
-	return name;
+	if (!lo)
+		return NULL;
+	const struct sym_func *f = &o->funcs[lo - 1];
+
+	return !f->size || pc < f->addr + f->size ? f->name : NULL;
 }
 
 static uint64_t module_offset(const struct sym_module *m, uint64_t addr)
@@ -808,14 +819,10 @@ void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, stru
 		/* A return address points after the call, maybe already into
 		 * the next function or line: look up the call instruction. */
 		uint64_t pc = is_return && addr ? addr - 1 : addr;
-		GElf_Off symoff;
-		GElf_Sym sym;
 		Dwfl_Line *l;
 		int line = 0;
 
-		const char *fn = dwfl_module_addrinfo(m->dm, pc, &symoff, &sym, NULL, NULL, NULL);
-
-		out->function = intern(&s->strs, public_name(s, m->obj, pc - symoff, fn));
+		out->function = intern(&s->strs, function_name(s, m->obj, pc));
 		l = dwfl_module_getsrc(m->dm, pc);
 		if (l) {
 			const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
@@ -845,7 +852,7 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->debuginfo_path);
 	free(s->mods);
 	for (size_t i = 0; i < s->nobjs; i++)
-		free(s->objs[i].aliases);
+		free(s->objs[i].funcs);
 	free(s->objs);
 	free(s->cache.ents);
 	intern_free(&s->strs);

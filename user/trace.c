@@ -317,13 +317,31 @@ static bool check_target(struct session *s)
 	}
 }
 
+/* Tables go to stderr when an output file is stdout ("-"), so that the
+ * file stays machine-readable. */
+static FILE *table_stream(const struct options *o)
+{
+	const char *outs[] = {o->folded, o->flamegraph, o->json, o->pprof, o->speedscope};
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+		if (outs[i] && !strcmp(outs[i], "-"))
+			return stderr;
+	return stdout;
+}
+
 static void periodic_report(struct session *s)
 {
 	struct built_report br;
 	if (build(s, s->o->top, true, false, &br))
 		return;
-	report_text_print(&br.r, s->o->top, stdout);
+	report_text_print(&br.r, s->o->top, table_stream(s->o));
 	report_release(&br);
+}
+
+static void snapshot_warn(struct snapshot_writer *w)
+{
+	const char *last = snapshot_writer_last_path(w);
+	fprintf(stderr, "leakbpf: warning: writing a snapshot failed: %s (last written: %s)\n",
+		strerror(errno), last ? last : "none");
 }
 
 static void snapshot_tick(struct session *s)
@@ -331,7 +349,8 @@ static void snapshot_tick(struct session *s)
 	struct built_report br;
 	if (!s->snap || build(s, 0, false, false, &br))
 		return;
-	snapshot_writer_tick(s->snap, &br.r);
+	if (snapshot_writer_tick(s->snap, &br.r) < 0)
+		snapshot_warn(s->snap);
 	report_release(&br);
 }
 
@@ -342,10 +361,15 @@ static int final_report(struct session *s)
 		fprintf(stderr, "leakbpf: out of memory building the final report\n");
 		return -1;
 	}
-	report_text_print(&br.r, s->o->top, stdout);
+	report_text_print(&br.r, s->o->top, table_stream(s->o));
 	int err = write_outputs(s->o, &br.r);
-	if (s->snap)
-		snapshot_writer_write(s->snap, &br.r);
+	if (s->snap) {
+		if (snapshot_writer_write(s->snap, &br.r) < 0)
+			snapshot_warn(s->snap);
+		char line[512];
+		snapshot_writer_describe(s->snap, line, sizeof(line));
+		fprintf(stderr, "leakbpf: %s\n", line);
+	}
 	report_release(&br);
 	return err;
 }
@@ -540,6 +564,9 @@ int trace_run(const struct options *o)
 			fail("%s", err);
 			goto out;
 		}
+		char line[512];
+		snapshot_writer_describe(s.snap, line, sizeof(line));
+		fprintf(stderr, "leakbpf: %s\n", line);
 	}
 	set_meta(&s);
 	s.rb_builder.agg = &s.agg;

@@ -57,16 +57,32 @@ static unsigned long next_rand(struct service *s)
 	return s->rng >> 33;
 }
 
+/* The service's own string helpers (like many code bases have). */
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *out = malloc(n);
+
+	if (!out)
+		abort();
+	return memcpy(out, s, n);
+}
+
 static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static char *dup_printf(const char *fmt, ...)
 {
 	va_list ap;
-	char *out = NULL;
+	char *out;
+	int n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&out, fmt, ap) < 0)
-		out = NULL;
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !(out = malloc((size_t)n + 1)))
+		abort();
+	va_start(ap, fmt);
+	vsnprintf(out, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return out;
 }
@@ -78,8 +94,8 @@ static struct request *parse_request(struct service *s)
 					    "/static/app.js"};
 	struct request *r = calloc(1, sizeof(*r));
 
-	r->method = strdup(methods[next_rand(s) % 5]);
-	r->path = strdup(paths[next_rand(s) % 5]);
+	r->method = xstrdup(methods[next_rand(s) % 5]);
+	r->path = xstrdup(paths[next_rand(s) % 5]);
 	r->user = dup_printf("user%03lu", next_rand(s) % 400);
 	r->body_len = 64 + next_rand(s) % 1024;
 	r->body = malloc(r->body_len);
@@ -113,7 +129,7 @@ static struct session *session_lookup(struct service *s, const char *user)
 	}
 	if (!*slot) {
 		*slot = calloc(1, sizeof(**slot));
-		(*slot)->user = strdup(user);
+		(*slot)->user = xstrdup(user);
 		(*slot)->token = dup_printf("tok-%016lx", next_rand(s));
 	}
 	(*slot)->hits++;

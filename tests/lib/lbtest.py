@@ -379,59 +379,34 @@ def describe(report, limit=15):
     return "\n".join(lines)
 
 
-def leakbpf_bpf_objects():
-    """(progs, links) that belong to leakbpf and are still loaded, found with
-    bpftool. A program belongs to leakbpf when its pids list names a process
-    called leakbpf or when its name starts with one of leakbpf's program
-    names (from build/*.bpf.o)."""
-    names = _leakbpf_prog_names()
-    progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "list"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    mine = []
-    for p in progs:
-        owners = [o.get("comm") for o in p.get("pids", [])]
-        pname = p.get("name", "")
-        if "leakbpf" in owners or (pname and any(n.startswith(pname) for n in names)):
-            mine.append(p)
-    links = json.loads(subprocess.run(["bpftool", "-j", "link", "list"], capture_output=True,
-                                      text=True, check=True).stdout or "[]")
-    ids = {p["id"] for p in mine}
-    mylinks = [l for l in links
-               if l.get("prog_id") in ids or "leakbpf" in [o.get("comm") for o in l.get("pids", [])]]
-    return mine, mylinks
+def bpf_ids_held_by(pid):
+    """(prog ids, link ids) of the BPF programs and links process `pid` holds
+    open, from /proc/PID/fdinfo (Debian's bpftool cannot show owner pids)."""
+    progs, links = set(), set()
+    fddir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fddir):
+        try:
+            target = os.readlink(f"{fddir}/{fd}")
+            if target not in ("anon_inode:bpf-prog", "anon_inode:bpf_link"):
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if target == "anon_inode:bpf_link" and "link_id" in info:
+            links.add(int(info["link_id"]))
+        if "prog_id" in info:
+            progs.add(int(info["prog_id"]))
+    return progs, links
 
 
-_prog_names_cache = None
-
-
-def _leakbpf_prog_names():
-    """Names of the BPF programs in build/*.bpf.o (bpftool shows at most 15
-    characters of a name, hence the prefix match above)."""
-    global _prog_names_cache
-    if _prog_names_cache is None:
-        names = set()
-        for obj in (REPO / "build").glob("*.bpf.o"):
-            r = subprocess.run(["bpftool", "-j", "btf", "dump", "file", str(obj)],
-                               capture_output=True, text=True)
-            if r.returncode == 0:
-                try:
-                    for t in json.loads(r.stdout).get("types", []):
-                        if t.get("kind") == "FUNC" and t.get("name"):
-                            names.add(t["name"])
-                except ValueError:
-                    pass
-        _prog_names_cache = names
-    return _prog_names_cache
-
-
-def wait_no_leakbpf_bpf(timeout=10):
-    """Poll until no leakbpf program/link is loaded; returns what is left."""
-    end = time.monotonic() + timeout
-    while True:
-        progs, links = leakbpf_bpf_objects()
-        if (not progs and not links) or time.monotonic() > end:
-            return progs, links
-        time.sleep(0.2)
+def loaded_bpf_ids():
+    """(prog ids, link ids) loaded in the kernel right now, from bpftool."""
+    def ids(kind):
+        r = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True,
+                           check=True)
+        return {o["id"] for o in json.loads(r.stdout or "[]")}
+    return ids("prog"), ids("link")
 
 
 def proc_status(pid, field):
