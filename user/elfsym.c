@@ -140,3 +140,23 @@ int elf_file_read(struct elf_file *f, uint64_t vaddr, void *buf, size_t len)
 	ssize_t n = pread(f->fd, buf, len, (off_t)off);
 	return n == (ssize_t)len ? 0 : -1;
 }
+
+bool elf_file_needs(struct elf_file *f, const char *prefix)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag != DT_NEEDED)
+				continue;
+			const char *name = elf_strptr(f->elf, sh.sh_link, dyn.d_un.d_val);
+			if (name && !strncmp(name, prefix, strlen(prefix)))
+				return true;
+		}
+	}
+	return false;
+}

@@ -132,6 +132,52 @@ void launch_continue(struct launch *l)
 		ptrace(PTRACE_CONT, l->pid, NULL, NULL);
 }
 
+static bool has_mapping(pid_t pid, const char *prefix)
+{
+	char path[64], line[1024];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		/* its code must be mapped, not only the loader's first reservation */
+		char *base = strrchr(line, '/'), *perms = strchr(line, ' ');
+		found = base && perms && perms[3] == 'x' &&
+			!strncmp(base + 1, prefix, strlen(prefix));
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+int launch_run_until_mapped(struct launch *l, const char *prefix, int max_syscalls)
+{
+	if (!l->traced)
+		return -1;
+	for (int n = 0; n < 2 * max_syscalls; n++) {
+		if (has_mapping(l->pid, prefix))
+			return 0;
+		int sig = 0;
+		for (;;) {
+			if (ptrace(PTRACE_SYSCALL, l->pid, NULL, (void *)(long)sig))
+				return -1;
+			int st;
+			pid_t r;
+			while ((r = waitpid(l->pid, &st, __WALL)) < 0 && errno == EINTR)
+				;
+			if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+				l->exited = true;
+				l->status = r < 0 ? -1 : st;
+				return -1;
+			}
+			/* without PTRACE_O_TRACESYSGOOD a syscall stop is a plain SIGTRAP */
+			if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && !(st >> 16))
+				break;
+			sig = WIFSTOPPED(st) && !(st >> 16) ? WSTOPSIG(st) : 0;
+		}
+	}
+	return has_mapping(l->pid, prefix) ? 0 : -1;
+}
+
 enum launch_event launch_poll(struct launch *l)
 {
 	while (!l->exited && !l->exiting) {

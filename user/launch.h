@@ -32,6 +32,11 @@ void launch_release(struct launch *l);
  * l->exited and l->status are set). launch_continue() lets it run. */
 int launch_wait_exec(struct launch *l);
 void launch_continue(struct launch *l);
+/* From the exec stop, let the dynamic loader run one system call at a time
+ * until a library whose name starts with prefix is mapped (the child is
+ * then held again). 0 when it appeared, -1 when not within max_syscalls
+ * or the child exited. */
+int launch_run_until_mapped(struct launch *l, const char *prefix, int max_syscalls);
 
 enum launch_event {
 	LAUNCH_NOTHING = 0,

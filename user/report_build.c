@@ -137,7 +137,10 @@ static unsigned native_keep(const struct report_builder *b, const struct agg_sta
 	if (b->native_all || !s->n_py || !b->py)
 		return s->n_native;
 	unsigned k = 0;
-	while (k < s->n_native && !py_is_interpreter_addr(b->py, s->ips[k]))
+	/* An address in no module means the frame-pointer walk went astray
+	 * (the interpreter has no frame pointers): nothing past it is real. */
+	while (k < s->n_native && !py_is_interpreter_addr(b->py, s->ips[k]) &&
+	       symbolizer_module_of(b->sym, s->ips[k]))
 		k++;
 	return k;
 }

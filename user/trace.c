@@ -18,6 +18,7 @@
 #include "skel.h"
 #include "aggregate.h"
 #include "allocators.h"
+#include "elfsym.h"
 #include "launch.h"
 #include "options.h"
 #include "outputs.h"
@@ -191,6 +192,15 @@ static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_lis
 	return vfprintf(stderr, fmt, ap);
 }
 
+static bool needs_libpython(const char *exe)
+{
+	char why[256];
+	struct elf_file *ef = elf_file_open(exe, why, sizeof(why));
+	bool needs = ef && elf_file_needs(ef, "libpython");
+	elf_file_close(ef);
+	return needs;
+}
+
 static int open_target(struct session *s, char *err, size_t errlen)
 {
 	const struct options *o = s->o;
@@ -207,6 +217,11 @@ static int open_target(struct session *s, char *err, size_t errlen)
 			snprintf(err, errlen, "%s did not start", o->command);
 			return -1;
 		}
+		/* A Python linked to libpython*.so: hold it once the loader
+		 * mapped libpython, before any Python code runs, so that the
+		 * interpreter is found and traced from the start. */
+		if (!o->no_python && needs_libpython(s->launch.exe))
+			launch_run_until_mapped(&s->launch, "libpython", 1000);
 		return target_open(s->launch.pid, &s->target, err, errlen);
 	}
 	if (target_open(o->pid, &s->target, err, errlen))

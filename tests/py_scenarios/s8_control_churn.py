@@ -6,6 +6,9 @@ strings, small objects) but keeps only:
   - render_item(): a functools.lru_cache of at most CACHE_SIZE entries, fed
     keys from a space much larger than the cache, so it evicts constantly;
   - SESSIONS: an OrderedDict capped at MAX_SESSIONS entries (oldest evicted).
+Keys and users are drawn log-uniformly (a few hot, a long cold tail), as
+real traffic is: entries live from milliseconds to many seconds, so a trace
+sees cache entries that outlive -o 1s, but never more than the caches hold.
 Memory in use is therefore bounded: after warm-up it stays flat however long
 the process runs. A leak finder must show no growth here: outstanding memory
 bounded by what the caches can hold (see MAX_RETAINED_BYTES), not growing
@@ -71,11 +74,16 @@ def touch_session(user, rid):
     return s
 
 
+def skewed(rng, n):
+    """0 <= k < n, log-uniformly: small k are hot."""
+    return int(n ** rng.random()) - 1
+
+
 def handle(rng, rid):
     raw = json.dumps({
-        "user": "user-%d" % rng.randrange(4 * MAX_SESSIONS),
+        "user": "user-%d" % skewed(rng, 8 * MAX_SESSIONS),
         "path": "/items",
-        "params": {"ids": [rng.randrange(KEY_SPACE) for _ in range(12)], "page": rid % 7},
+        "params": {"ids": [skewed(rng, KEY_SPACE) for _ in range(12)], "page": rid % 7},
         "body": "q=" + "z" * rng.randrange(50, 900),
     })
     d = json.loads(raw)
