@@ -6,11 +6,12 @@
  * up before that, so the timed loop never takes a slow path (one tcache
  * block is reused over and over).
  *
- * Output (stdout): "ns_per_pair=X cpu_ns_per_pair=Y pairs=N size=S": X is
- * wall-clock time, Y the thread's CPU time (user + kernel, where uprobe
- * handlers run): Y does not count time when other processes had the CPU,
- * so it is steadier on a busy machine, but it misses work a tracer does in
- * its own process.
+ * Output (stdout): "ns_per_pair=X cpu_ns_per_pair=Y pairs=N traced_pairs=T
+ * size=S". X is wall-clock time, Y the thread's CPU time (user + kernel,
+ * where uprobe handlers run): Y does not count time when other processes had
+ * the CPU, so it is steadier on a busy machine, but it misses work a tracer
+ * does in its own process. T counts the calibration pairs too (every pair
+ * run after "ready"), to relate a tracer's own CPU time to pairs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -57,17 +58,18 @@ static uint64_t timed_churn(uint64_t n, size_t size, uint64_t *cpu)
 	return t;
 }
 
-/* Pairs that take about opts->seconds: grow a pilot run until it lasts
- * 50 ms, then scale. Tracing is already active, so the pilot measures the
+/* Pairs that take about opts->seconds: double a pilot run until it lasts
+ * 20 ms, then scale. Tracing is already active, so the pilot measures the
  * traced cost. */
-static uint64_t calibrate(const struct bench_opts *o)
+static uint64_t calibrate(const struct bench_opts *o, uint64_t *pilot_pairs)
 {
 	uint64_t n = 1000, t;
 	for (;;) {
 		t = timed_churn(n, o->size, NULL);
-		if (t >= 50000000ull || n >= (1ull << 40))
+		*pilot_pairs += n;
+		if (t >= 20000000ull || n >= (1ull << 40))
 			break;
-		n *= 4;
+		n *= 2;
 	}
 	double per = (double)t / (double)n;
 	uint64_t want = (uint64_t)(o->seconds * 1e9 / per);
@@ -144,10 +146,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mallocbench: waiting for SIGUSR1: %s\n", strerror(errno));
 		return 1;
 	}
-	uint64_t n = o.pairs ? o.pairs : calibrate(&o);
+	uint64_t pilot = 0;
+	uint64_t n = o.pairs ? o.pairs : calibrate(&o, &pilot);
 	uint64_t cpu;
 	uint64_t t = timed_churn(n, o.size, &cpu);
-	printf("ns_per_pair=%.2f cpu_ns_per_pair=%.2f pairs=%llu size=%zu\n", (double)t / (double)n,
-	       (double)cpu / (double)n, (unsigned long long)n, o.size);
+	printf("ns_per_pair=%.2f cpu_ns_per_pair=%.2f pairs=%llu traced_pairs=%llu size=%zu\n",
+	       (double)t / (double)n, (double)cpu / (double)n, (unsigned long long)n,
+	       (unsigned long long)(n + pilot), o.size);
 	return 0;
 }

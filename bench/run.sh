@@ -76,8 +76,14 @@ stop_tracer() {
 	tracer_pid=
 }
 
-# run_one CONFIG: one timed loop under CONFIG; sets result to "WALL CPU"
-# (ns per pair), or to "FAIL reason". (Not run in a subshell: cleanup must see the pids.)
+# cpu_ticks PID: user + system clock ticks of a process so far.
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+
+# run_one CONFIG: one timed loop under CONFIG; sets result to "WALL CPU
+# TRACER" (ns per pair; TRACER: the tracer process's own CPU time per pair,
+# "-" untraced), or to "FAIL reason". (Not run in a subshell: cleanup must see the pids.)
 run_one() {
 	local cfg=$1 out=$tmp/bench.out terr=$tmp/$1.err tout=$tmp/$1.out ready
 	: >"$out"
@@ -116,14 +122,24 @@ run_one() {
 		fi
 		[ "$cfg" = floor ] && head -n 1 "$terr" >"$tmp/floor.sites"
 	fi
+	local t0='' t1=''
+	[ -n "$ready" ] && t0=$(cpu_ticks "$tracer_pid")
 	kill -USR1 "$bench_pid"
 	wait "$bench_pid"
 	bench_pid=
+	[ -n "$ready" ] && t1=$(cpu_ticks "$tracer_pid")
 	if [ -n "$ready" ]; then
 		if [ "$cfg" = memleak ]; then stop_tracer 0; else stop_tracer; fi
 	fi
-	result=$(sed -n 's/^ns_per_pair=\([0-9.]*\) cpu_ns_per_pair=\([0-9.]*\) .*/\1 \2/p' "$out")
-	[ -n "$result" ] || result="FAIL no result: $(head -c 200 "$tmp/bench.err")"
+	result=$(awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '/^ns_per_pair=/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		tr = (t0 == "" || t1 == "") ? "-" : (t1 - t0) * 1e9 / hz / v["traced_pairs"]
+		print v["ns_per_pair"], v["cpu_ns_per_pair"], tr }' "$out")
+	if [ -z "$result" ]; then
+		result="FAIL no result: $(head -c 200 "$tmp/bench.err")"
+	elif [ -n "$ready" ]; then
+		cat "$tout" "$terr" >"$tmp/$cfg.last" # the last report that went with a result
+	fi
 }
 
 median() {
@@ -144,32 +160,42 @@ for cfg in $CONFIGS; do
 	esac
 done
 
-declare -A runs cpus fail
+declare -A runs cpus trs fail nfail
 for ((r = 1; r <= REPEATS; r++)); do
 	for cfg in $CONFIGS; do
 		[ -n "${skip[$cfg]:-}" ] && continue
 		run_one "$cfg"
 		echo "bench: run $r/$REPEATS $cfg: $result" >&2
 		case $result in
-		FAIL*) fail[$cfg]=${result#FAIL } ;;
+		FAIL*)
+			fail[$cfg]=${result#FAIL }
+			nfail[$cfg]=$((${nfail[$cfg]:-0} + 1))
+			;;
 		*)
-			runs[$cfg]="${runs[$cfg]:-} ${result% *}"
-			cpus[$cfg]="${cpus[$cfg]:-} ${result#* }"
+			read -r wall cpu tr <<<"$result"
+			runs[$cfg]="${runs[$cfg]:-} $wall"
+			cpus[$cfg]="${cpus[$cfg]:-} $cpu"
+			trs[$cfg]="${trs[$cfg]:-} $tr"
 			;;
 		esac
 	done
 done
 
-declare -A med cmed
+declare -A med cmed tmed
 for cfg in $CONFIGS; do
 	if [ -n "${runs[$cfg]:-}" ]; then
 		med[$cfg]=$(echo "${runs[$cfg]}" | median)
 		cmed[$cfg]=$(echo "${cpus[$cfg]}" | median)
+		tmed[$cfg]=$(echo "${trs[$cfg]}" | tr ' ' '\n' | grep -v -- - | median)
 	fi
 done
 
 fmt_ns() { awk -v v="$1" 'BEGIN { printf (v < 100 ? "%.1f" : "%.0f"), v }'; }
-fmt_runs() { for v in $1; do printf '%s ' "$(fmt_ns "$v")"; done | sed 's/ $//; s/ /, /g'; }
+# fmt_runs CFG: its wall-clock figures, and how many runs failed.
+fmt_runs() {
+	for v in ${runs[$1]}; do printf '%s ' "$(fmt_ns "$v")"; done | sed 's/ $//; s/ /, /g'
+	if [ -n "${nfail[$1]:-}" ]; then printf ' (%s failed: %s)' "${nfail[$1]}" "${fail[$1]}"; fi
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 minus() { fmt_ns "$(awk -v a="$1" -v b="$2" 'BEGIN { print a - b }')"; }
 
@@ -204,13 +230,15 @@ echo
 echo "malloc($SIZE)+free loop, ns per pair, median of $REPEATS runs of ~${BENCH_TIME}s" \
 	"(kernel $(uname -r), glibc $libc, $(nproc) CPUs: $cpu; load average" \
 	"$(cut -d' ' -f1-3 /proc/loadavg) at the end). CPU ns: the loop thread's own" \
-	"CPU time (user + kernel, where the probes run), which other load does not inflate."
+	"CPU time (user + kernel, where the probes run), which other load inflates less." \
+	"Tracer CPU: the tracer process's CPU time (reading the ring buffer, on another" \
+	"CPU when one is free), per traced pair, at 1/$(getconf CLK_TCK) s resolution."
 if [ -s "$tmp/floor.sites" ]; then
 	echo "Floor sites: $(sed 's/^floor: tracing pid [0-9]*: //' "$tmp/floor.sites")."
 fi
 echo
-echo "| configuration | ns per pair | vs floor | CPU ns per pair | vs floor (CPU) | runs (ns per pair) |"
-echo "|---|---:|---:|---:|---:|---|"
+echo "| configuration | ns per pair | vs floor | CPU ns per pair | vs floor (CPU) | tracer CPU ns per pair | runs (ns per pair) |"
+echo "|---|---:|---:|---:|---:|---:|---|"
 for cfg in untraced floor leakbpf memleak; do
 	wanted "$cfg" || continue
 	if s=$(status "$cfg"); then
@@ -219,10 +247,12 @@ for cfg in untraced floor leakbpf memleak; do
 			vs=$(ratio "${med[$cfg]}" "${med[floor]}")
 			cvs=$(ratio "${cmed[$cfg]}" "${cmed[floor]}")
 		fi
+		trc=''
+		[ -n "${tmed[$cfg]:-}" ] && trc=$(fmt_ns "${tmed[$cfg]}")
 		echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $vs | $(fmt_ns "${cmed[$cfg]}") |" \
-			"$cvs | $(fmt_runs "${runs[$cfg]}") |"
+			"$cvs | $trc | $(fmt_runs "$cfg") |"
 	else
-		echo "| $(label "$cfg") | $s | | | | |"
+		echo "| $(label "$cfg") | $s | | | | | |"
 	fi
 done
 
@@ -241,7 +271,7 @@ if wanted free0 || wanted free9; then
 				chit="$(minus "${cmed[$cfg]}" "${cmed[untraced]}") ns"
 			fi
 			echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $hit |" \
-				"$(fmt_ns "${cmed[$cfg]}") | $chit | $(fmt_runs "${runs[$cfg]}") |"
+				"$(fmt_ns "${cmed[$cfg]}") | $chit | $(fmt_runs "$cfg") |"
 		else
 			echo "| $(label "$cfg") | $s | | | | |"
 		fi
@@ -249,11 +279,11 @@ if wanted free0 || wanted free9; then
 fi
 
 # leakbpf's last final report: did it see every event, drop none?
-if [ -s "$tmp/leakbpf.out" ] || [ -s "$tmp/leakbpf.err" ]; then
+if [ -s "$tmp/leakbpf.last" ]; then
 	echo
 	echo "leakbpf's last report, event and drop lines (it should have seen every pair):"
 	echo '```'
-	cat "$tmp/leakbpf.out" "$tmp/leakbpf.err" | grep -iE 'event|drop|lost|seen' | tail -n 6
+	grep -iE 'event|drop|lost|seen' "$tmp/leakbpf.last" | tail -n 6
 	echo '```'
 fi
 

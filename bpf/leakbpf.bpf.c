@@ -61,6 +61,7 @@ static __always_inline void count(__u32 which)
 }
 
 #include "python.bpf.h"
+#include "unwind.bpf.h"
 
 static __always_inline bool is_target(void)
 {
@@ -213,13 +214,12 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	e->flags = 0;
 	e->kind = p.kind;
 	if (addr && capture_stacks) {
-		long n = bpf_get_stack(ctx, e->ips, sizeof(e->ips), BPF_F_USER_STACK);
+		long n = capture_native(ctx, e);
 		if (n < 0) {
 			e->flags |= LB_F_NATIVE_ERR;
 			count(LB_C_STACK_ERR);
 			n = 0;
 		}
-		n /= 8;
 		if (n >= LB_MAX_NATIVE) {
 			e->flags |= LB_F_NATIVE_TRUNC;
 			count(LB_C_STACK_TRUNC);

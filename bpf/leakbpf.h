@@ -16,7 +16,7 @@
 
 enum lb_event_type {
 	LB_EV_ALLOC = 1, /* addr/size became live; old_addr (if set) died */
-	LB_EV_FREE = 2,  /* addr died */
+	LB_EV_FREE = 2,	 /* addr died */
 };
 
 /* Which allocator family produced the event (bpf cookie low byte). */
@@ -40,8 +40,8 @@ enum lb_kind {
 };
 
 #define LB_COOKIE(src, kind) ((unsigned long long)(src) | ((unsigned long long)(kind) << 8))
-#define LB_COOKIE_SRC(c) ((c)&0xff)
-#define LB_COOKIE_KIND(c) (((c) >> 8) & 0xff)
+#define LB_COOKIE_SRC(c)     ((c)&0xff)
+#define LB_COOKIE_KIND(c)    (((c) >> 8) & 0xff)
 
 enum lb_event_flags {
 	LB_F_NATIVE_TRUNC = 1 << 0, /* native stack filled LB_MAX_NATIVE */
@@ -81,6 +81,23 @@ struct lb_alloc_event {
 	__u32 kind;	/* enum lb_kind */
 	__u64 ips[LB_MAX_NATIVE];
 	struct lb_py_frame py[LB_MAX_PY];
+};
+
+/* Executable ranges of the target, sorted, for the stack fix-up below. */
+#define LB_MAX_RANGES 128
+/* Stack words searched for the return address a no-frame-pointer function
+ * hides from the frame-pointer walk. */
+#define LB_SCAN_WORDS 96
+
+enum lb_range_flags {
+	LB_RANGE_NOFP = 1 << 0,	  /* module built without frame pointers */
+	LB_RANGE_INTERP = 1 << 1, /* the Python interpreter */
+};
+
+struct lb_range {
+	__u64 lo, hi;
+	__u32 flags;
+	__u32 pad;
 };
 
 /* Counters kept per CPU in the "counters" map and summed by userspace. */

@@ -21,7 +21,7 @@
 #define LB_PY_MAX_THREADS 64
 /* How long a "this thread has no thread state" answer is trusted. */
 #define LB_PY_NEG_TTL_NS 200000000ULL
-#define LB_PY_NONE 0xffff
+#define LB_PY_NONE	 0xffff
 
 enum lb_py_frame_kind {
 	LB_PY_FRAME_OBJECT = 1, /* 3.8-3.10: PyFrameObject chain, f_lasti */
@@ -48,22 +48,24 @@ struct lb_py_cfg {
 	__u16 co_firstlineno;
 	__u16 co_name;
 	__u16 co_filename;
-	__u16 co_code; /* co_code_adaptive (absolute offset), 3.11+ */
+	__u16 co_code;	  /* co_code_adaptive (absolute offset), 3.11+ */
+	__u16 co_version; /* 3.12+: creation counter; LB_PY_NONE: use the name's hash */
 	__u16 str_hash;
 	__u8 frame_kind;  /* enum lb_py_frame_kind */
 	__u8 lasti_shift; /* f_lasti >> lasti_shift = code units */
 	__u8 owner_cstack;
-	__u8 pad[5];
+	__u8 pad[3];
 };
 
 /* Identity of a code object beyond its address: a code object allocated
- * later at the same address gets another tag unless it has the same name
- * (string object and hash), file and first line. A name hash of -1 (not
- * computed yet) counts as 0; userspace accepts both when it checks. */
-static __always_inline __u32 lb_py_tag(__u64 name, __u64 filename, __s64 name_hash,
-				       __u32 firstlineno)
+ * later at the same address gets another tag unless it has the same name,
+ * file and first line. `stamp` is co_version (3.12+: a counter CPython
+ * gives each new code object) or else the name's str hash (content, where
+ * pointers may all be reused); a hash of -1 (not computed yet) counts as 0
+ * and userspace accepts both when it checks. */
+static __always_inline __u32 lb_py_tag(__u64 name, __u64 filename, __s64 stamp, __u32 firstlineno)
 {
-	__u64 h = name_hash == -1 ? 0 : (__u64)name_hash;
+	__u64 h = stamp == -1 ? 0 : (__u64)stamp;
 	__u64 x = h ^ (name * 0x9e3779b97f4a7c15ULL) ^ (filename << 20) ^ firstlineno;
 	return (__u32)(x ^ (x >> 32));
 }
@@ -172,12 +174,40 @@ static __always_inline __u64 lb_py_thread_state(__u32 tid, __u64 fsbase, int *er
 	return f.found;
 }
 
+/* Code objects seen earlier in the same walk: all frames of one walk are
+ * alive together, so an address seen twice is the same object (recursion,
+ * wrappers) and its tag is reused without reading it again. */
+#define LB_PY_SEEN 4
+
 struct lb_py_walk {
 	struct lb_alloc_event *e;
 	__u64 frame;
 	__u32 n;
 	int err;
+	__u64 seen_code[LB_PY_SEEN];
+	__u32 seen_tag[LB_PY_SEEN];
+	__u32 seen_next;
 };
+
+/* Tag of the code object at `code`: two probe reads (one before 3.12). */
+static __always_inline __u32 lb_py_code_tag(__u64 code, int *err)
+{
+	__u64 win[LB_PY_WIN / 8];
+	if (bpf_probe_read_user(win, sizeof(win), (void *)(code + lb_py.co_win))) {
+		*err = 1;
+		return 0;
+	}
+	__u64 name = lb_py_w64(win, lb_py.co_name);
+	__u64 filename = lb_py_w64(win, lb_py.co_filename);
+	__u32 firstlineno = (__u32)lb_py_w64(win, lb_py.co_firstlineno);
+	__s64 stamp = 0;
+	if (lb_py.co_version != LB_PY_NONE)
+		stamp = (__u32)lb_py_w64(win, lb_py.co_version);
+	else if (name &&
+		 bpf_probe_read_user(&stamp, sizeof(stamp), (void *)(name + lb_py.str_hash)))
+		stamp = 0;
+	return lb_py_tag(name, filename, stamp, firstlineno);
+}
 
 /* Visit one frame: emit it unless it is a C-stack shim; stop at the end. */
 static long lb_py_frame_step(__u32 i, void *arg)
@@ -194,7 +224,8 @@ static long lb_py_frame_step(__u32 i, void *arg)
 	__u64 code = lb_py_w64(win, lb_py.fr_code);
 	__u64 instr = lb_py_w64(win, lb_py.fr_instr);
 	w->frame = lb_py_w64(win, lb_py.fr_prev);
-	if (lb_py.fr_owner != LB_PY_NONE && (__u8)lb_py_w64(win, lb_py.fr_owner) == lb_py.owner_cstack)
+	if (lb_py.fr_owner != LB_PY_NONE &&
+	    (__u8)lb_py_w64(win, lb_py.fr_owner) == lb_py.owner_cstack)
 		return 0;
 	if (code == 0)
 		return 0;
@@ -210,21 +241,28 @@ static long lb_py_frame_step(__u32 i, void *arg)
 		lasti = (__s32)instr;
 		lasti = lasti < 0 ? -1 : lasti >> lb_py.lasti_shift;
 	}
-	if (bpf_probe_read_user(win, sizeof(win), (void *)(code + lb_py.co_win))) {
-		w->err = 1;
-		return 1;
+	__u32 tag = 0;
+	bool seen = false;
+#pragma unroll
+	for (int k = 0; k < LB_PY_SEEN; k++) {
+		if (w->seen_code[k] == code) {
+			tag = w->seen_tag[k];
+			seen = true;
+		}
 	}
-	__u64 name = lb_py_w64(win, lb_py.co_name);
-	__u64 filename = lb_py_w64(win, lb_py.co_filename);
-	__u32 firstlineno = (__u32)lb_py_w64(win, lb_py.co_firstlineno);
-	__s64 hash = 0;
-	if (name && bpf_probe_read_user(&hash, sizeof(hash), (void *)(name + lb_py.str_hash)))
-		hash = 0;
+	if (!seen) {
+		tag = lb_py_code_tag(code, &w->err);
+		if (w->err)
+			return 1;
+		__u32 k = w->seen_next++ % LB_PY_SEEN;
+		w->seen_code[k] = code;
+		w->seen_tag[k] = tag;
+	}
 
 	struct lb_alloc_event *e = w->e;
 	e->py[n].code = code;
 	e->py[n].lasti = (__u32)lasti;
-	e->py[n].tag = lb_py_tag(name, filename, hash, firstlineno);
+	e->py[n].tag = tag;
 	w->n = n + 1;
 	return 0;
 }

@@ -57,14 +57,17 @@ static __always_inline __u64 pya_var_size(const struct pya_type *t, __s64 n)
 }
 
 /* An object-returning allocator of `type` with n items: the block holds
- * the pre-header and the object; its key is the object minus pre-header. */
+ * the pre-header and the object; its key is the object minus pre-header.
+ * Only GC types: their blocks are always freed by PyObject_GC_Del, while a
+ * non-GC object's PyObject_Free may be inlined (and probing the exported
+ * one costs a hit per str/int free). Untouched, a big non-GC object is
+ * still seen by the malloc probes. */
 static __always_inline int pya_obj_entry(struct pt_regs *ctx, __u64 type, __s64 n)
 {
 	struct pya_type t;
-	/* Unreadable type (never seen in practice): keep the key right for
-	 * the common GC case, the size unknown. */
-	if (pya_read_type(type, &t))
-		return on_entry_adj(ctx, LB_K_MALLOC, 0, 0, PYA_GC_HEAD);
+	/* An unreadable type (never seen) would only give a guessed key. */
+	if (pya_read_type(type, &t) || !(t.flags & PYA_TPFLAGS_HAVE_GC))
+		return 0;
 	__u64 pre = pya_presize(t.flags);
 	return on_entry_adj(ctx, LB_K_MALLOC, pya_var_size(&t, n) + pre, 0, pre);
 }

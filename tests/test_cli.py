@@ -14,7 +14,7 @@ import pytest
 from checks import assert_exact, assert_sane
 from lbtest import (REPO, LEAKBPF, Leakbpf, attach, bpf_ids_held_by, cprog, go, go_and_wait,
                     load_json, loaded_bpf_ids,
-                    outstanding, parse_expect, run_command, run_leakbpf, stack_with,
+                    outstanding, parse_expect, run_leakbpf, stack_with,
                     start_target, trace_target, wait_ready)
 
 
@@ -140,7 +140,7 @@ def test_not_root(mode):
     assert "sudo" in line or "root" in line, f"say how to run it: {line!r}"
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.02, 0.1, 0.3])
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5])
 def test_target_exits_during_attach(delay, tmp_path):
     """Kill the target while leakbpf attaches: either one error line and a
     non-zero exit, or (if the attach had completed) a final report saying the
@@ -214,7 +214,6 @@ def test_size_filter_units():
 
 
 @pytest.mark.parametrize("older,shown", [
-    ("60s", False),      # all allocations are younger than a minute
     ("100000", False),   # a bare number is milliseconds: 100 s
     ("500", True),       # 0.5 s: the leaks are ~2.5 s old at the end
     ("1s", True),

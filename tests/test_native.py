@@ -14,7 +14,8 @@ import pytest
 
 from checks import (assert_exact, assert_frames_point_at_source, assert_no_drops,
                     assert_sane)
-from lbtest import (Leakbpf, cprog, describe, go, load_json, outstanding, run_command,
+from lbtest import (Leakbpf, cprog, describe, go, load_json, outstanding, parse_expect,
+                    run_command,
                     stack_with, start_target, trace_target, wait_done, wait_ready)
 
 # program -> (source, leaking functions, clean functions). The sets pin down
@@ -56,14 +57,28 @@ def _check_program(name, tr):
     assert_frames_point_at_source(tr.report, tr.leaks, cprog(name), source)
 
 
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory):
+    """One traced run of leak_basic, with folded and SVG output, shared by the
+    tests that only read its results (each leakbpf run costs seconds)."""
+    d = tmp_path_factory.mktemp("basic")
+    tr = trace_target([cprog("leak_basic")],
+                      extra_args=["--folded", d / "out.folded", "--flamegraph", d / "out.svg"])
+    tr.folded, tr.svg = d / "out.folded", d / "out.svg"
+    return tr
+
+
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_exact_outstanding_per_function(name):
-    tr = trace_target([cprog(name)])
+def test_exact_outstanding_per_function(name, request):
+    if name == "leak_basic":
+        tr = request.getfixturevalue("basic")
+    else:
+        tr = trace_target([cprog(name)])
     _check_program(name, tr)
 
 
-def test_probes_reported_by_name():
-    tr = trace_target([cprog("leak_basic")])
+def test_probes_reported_by_name(basic):
+    tr = basic
     probes = {p["name"]: p for p in tr.report["probes"]}
     # glibc 2.36 has them all; aligned_alloc and memalign share one address.
     for fn in ("malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign",
@@ -137,7 +152,6 @@ def test_command_mode_exact(name):
     res, rep = run_command(f"{cprog(name)} --now --exit 4")
     assert res.returncode == 0, res.stderr
     lines = [l for l in res.stdout.splitlines() if re.fullmatch(r"(leak \S+ \d+ \d+|clean \S+)", l)]
-    from lbtest import parse_expect
     leaks, clean = parse_expect(lines)
     assert set(leaks) == PROGRAMS[name][1] and clean == PROGRAMS[name][2], res.stdout[:2000]
     assert_sane(rep)
@@ -156,13 +170,12 @@ def _folded_function(frame):
     return m.group("fn") if m else frame
 
 
-def test_folded_output(tmp_path):
+def test_folded_output(basic):
     """--folded: one line per stack, root first, ';'-separated frames, a space
     and the outstanding bytes; frames "function (file:LINE)"."""
-    folded = tmp_path / "out.folded"
-    tr = trace_target([cprog("leak_basic")], extra_args=["--folded", folded])
+    tr = basic
     assert tr.result.returncode == 0, tr.result.stderr
-    text = folded.read_text()
+    text = tr.folded.read_text()
     assert text.endswith("\n")
     per_fn = {}
     seen_frames = {}
@@ -186,10 +199,9 @@ def test_folded_output(tmp_path):
         assert fn not in per_fn, f"{fn} frees everything but is in the folded output"
 
 
-def test_flamegraph_svg(tmp_path):
+def test_flamegraph_svg(basic):
     """--flamegraph writes a self-contained SVG naming the leaking functions."""
-    svg = tmp_path / "out.svg"
-    tr = trace_target([cprog("leak_basic")], extra_args=["--flamegraph", svg])
+    tr, svg = basic, basic.svg
     assert tr.result.returncode == 0, tr.result.stderr
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg"), root.tag
@@ -220,6 +232,7 @@ def test_memory_bounded_under_churn(tmp_path):
     res = lb.wait(60)
     assert res.returncode == 0, res.stderr
     pairs = int(next(l.split()[1] for l in lines if l.startswith("pairs")))
+    print(f"churn: {pairs} pairs; leakbpf VmRSS kB per second {rss}; VmHWM {hwm} kB")
     assert pairs >= 1_000_000, f"only {pairs} malloc/free pairs: the test proves nothing"
     assert hwm < 200 * 1024, f"leakbpf VmHWM {hwm} kB under churn (samples {rss})"
     grew = rss[-1] - rss[9]
@@ -227,7 +240,6 @@ def test_memory_bounded_under_churn(tmp_path):
     rep = load_json(out)
     assert_sane(rep, pid=t.pid)
     assert rep["counts"]["allocs"] >= 1_000_000, rep["counts"]
-    from lbtest import parse_expect
     leaks, _ = parse_expect(lines)
     n_live, live_bytes = leaks["churn_alloc"]
     got_b, got_n = outstanding(rep, "churn_alloc")

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from checks import assert_exact, assert_no_drops, assert_sane
-from lbtest import attach, cprog, go_and_wait, start_target, wait_ready
+from lbtest import attach, cprog, go_and_wait, parse_expect, start_target, wait_ready
 
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 
@@ -37,7 +37,6 @@ def test_target_with_private_libc_in_other_mount_namespace(tmp_path):
     box = {}
     res, rep = attach(t.pid, duration=2, trigger=lambda: box.setdefault("l", go_and_wait(t)))
     assert res.returncode == 0, res.stderr
-    from lbtest import parse_expect
     leaks, clean = parse_expect(box["l"])
     assert leaks, box["l"]
     assert_sane(rep, pid=t.pid)

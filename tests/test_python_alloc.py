@@ -4,14 +4,18 @@ Real interpreters, real BPF. tests/py_alloc/workload.py keeps N objects
 of each kind alive on its own line ("leak"), or churns through the same
 kinds plus GC-collected cycles and a bounded cache ("churn"). A reference
 run of the same script under tracemalloc gives per-line bytes; leakbpf
-traces a second run (tracemalloc's own raw mallocs would otherwise be
-attributed to the very same lines). Python frames come from leakbpf's
-Python support: a block is charged to the innermost frame in the workload.
+traces a second run (tracemalloc's own raw mallocs, which leakbpf sees,
+would otherwise be charged to the very same lines). Python frames come
+from leakbpf's Python support: a block is charged to its innermost frame
+in the workload.
 
-Coverage measured on this machine (leakbpf bytes / tracemalloc bytes per
-line, N=20000), see the *_RATIO tables below for what is asserted:
-  Debian /usr/bin/python3.11 (LTO+PGO, type-slot probes): see DEBIAN_RATIO
-  pyenv shared builds (pymalloc probes): every kind 1.00
+Measured here (leakbpf bytes / tracemalloc bytes per leaking line):
+  pyenv 3.8-3.13 (pymalloc's own functions probed): 1.00 for every kind.
+  Debian python3.11 (LTO+PGO, type-slot probes): big 1.00, set 1.00,
+  tuple 1.00, instance 0.64, list 0.47, dict 0.35, str/bytes/float 0.00;
+  all leaking lines together 0.81.
+Churn: nothing charged to the churn lines after the run but freelist
+residue (<= 63 tuples, 5 KiB) on every build and probe set.
 """
 import json
 import os
@@ -124,7 +128,7 @@ DEBIAN_TOTAL_MIN = 0.75
 def check_probes(rep, build):
     mine = {p["name"]: p["status"] for p in rep["probes"]
             if "python" in (p.get("module") or "")}
-    want = (["PyObject_GC_Del", "PyObject_Free", "PyType_GenericAlloc", "_PyObject_GC_New",
+    want = (["PyObject_GC_Del", "PyType_GenericAlloc", "_PyObject_GC_New",
              "_PyObject_GC_NewVar", "_PyObject_GC_Resize"] if build == "debian-3.11" else
             ["_PyObject_Free", "_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc"])
     for name in want:
@@ -178,6 +182,11 @@ def churn_check(rep, lines, build):
     assert alloc > 50_000_000, msg  # the probes did see the churn
     assert out <= 64 * 1024, msg
     assert out <= alloc * 0.001, msg
+    # cycles freed by collections that CPython 3.8-3.11 run inside an object
+    # allocation: those frees are nested in a probed allocator call and must
+    # still count (with frees ignored there, ~500 nodes stayed here)
+    cycle = [ln for ln, kind in ref_lines.items() if kind == "cycle"][0]
+    assert lines.get(cycle, [0, 0, 0])[1] <= 4, msg
 
 
 @pytest.mark.parametrize("build", ["debian-3.11", "pyenv-3.11", "pyenv-3.12"])
@@ -200,7 +209,8 @@ def test_type_slot_probes_match_keys_on_every_layout(version, tmp_path):
     churn_check(rep, lines, f"{version} (type slots)")
     rep, lines = leakbpf_run(python, "leak", 5000, extra_env=env, tmp_path=tmp_path)
     inst = tagged(WORKLOAD, "LEAK")["instance"]
-    assert lines.get(inst, [0, 0])[1] == 5000, f"instances seen: {lines.get(inst)}"
+    # one-off extras: the class's shared-keys cache on first use (3.8-3.10)
+    assert 5000 <= lines.get(inst, [0, 0])[1] <= 5002, f"instances seen: {lines.get(inst)}"
 
 
 def tagged(path, prefix):

@@ -56,11 +56,17 @@ LEAK_SCENARIOS = [
 ]
 CONTROL = "s8_control_churn"
 
-DURATION = 10  # seconds of tracing, full matrix (the issue asks ~10 s)
-SWEEP_DURATION = 8  # seconds of tracing, scenario 1 on every other version
+# Seconds of tracing. The issue asks for ~10 s: Debian's build (the hard
+# one: pymalloc inlined) gets 10; the pyenv 3.12 matrix 8; the version sweep
+# and the libc variant of s7 6 (attach ~4 s + exit ~2 s come on top of each:
+# the whole file stays under ~6 minutes on 2 cores).
+DURATION = 10
+DURATION_PYENV = 8
+SWEEP_DURATION = 6
 MIN_AGE = "1s"  # -o: only allocations at least this old count as outstanding
-# The slowest scenario leaks ~9 KB/s (s2) per tracemalloc: over ~8 s of
-# counted time that is ~70 KB; a working tool must see a good part of it.
+# The slowest scenario leaks ~9 KB/s (s2) per tracemalloc: over the ~5 s
+# counted in the shortest traces (6 s minus -o 1s) that is ~45 KB; a working
+# tool must see a good part of it.
 MIN_LEAK_BYTES = 16 * 1024
 
 
@@ -102,11 +108,12 @@ def _cases():
     cases = []
     pyenv312 = _pyenv_latest(12)
     debian = DEBIAN_PY if os.access(DEBIAN_PY, os.X_OK) else None
-    for exe, missing in ((debian, DEBIAN_PY), (pyenv312, "pyenv 3.12.x")):
+    for exe, missing, duration in ((debian, DEBIAN_PY, DURATION),
+                                   (pyenv312, "pyenv 3.12.x", DURATION_PYENV)):
         for s in LEAK_SCENARIOS + [CONTROL]:
-            cases.append((exe, missing, s, (), DURATION))
+            cases.append((exe, missing, s, (), duration))
     # scenario 7 again, calling libc's malloc directly (no library of ours)
-    cases.append((debian, DEBIAN_PY, "s7_ctypes_malloc", ("--libc",), DURATION))
+    cases.append((debian, DEBIAN_PY, "s7_ctypes_malloc", ("--libc",), SWEEP_DURATION))
     for minor in (8, 9, 10, 11, 13):
         cases.append((_pyenv_latest(minor), "pyenv 3.%d.x" % minor, "s1_sync_job", (),
                       SWEEP_DURATION))

@@ -28,8 +28,7 @@ static uint64_t hash_stack(const struct lb_alloc_event *e)
 	return h ? h : 1;
 }
 
-int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
-	     struct py_support *py)
+int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks, struct py_support *py)
 {
 	memset(a, 0, sizeof(*a));
 	a->max_tracked = max_tracked;
@@ -70,8 +69,7 @@ void agg_free(struct aggregate *a)
 
 /* ---- stack table ---- */
 
-static void index_insert(uint32_t *index, uint64_t cap, const struct agg_stack *stacks,
-			 uint32_t id)
+static void index_insert(uint32_t *index, uint64_t cap, const struct agg_stack *stacks, uint32_t id)
 {
 	uint64_t i = stacks[id].hash & (cap - 1);
 	while (index[i])
@@ -309,10 +307,10 @@ void agg_alloc(struct aggregate *a, const struct lb_alloc_event *e)
 	uint32_t id = stack_intern(a, e);
 	struct agg_stack *s = &a->stacks[id];
 	struct agg_block nb = {
-		.addr = e->h.addr,
-		.size = e->size,
-		.ts_ns = e->h.ts_ns,
-		.stack = id,
+	    .addr = e->h.addr,
+	    .size = e->size,
+	    .ts_ns = e->h.ts_ns,
+	    .stack = id,
 	};
 	block_put(a->blocks, a->blocks_cap, &nb);
 	a->blocks_used++;

@@ -20,7 +20,7 @@ struct agg_stack {
 	struct lb_py_frame *py;
 	struct rm_frame *pyres; /* resolved Python frames (innermost first) */
 	uint16_t n_native, n_py;
-	uint32_t flags;	  /* RM_STACK_* */
+	uint32_t flags; /* RM_STACK_* */
 	bool used;
 	uint64_t out_bytes, out_count;
 	uint64_t alloc_bytes, alloc_count;
@@ -53,8 +53,7 @@ struct aggregate {
 	uint64_t compact_after; /* stack_table_full value before which not to compact */
 };
 
-int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
-	     struct py_support *py);
+int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks, struct py_support *py);
 void agg_free(struct aggregate *a);
 
 /* A block became live (after forgetting old_addr when non-zero). */

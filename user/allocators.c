@@ -13,7 +13,7 @@
 
 /* Shared objects that carry a malloc of their own. */
 static const char *const alloc_modules[] = {
-	"libc.so", "libc-", "ld-musl-", "libc.musl", "libjemalloc", "libtcmalloc", "libmimalloc",
+    "libc.so", "libc-", "ld-musl-", "libc.musl", "libjemalloc", "libtcmalloc", "libmimalloc",
 };
 
 struct fn {
@@ -22,16 +22,16 @@ struct fn {
 };
 
 static const struct fn alloc_fns[] = {
-	{"malloc", LB_K_MALLOC},
-	{"calloc", LB_K_CALLOC},
-	{"realloc", LB_K_REALLOC},
-	{"reallocarray", LB_K_REALLOCARRAY},
-	{"posix_memalign", LB_K_POSIX_MEMALIGN},
-	{"aligned_alloc", LB_K_MEMALIGN},
-	{"memalign", LB_K_MEMALIGN},
-	{"valloc", LB_K_MALLOC},
-	{"pvalloc", LB_K_MALLOC},
-	{"free", LB_K_FREE},
+    {"malloc", LB_K_MALLOC},
+    {"calloc", LB_K_CALLOC},
+    {"realloc", LB_K_REALLOC},
+    {"reallocarray", LB_K_REALLOCARRAY},
+    {"posix_memalign", LB_K_POSIX_MEMALIGN},
+    {"aligned_alloc", LB_K_MEMALIGN},
+    {"memalign", LB_K_MEMALIGN},
+    {"valloc", LB_K_MALLOC},
+    {"pvalloc", LB_K_MALLOC},
+    {"free", LB_K_FREE},
 };
 
 static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
@@ -69,6 +69,8 @@ static int attach_module(struct elf_file *ef, const char *path, const char *labe
 					 LB_COOKIE(LB_SRC_LIBC, f->kind), is_free);
 		if (!err)
 			ok++;
+		else if (err == -ESRCH)
+			return -ESRCH; /* the target is gone */
 		else if (err != -ENOENT)
 			fprintf(stderr, "leakbpf: warning: cannot probe %s in %s: %s\n", f->name,
 				label, strerror(-err));
@@ -83,8 +85,8 @@ static bool defines_malloc(struct elf_file *ef)
 	       elf_file_symbol(ef, "free", &v, NULL, NULL) == 0;
 }
 
-int allocators_attach(const struct lb_target *t, const char *extra_exe,
-		      struct leakbpf_bpf *skel, struct probe_set *ps, char *err, size_t errlen)
+int allocators_attach(const struct lb_target *t, const char *extra_exe, struct leakbpf_bpf *skel,
+		      struct probe_set *ps, char *err, size_t errlen)
 {
 	char path[PATH_MAX], why[256];
 	int modules = 0;
@@ -116,14 +118,22 @@ int allocators_attach(const struct lb_target *t, const char *extra_exe,
 		if (wanted || defines_malloc(ef)) {
 			if (nseen < 16)
 				seen[nseen++] = m->inode;
-			if (attach_module(ef, path, m->path, t->pid, skel, ps) > 0)
+			int n = attach_module(ef, path, m->path, t->pid, skel, ps);
+			if (n == -ESRCH) {
+				elf_file_close(ef);
+				snprintf(err, errlen,
+					 "process %d exited while leakbpf was attaching", t->pid);
+				return -1;
+			}
+			if (n > 0)
 				modules++;
 		}
 		elf_file_close(ef);
 	}
 	if (extra_exe) {
 		struct elf_file *ef = elf_file_open(extra_exe, why, sizeof(why));
-		if (ef && defines_malloc(ef) && attach_module(ef, extra_exe, extra_exe, t->pid, skel, ps) > 0)
+		if (ef && defines_malloc(ef) &&
+		    attach_module(ef, extra_exe, extra_exe, t->pid, skel, ps) > 0)
 			modules++;
 		elf_file_close(ef);
 	}

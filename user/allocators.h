@@ -15,8 +15,7 @@ struct probe_set;
  * namespace, e.g. the -c command) or the target's own executable when
  * they define malloc themselves (static binaries). Returns the number of
  * modules probed; 0 with err set when no allocator was found. */
-int allocators_attach(const struct lb_target *t, const char *extra_exe,
-		      struct leakbpf_bpf *skel, struct probe_set *ps, char *err,
-		      size_t errlen);
+int allocators_attach(const struct lb_target *t, const char *extra_exe, struct leakbpf_bpf *skel,
+		      struct probe_set *ps, char *err, size_t errlen);
 
 #endif

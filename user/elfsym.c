@@ -160,3 +160,35 @@ bool elf_file_needs(struct elf_file *f, const char *prefix)
 	}
 	return false;
 }
+
+static bool fp_prologue(const uint8_t *c)
+{
+	static const uint8_t push_mov[4] = {0x55, 0x48, 0x89, 0xe5};
+	static const uint8_t endbr[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+	if (!memcmp(c, endbr, 4))
+		c += 4;
+	return !memcmp(c, push_mov, 4);
+}
+
+double elf_file_fp_share(struct elf_file *f)
+{
+	Elf_Scn *scn = f->symtab ? f->symtab : f->dynsym;
+	GElf_Shdr sh;
+	if (!scn || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+		return -1;
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count = sh.sh_size / sh.sh_entsize, seen = 0, fp = 0;
+	/* a spread-out sample is plenty to tell the two apart */
+	size_t step = count / 400 + 1;
+	for (size_t i = 0; data && i < count && seen < 400; i += step) {
+		GElf_Sym sym;
+		uint8_t code[8];
+		if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    sym.st_shndx == SHN_UNDEF || sym.st_size < 16 ||
+		    elf_file_read(f, sym.st_value, code, sizeof(code)))
+			continue;
+		seen++;
+		fp += fp_prologue(code);
+	}
+	return seen ? (double)fp / (double)seen : -1;
+}

@@ -22,6 +22,10 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *vaddr, uint6
 int elf_file_read(struct elf_file *f, uint64_t vaddr, void *buf, size_t len);
 
 bool elf_file_has_symtab(struct elf_file *f);
+/* Share (0..1) of sampled functions that start by setting up a frame
+ * pointer (push %rbp; mov %rsp,%rbp): tells code built with frame pointers
+ * from code built without. -1 when there are no function symbols. */
+double elf_file_fp_share(struct elf_file *f);
 /* Whether a DT_NEEDED entry starts with prefix (e.g. "libpython"). */
 bool elf_file_needs(struct elf_file *f, const char *prefix);
 /* ELF type: ET_EXEC or ET_DYN. */

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <stdint.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wordexp.h>
@@ -141,8 +144,8 @@ static bool has_mapping(pid_t pid, const char *prefix)
 	while (f && !found && fgets(line, sizeof(line), f)) {
 		/* its code must be mapped, not only the loader's first reservation */
 		char *base = strrchr(line, '/'), *perms = strchr(line, ' ');
-		found = base && perms && perms[3] == 'x' &&
-			!strncmp(base + 1, prefix, strlen(prefix));
+		found =
+		    base && perms && perms[3] == 'x' && !strncmp(base + 1, prefix, strlen(prefix));
 	}
 	if (f)
 		fclose(f);
@@ -176,6 +179,67 @@ int launch_run_until_mapped(struct launch *l, const char *prefix, int max_syscal
 		}
 	}
 	return has_mapping(l->pid, prefix) ? 0 : -1;
+}
+
+static uint64_t entry_point(pid_t pid)
+{
+	char path[64];
+	uint64_t av[2], entry = 0;
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	FILE *f = fopen(path, "re");
+	while (f && fread(av, sizeof(av), 1, f) == 1 && av[0] != AT_NULL)
+		if (av[0] == AT_ENTRY)
+			entry = av[1];
+	if (f)
+		fclose(f);
+	return entry;
+}
+
+int launch_run_to_entry(struct launch *l)
+{
+	uint64_t entry = entry_point(l->pid);
+	if (!l->traced || !entry)
+		return -1;
+	errno = 0;
+	long orig = ptrace(PTRACE_PEEKTEXT, l->pid, (void *)entry, NULL);
+	if (errno)
+		return -1;
+	long trap = (orig & ~0xffL) | 0xcc; /* int3 */
+	if (ptrace(PTRACE_POKETEXT, l->pid, (void *)entry, (void *)trap))
+		return -1;
+	int sig = 0;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)sig))
+			return -1;
+		int st;
+		pid_t r;
+		while ((r = waitpid(l->pid, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			l->exited = true;
+			l->status = r < 0 ? -1 : st;
+			return -1;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (st >> 16) {
+			sig = 0; /* exec/exit/group-stop events: just go on */
+			if (st >> 16 == PTRACE_EVENT_STOP) {
+				ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
+				continue;
+			}
+			continue;
+		}
+		struct user_regs_struct regs;
+		if (WSTOPSIG(st) == SIGTRAP && !ptrace(PTRACE_GETREGS, l->pid, NULL, &regs) &&
+		    regs.rip == entry + 1) {
+			regs.rip = entry;
+			ptrace(PTRACE_SETREGS, l->pid, NULL, &regs);
+			ptrace(PTRACE_POKETEXT, l->pid, (void *)entry, (void *)orig);
+			return 0;
+		}
+		sig = WSTOPSIG(st); /* the child's own signal: deliver it */
+	}
 }
 
 enum launch_event launch_poll(struct launch *l)

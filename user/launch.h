@@ -13,14 +13,14 @@
 
 struct launch {
 	pid_t pid;
-	int go_fd;	   /* write end: closing it lets the child exec */
-	char **argv;	   /* the command split into words */
-	char *exe;	   /* resolved path of argv[0] */
-	bool execed;	   /* child passed exec */
-	bool exiting;	   /* child is stopped at its exit event */
+	int go_fd;    /* write end: closing it lets the child exec */
+	char **argv;  /* the command split into words */
+	char *exe;    /* resolved path of argv[0] */
+	bool execed;  /* child passed exec */
+	bool exiting; /* child is stopped at its exit event */
 	bool exited;
-	int status;	   /* wait status once exited */
-	bool traced;	   /* under ptrace */
+	int status;  /* wait status once exited */
+	bool traced; /* under ptrace */
 };
 
 /* Fork a child that waits for launch_release(). -1 with err on failure. */
@@ -37,6 +37,10 @@ void launch_continue(struct launch *l);
  * then held again). 0 when it appeared, -1 when not within max_syscalls
  * or the child exited. */
 int launch_run_until_mapped(struct launch *l, const char *prefix, int max_syscalls);
+/* Let the held child run to its entry point (_start): by then the loader
+ * has mapped every library it needs. The child is held again there.
+ * 0 on success, -1 when that could not be done (it is then running). */
+int launch_run_to_entry(struct launch *l);
 
 enum launch_event {
 	LAUNCH_NOTHING = 0,

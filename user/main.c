@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* leakbpf: outstanding memory per stack in a running process. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cmd_snapshot.h"
@@ -24,5 +25,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leakbpf: %s\n", err);
 		return 1;
 	}
+	/* Symbols come from the target's files and local debug files only:
+	 * never let elfutils query debuginfod servers on every module. */
+	unsetenv("DEBUGINFOD_URLS");
 	return trace_run(&o);
 }

@@ -10,42 +10,42 @@
 #include "options.h"
 
 static const char usage[] =
-	"Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
-	"       leakbpf [options] -c \"CMD ARGS\"\n"
-	"       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
-	"       leakbpf report SNAPSHOT [output options]\n"
-	"\n"
-	"Find memory leaks in a running process: outstanding bytes per stack.\n"
-	"\n"
-	"  -p, --pid PID            trace this running process (all its threads)\n"
-	"  -c, --command \"CMD\"      start CMD and trace it from its first allocation\n"
-	"  INTERVAL                 seconds between reports (default 5)\n"
-	"  COUNT                    number of reports before exiting (default: unlimited)\n"
-	"  -d, --duration D         stop after D (10, 10s, 2m, 1h)\n"
-	"  -o, --older AGE          only count allocations at least AGE old\n"
-	"                           (bare number = milliseconds; 500ms, 1s, 2m)\n"
-	"  -T, --top N              stacks shown in the table (default 10)\n"
-	"  -z, --min-size SIZE      ignore allocations smaller than SIZE (4k, 1M)\n"
-	"  -Z, --max-size SIZE      ignore allocations larger than SIZE\n"
-	"      --native             show every native frame (no Python merging)\n"
-	"      --no-python          native tracing only, even for CPython targets\n"
-	"      --folded FILE        write folded stacks (flamegraph.pl input)\n"
-	"      --flamegraph FILE    write an interactive SVG flame graph\n"
-	"      --json FILE|-        write the report as JSON (schema leakbpf/v1)\n"
-	"      --pprof FILE         write a gzipped pprof heap profile\n"
-	"      --speedscope FILE    write a speedscope profile\n"
-	"      --snapshot-every D   write a snapshot every D (needs --snapshot-dir)\n"
-	"      --snapshot-dir DIR   where snapshots go\n"
-	"      --snapshot-keep N    keep at most N snapshots (default 48)\n"
-	"      --max-tracked N      outstanding blocks tracked at most (default 4M)\n"
-	"      --max-stacks N       distinct stacks kept at most (default 256k)\n"
-	"  -q, --quiet              no periodic tables, only the final report\n"
-	"  -v, --verbose            say more about attaching\n"
-	"  -h, --help               this help\n"
-	"      --version            print the version\n"
-	"\n"
-	"Output files are written at the final report (end of duration, COUNT reached,\n"
-	"Ctrl-C/SIGTERM, or target exit). Needs root (or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).\n";
+    "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
+    "       leakbpf [options] -c \"CMD ARGS\"\n"
+    "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
+    "       leakbpf report SNAPSHOT [output options]\n"
+    "\n"
+    "Find memory leaks in a running process: outstanding bytes per stack.\n"
+    "\n"
+    "  -p, --pid PID            trace this running process (all its threads)\n"
+    "  -c, --command \"CMD\"      start CMD and trace it from its first allocation\n"
+    "  INTERVAL                 seconds between reports (default 5)\n"
+    "  COUNT                    number of reports before exiting (default: unlimited)\n"
+    "  -d, --duration D         stop after D (10, 10s, 2m, 1h)\n"
+    "  -o, --older AGE          only count allocations at least AGE old\n"
+    "                           (bare number = milliseconds; 500ms, 1s, 2m)\n"
+    "  -T, --top N              stacks shown in the table (default 10)\n"
+    "  -z, --min-size SIZE      ignore allocations smaller than SIZE (4k, 1M)\n"
+    "  -Z, --max-size SIZE      ignore allocations larger than SIZE\n"
+    "      --native             show every native frame (no Python merging)\n"
+    "      --no-python          native tracing only, even for CPython targets\n"
+    "      --folded FILE        write folded stacks (flamegraph.pl input)\n"
+    "      --flamegraph FILE    write an interactive SVG flame graph\n"
+    "      --json FILE|-        write the report as JSON (schema leakbpf/v1)\n"
+    "      --pprof FILE         write a gzipped pprof heap profile\n"
+    "      --speedscope FILE    write a speedscope profile\n"
+    "      --snapshot-every D   write a snapshot every D (needs --snapshot-dir)\n"
+    "      --snapshot-dir DIR   where snapshots go\n"
+    "      --snapshot-keep N    keep at most N snapshots (default 48)\n"
+    "      --max-tracked N      outstanding blocks tracked at most (default 4M)\n"
+    "      --max-stacks N       distinct stacks kept at most (default 256k)\n"
+    "  -q, --quiet              no periodic tables, only the final report\n"
+    "  -v, --verbose            say more about attaching\n"
+    "  -h, --help               this help\n"
+    "      --version            print the version\n"
+    "\n"
+    "Output files are written at the final report (end of duration, COUNT reached,\n"
+    "Ctrl-C/SIGTERM, or target exit). Needs root (or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).\n";
 
 enum {
 	OPT_NATIVE = 256,
@@ -64,30 +64,30 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"pid", required_argument, NULL, 'p'},
-	{"command", required_argument, NULL, 'c'},
-	{"duration", required_argument, NULL, 'd'},
-	{"older", required_argument, NULL, 'o'},
-	{"top", required_argument, NULL, 'T'},
-	{"min-size", required_argument, NULL, 'z'},
-	{"max-size", required_argument, NULL, 'Z'},
-	{"native", no_argument, NULL, OPT_NATIVE},
-	{"no-python", no_argument, NULL, OPT_NO_PYTHON},
-	{"folded", required_argument, NULL, OPT_FOLDED},
-	{"flamegraph", required_argument, NULL, OPT_FLAMEGRAPH},
-	{"json", required_argument, NULL, OPT_JSON},
-	{"pprof", required_argument, NULL, OPT_PPROF},
-	{"speedscope", required_argument, NULL, OPT_SPEEDSCOPE},
-	{"snapshot-every", required_argument, NULL, OPT_SNAP_EVERY},
-	{"snapshot-dir", required_argument, NULL, OPT_SNAP_DIR},
-	{"snapshot-keep", required_argument, NULL, OPT_SNAP_KEEP},
-	{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
-	{"max-stacks", required_argument, NULL, OPT_MAX_STACKS},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"pid", required_argument, NULL, 'p'},
+    {"command", required_argument, NULL, 'c'},
+    {"duration", required_argument, NULL, 'd'},
+    {"older", required_argument, NULL, 'o'},
+    {"top", required_argument, NULL, 'T'},
+    {"min-size", required_argument, NULL, 'z'},
+    {"max-size", required_argument, NULL, 'Z'},
+    {"native", no_argument, NULL, OPT_NATIVE},
+    {"no-python", no_argument, NULL, OPT_NO_PYTHON},
+    {"folded", required_argument, NULL, OPT_FOLDED},
+    {"flamegraph", required_argument, NULL, OPT_FLAMEGRAPH},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"pprof", required_argument, NULL, OPT_PPROF},
+    {"speedscope", required_argument, NULL, OPT_SPEEDSCOPE},
+    {"snapshot-every", required_argument, NULL, OPT_SNAP_EVERY},
+    {"snapshot-dir", required_argument, NULL, OPT_SNAP_DIR},
+    {"snapshot-keep", required_argument, NULL, OPT_SNAP_KEEP},
+    {"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+    {"max-stacks", required_argument, NULL, OPT_MAX_STACKS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 double parse_duration(const char *s, double bare_unit_s)

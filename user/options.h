@@ -8,29 +8,29 @@
 #include <sys/types.h>
 
 struct options {
-	pid_t pid;		/* -p */
-	const char *command;	/* -c "CMD ARGS" */
-	double interval_s;	/* positional INTERVAL, default 5 */
-	long count;		/* positional COUNT: reports before exiting, 0 = unlimited */
-	double duration_s;	/* -d, 0 = until target exits or signal */
-	double min_age_s;	/* -o */
-	unsigned top;		/* -T, default 10 */
-	uint64_t min_size;	/* -z */
-	uint64_t max_size;	/* -Z */
-	bool native;		/* --native: show every native frame */
-	bool no_python;		/* --no-python: native-only tracing */
-	bool verbose;		/* -v */
-	bool quiet;		/* -q: no periodic tables, final report only */
-	const char *folded;	/* --folded FILE */
-	const char *flamegraph; /* --flamegraph FILE.svg */
-	const char *json;	/* --json FILE or - */
-	const char *pprof;	/* --pprof FILE */
-	const char *speedscope; /* --speedscope FILE */
-	double snapshot_every_s;   /* --snapshot-every */
-	const char *snapshot_dir;  /* --snapshot-dir */
-	unsigned snapshot_keep;	   /* --snapshot-keep, default 48 */
-	uint64_t max_tracked;	   /* --max-tracked: outstanding blocks tracked, default 4M */
-	uint64_t max_stacks;	   /* --max-stacks: distinct stacks kept, default 256k */
+	pid_t pid;		  /* -p */
+	const char *command;	  /* -c "CMD ARGS" */
+	double interval_s;	  /* positional INTERVAL, default 5 */
+	long count;		  /* positional COUNT: reports before exiting, 0 = unlimited */
+	double duration_s;	  /* -d, 0 = until target exits or signal */
+	double min_age_s;	  /* -o */
+	unsigned top;		  /* -T, default 10 */
+	uint64_t min_size;	  /* -z */
+	uint64_t max_size;	  /* -Z */
+	bool native;		  /* --native: show every native frame */
+	bool no_python;		  /* --no-python: native-only tracing */
+	bool verbose;		  /* -v */
+	bool quiet;		  /* -q: no periodic tables, final report only */
+	const char *folded;	  /* --folded FILE */
+	const char *flamegraph;	  /* --flamegraph FILE.svg */
+	const char *json;	  /* --json FILE or - */
+	const char *pprof;	  /* --pprof FILE */
+	const char *speedscope;	  /* --speedscope FILE */
+	double snapshot_every_s;  /* --snapshot-every */
+	const char *snapshot_dir; /* --snapshot-dir */
+	unsigned snapshot_keep;	  /* --snapshot-keep, default 48 */
+	uint64_t max_tracked;	  /* --max-tracked: outstanding blocks tracked, default 4M */
+	uint64_t max_stacks;	  /* --max-stacks: distinct stacks kept, default 256k */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version was printed (exit 0),

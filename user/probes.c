@@ -36,8 +36,7 @@ bool probe_insn_emulated(const uint8_t *c, size_t len)
 	return false;
 }
 
-unsigned probe_entry_skip(const uint8_t *c, size_t len, bool allow_null_guard_skip,
-			  bool *emulated)
+unsigned probe_entry_skip(const uint8_t *c, size_t len, bool allow_null_guard_skip, bool *emulated)
 {
 	unsigned off = 0;
 	/* "test %rdi,%rdi; je L" guards free-like functions against NULL:
@@ -152,8 +151,8 @@ int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 	bool emulated = false;
 	unsigned skip = 0;
 	if (!elf_file_read(ef, vaddr, code, sizeof(code)))
-		skip = probe_entry_skip(code, sizeof(code), null_guard_skip && !ret_prog,
-					&emulated);
+		skip =
+		    probe_entry_skip(code, sizeof(code), null_guard_skip && !ret_prog, &emulated);
 	int err = probe_attach_offset(ps, path, off + skip, prog, false, pid, cookie);
 	if (!err && ret_prog)
 		err = probe_attach_offset(ps, path, off, ret_prog, true, pid, cookie);

@@ -49,15 +49,13 @@ bool probe_insn_emulated(const uint8_t *code, size_t len);
  * Returns 0 when attached, -ENOENT when the symbol is missing, <0 else. */
 int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 		   const char *module_label, const char *func, struct bpf_program *prog,
-		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie,
-		   bool null_guard_skip);
+		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie, bool null_guard_skip);
 
 /* Attach prog at a raw file offset (for callers that find their own sites). */
 int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_off,
 			struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie);
 
-void probe_set_note(struct probe_set *ps, const char *name, const char *module,
-		    const char *status);
+void probe_set_note(struct probe_set *ps, const char *name, const char *module, const char *status);
 void probe_set_destroy(struct probe_set *ps);
 
 #endif

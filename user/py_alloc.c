@@ -281,7 +281,6 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 	};
 	const struct pya_spec slots[] = {
 	    {"PyObject_GC_Del", p->lb_pyo_gc_del, false, 1, LB_K_FREE},
-	    {"PyObject_Free", p->lb_free, false, 1, LB_K_FREE},
 	    {"PyType_GenericAlloc", p->lb_pyo_generic_alloc, true, 2, LB_K_MALLOC},
 	    {"_PyObject_GC_New", p->lb_pyo_gc_new, true, 1, LB_K_MALLOC},
 	    {"_PyObject_GC_NewVar", p->lb_pyo_gc_newvar, true, 2, LB_K_MALLOC},

@@ -23,7 +23,7 @@ struct py_alloc_target {
 int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *skel);
 /* Attach the object allocator probes. *note is set to a static sentence
  * saying what these probes cannot see on this build (or NULL). */
-int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel,
-		    struct probe_set *ps, const char **note);
+int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, struct probe_set *ps,
+		    const char **note);
 
 #endif

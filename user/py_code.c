@@ -17,7 +17,7 @@
 /* Line tables larger than this are not read (real ones are a few KiB). */
 #define LINETABLE_MAX (1 << 20)
 /* Bytes of a code object read in one go (all fields used lie below). */
-#define CODE_HEAD 160
+#define CODE_HEAD      160
 #define NAME_MAX_BYTES 512
 #define FILE_MAX_BYTES 1024
 
@@ -68,11 +68,17 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	uint64_t linetable = field64(head, l->co_linetable);
 	int32_t firstlineno;
 	memcpy(&firstlineno, head + l->co_firstlineno, sizeof(firstlineno));
-	int64_t hash = 0;
-	if (name && py_mem_read(c->pid, name + l->str_hash, &hash, sizeof(hash)))
-		hash = 0;
+	/* the same stamp as BPF: co_version, else the name's hash */
+	int64_t stamp = 0;
+	if (l->co_version != PY_NONE) {
+		uint32_t v;
+		memcpy(&v, head + l->co_version, sizeof(v));
+		stamp = v;
+	} else if (name && py_mem_read(c->pid, name + l->str_hash, &stamp, sizeof(stamp))) {
+		stamp = 0;
+	}
 	/* BPF may have seen the name's hash before it was computed (-1). */
-	if (lb_py_tag(name, filename, hash, (uint32_t)firstlineno) != tag &&
+	if (lb_py_tag(name, filename, stamp, (uint32_t)firstlineno) != tag &&
 	    lb_py_tag(name, filename, -1, (uint32_t)firstlineno) != tag) {
 		c->stale++;
 		return -1;
@@ -92,8 +98,7 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	info->file = py_intern(&c->strings, file);
 	if (!info->function || !info->file)
 		return -1;
-	info->linetable_len =
-		py_mem_bytes(c->pid, l, linetable, LINETABLE_MAX, &info->linetable);
+	info->linetable_len = py_mem_bytes(c->pid, l, linetable, LINETABLE_MAX, &info->linetable);
 	return 0;
 }
 
@@ -113,9 +118,9 @@ int py_code_resolve(struct py_code_cache *c, uint64_t code, uint32_t tag, int32_
 	}
 	*function = s->function;
 	*file = s->file;
-	*line = s->linetable_len >= 0 ? py_linetable_line(c->l->linetable, s->linetable,
-							  (size_t)s->linetable_len,
-							  s->firstlineno, lasti)
-				      : s->firstlineno;
+	*line = s->linetable_len >= 0
+		    ? py_linetable_line(c->l->linetable, s->linetable, (size_t)s->linetable_len,
+					s->firstlineno, lasti)
+		    : s->firstlineno;
 	return 0;
 }

@@ -23,7 +23,7 @@ struct py_build {
 	bool micro_known;
 	uint64_t runtime; /* address of _PyRuntime in the target */
 	struct py_layout layout;
-	bool debug_offsets; /* layout read from _Py_DebugOffsets */
+	bool debug_offsets;	       /* layout read from _Py_DebugOffsets */
 	uint64_t text[PY_MAX_TEXT][2]; /* executable mappings of the ELF */
 	size_t ntext;
 };

@@ -11,126 +11,130 @@
 #include "py_layout.h"
 
 /* Strings and bytes: PyASCIIObject had a wstr pointer until 3.11. */
-#define STR_311                                                                                  \
-	.str_length = 16, .str_hash = 24, .str_state = 32, .str_ascii_data = 48,                 \
+#define STR_311                                                                                    \
+	.str_length = 16, .str_hash = 24, .str_state = 32, .str_ascii_data = 48,                   \
 	.str_compact_data = 72, .bytes_size = 16, .bytes_data = 32
-#define STR_312                                                                                  \
-	.str_length = 16, .str_hash = 24, .str_state = 32, .str_ascii_data = 40,                 \
+#define STR_312                                                                                    \
+	.str_length = 16, .str_hash = 24, .str_state = 32, .str_ascii_data = 40,                   \
 	.str_compact_data = 56, .bytes_size = 16, .bytes_data = 32
 
 /* 3.8-3.10: PyThreadState.frame -> PyFrameObject chain. */
-#define FRAMEOBJ_38                                                                              \
-	.rt_interp_head = 32, .interp_next = 0, .interp_threads = 8, .ts_next = 8,               \
-	.ts_thread_id = 176, .ts_frame = 24, .cframe_frame = PY_NONE,                            \
-	.frame_kind = PY_FRAME_OBJECT, .owner_cstack = 0xff, .fr_prev = 24, .fr_code = 32,       \
-	.fr_owner = PY_NONE, .co_firstlineno = 40, .co_filename = 104, .co_name = 112,           \
-	.co_qualname = PY_NONE, .co_linetable = 120, .co_code_adaptive = PY_NONE
+#define FRAMEOBJ_38                                                                                \
+	.rt_interp_head = 32, .interp_next = 0, .interp_threads = 8, .ts_next = 8,                 \
+	.ts_thread_id = 176, .ts_frame = 24, .cframe_frame = PY_NONE,                              \
+	.frame_kind = PY_FRAME_OBJECT, .owner_cstack = 0xff, .fr_prev = 24, .fr_code = 32,         \
+	.fr_owner = PY_NONE, .co_firstlineno = 40, .co_filename = 104, .co_name = 112,             \
+	.co_qualname = PY_NONE, .co_linetable = 120, .co_code_adaptive = PY_NONE,                  \
+	.co_version = PY_NONE
 
 static const struct py_layout layouts[] = {
-	{
-		.major = 3,
-		.minor = 8,
-		FRAMEOBJ_38,
-		.fr_instr = 104,
-		.lasti_shift = 1,
-		.linetable = PY_LT_LNOTAB,
-		STR_311,
-	},
-	{
-		.major = 3,
-		.minor = 9,
-		FRAMEOBJ_38,
-		.fr_instr = 104,
-		.lasti_shift = 1,
-		.linetable = PY_LT_LNOTAB,
-		STR_311,
-	},
-	{
-		.major = 3,
-		.minor = 10,
-		FRAMEOBJ_38,
-		.fr_instr = 96,
-		.lasti_shift = 0,
-		.linetable = PY_LT_LINETABLE,
-		STR_311,
-	},
-	{
-		/* tstate->cframe->current_frame; no C-stack shim frames yet */
-		.major = 3,
-		.minor = 11,
-		.rt_interp_head = 40,
-		.interp_next = 0,
-		.interp_threads = 16,
-		.ts_next = 8,
-		.ts_thread_id = 152,
-		.ts_frame = 56,
-		.cframe_frame = 8,
-		.frame_kind = PY_FRAME_INTERP,
-		.owner_cstack = 0xff,
-		.fr_prev = 48,
-		.fr_code = 32,
-		.fr_instr = 56,
-		.fr_owner = 69,
-		.co_firstlineno = 72,
-		.co_filename = 112,
-		.co_name = 120,
-		.co_qualname = 128,
-		.co_linetable = 136,
-		.co_code_adaptive = 184,
-		.linetable = PY_LT_LOCATIONS,
-		STR_311,
-	},
-	{
-		.major = 3,
-		.minor = 12,
-		.rt_interp_head = 40,
-		.interp_next = 0,
-		.interp_threads = 72,
-		.ts_next = 8,
-		.ts_thread_id = 136,
-		.ts_frame = 56,
-		.cframe_frame = 0,
-		.frame_kind = PY_FRAME_INTERP,
-		.owner_cstack = 3,
-		.fr_prev = 8,
-		.fr_code = 0,
-		.fr_instr = 56,
-		.fr_owner = 70,
-		.co_firstlineno = 68,
-		.co_filename = 112,
-		.co_name = 120,
-		.co_qualname = 128,
-		.co_linetable = 136,
-		.co_code_adaptive = 192,
-		.linetable = PY_LT_LOCATIONS,
-		STR_312,
-	},
-	{
-		/* tstate->current_frame; also described by _Py_DebugOffsets */
-		.major = 3,
-		.minor = 13,
-		.rt_interp_head = 632,
-		.interp_next = 7264,
-		.interp_threads = 7344,
-		.ts_next = 8,
-		.ts_thread_id = 152,
-		.ts_frame = 72,
-		.cframe_frame = PY_NONE,
-		.frame_kind = PY_FRAME_INTERP,
-		.owner_cstack = 3,
-		.fr_prev = 8,
-		.fr_code = 0,
-		.fr_instr = 56,
-		.fr_owner = 70,
-		.co_firstlineno = 68,
-		.co_filename = 112,
-		.co_name = 120,
-		.co_qualname = 128,
-		.co_linetable = 136,
-		.co_code_adaptive = 200,
-		.linetable = PY_LT_LOCATIONS,
-		STR_312,
-	},
+    {
+	.major = 3,
+	.minor = 8,
+	FRAMEOBJ_38,
+	.fr_instr = 104,
+	.lasti_shift = 1,
+	.linetable = PY_LT_LNOTAB,
+	STR_311,
+    },
+    {
+	.major = 3,
+	.minor = 9,
+	FRAMEOBJ_38,
+	.fr_instr = 104,
+	.lasti_shift = 1,
+	.linetable = PY_LT_LNOTAB,
+	STR_311,
+    },
+    {
+	.major = 3,
+	.minor = 10,
+	FRAMEOBJ_38,
+	.fr_instr = 96,
+	.lasti_shift = 0,
+	.linetable = PY_LT_LINETABLE,
+	STR_311,
+    },
+    {
+	/* tstate->cframe->current_frame; no C-stack shim frames yet */
+	.major = 3,
+	.minor = 11,
+	.rt_interp_head = 40,
+	.interp_next = 0,
+	.interp_threads = 16,
+	.ts_next = 8,
+	.ts_thread_id = 152,
+	.ts_frame = 56,
+	.cframe_frame = 8,
+	.frame_kind = PY_FRAME_INTERP,
+	.owner_cstack = 0xff,
+	.fr_prev = 48,
+	.fr_code = 32,
+	.fr_instr = 56,
+	.fr_owner = 69,
+	.co_firstlineno = 72,
+	.co_filename = 112,
+	.co_name = 120,
+	.co_qualname = 128,
+	.co_linetable = 136,
+	.co_code_adaptive = 184,
+	.co_version = PY_NONE,
+	.linetable = PY_LT_LOCATIONS,
+	STR_311,
+    },
+    {
+	.major = 3,
+	.minor = 12,
+	.rt_interp_head = 40,
+	.interp_next = 0,
+	.interp_threads = 72,
+	.ts_next = 8,
+	.ts_thread_id = 136,
+	.ts_frame = 56,
+	.cframe_frame = 0,
+	.frame_kind = PY_FRAME_INTERP,
+	.owner_cstack = 3,
+	.fr_prev = 8,
+	.fr_code = 0,
+	.fr_instr = 56,
+	.fr_owner = 70,
+	.co_firstlineno = 68,
+	.co_filename = 112,
+	.co_name = 120,
+	.co_qualname = 128,
+	.co_linetable = 136,
+	.co_code_adaptive = 192,
+	.co_version = 92,
+	.linetable = PY_LT_LOCATIONS,
+	STR_312,
+    },
+    {
+	/* tstate->current_frame; also described by _Py_DebugOffsets */
+	.major = 3,
+	.minor = 13,
+	.rt_interp_head = 632,
+	.interp_next = 7264,
+	.interp_threads = 7344,
+	.ts_next = 8,
+	.ts_thread_id = 152,
+	.ts_frame = 72,
+	.cframe_frame = PY_NONE,
+	.frame_kind = PY_FRAME_INTERP,
+	.owner_cstack = 3,
+	.fr_prev = 8,
+	.fr_code = 0,
+	.fr_instr = 56,
+	.fr_owner = 70,
+	.co_firstlineno = 68,
+	.co_filename = 112,
+	.co_name = 120,
+	.co_qualname = 128,
+	.co_linetable = 136,
+	.co_code_adaptive = 200,
+	.co_version = 92,
+	.linetable = PY_LT_LOCATIONS,
+	STR_312,
+    },
 };
 
 const struct py_layout *py_layout_find(int major, int minor)
@@ -208,8 +212,9 @@ int py_layout_from_debug_offsets(const void *buf, size_t len, uint64_t runtime_s
 	}
 	/* A struct laid out differently would not agree on _PyRuntime's size. */
 	if (runtime_size && w[DO_RUNTIME_SIZE] != runtime_size) {
-		snprintf(err, errlen, "_Py_DebugOffsets layout not recognised (runtime size %llu, "
-				      "symbol size %llu)",
+		snprintf(err, errlen,
+			 "_Py_DebugOffsets layout not recognised (runtime size %llu, "
+			 "symbol size %llu)",
 			 (unsigned long long)w[DO_RUNTIME_SIZE], (unsigned long long)runtime_size);
 		return -1;
 	}
@@ -219,27 +224,27 @@ int py_layout_from_debug_offsets(const void *buf, size_t len, uint64_t runtime_s
 		size_t off;
 		const char *what;
 	} map[] = {
-		{DO_INTERP_HEAD, offsetof(struct py_layout, rt_interp_head), "interpreters_head"},
-		{DO_INTERP_NEXT, offsetof(struct py_layout, interp_next), "interp.next"},
-		{DO_THREADS_HEAD, offsetof(struct py_layout, interp_threads), "threads_head"},
-		{DO_TS_NEXT, offsetof(struct py_layout, ts_next), "tstate.next"},
-		{DO_TS_FRAME, offsetof(struct py_layout, ts_frame), "current_frame"},
-		{DO_TS_THREAD_ID, offsetof(struct py_layout, ts_thread_id), "thread_id"},
-		{DO_FR_PREV, offsetof(struct py_layout, fr_prev), "frame.previous"},
-		{DO_FR_CODE, offsetof(struct py_layout, fr_code), "frame.executable"},
-		{DO_FR_INSTR, offsetof(struct py_layout, fr_instr), "frame.instr_ptr"},
-		{DO_FR_OWNER, offsetof(struct py_layout, fr_owner), "frame.owner"},
-		{DO_CO_FILENAME, offsetof(struct py_layout, co_filename), "co_filename"},
-		{DO_CO_NAME, offsetof(struct py_layout, co_name), "co_name"},
-		{DO_CO_QUALNAME, offsetof(struct py_layout, co_qualname), "co_qualname"},
-		{DO_CO_LINETABLE, offsetof(struct py_layout, co_linetable), "co_linetable"},
-		{DO_CO_FIRSTLINENO, offsetof(struct py_layout, co_firstlineno), "co_firstlineno"},
-		{DO_CO_CODE, offsetof(struct py_layout, co_code_adaptive), "co_code_adaptive"},
-		{DO_BYTES_SIZE, offsetof(struct py_layout, bytes_size), "bytes.ob_size"},
-		{DO_BYTES_DATA, offsetof(struct py_layout, bytes_data), "bytes.ob_sval"},
-		{DO_STR_STATE, offsetof(struct py_layout, str_state), "str.state"},
-		{DO_STR_LENGTH, offsetof(struct py_layout, str_length), "str.length"},
-		{DO_STR_ASCII_SIZE, offsetof(struct py_layout, str_ascii_data), "str data"},
+	    {DO_INTERP_HEAD, offsetof(struct py_layout, rt_interp_head), "interpreters_head"},
+	    {DO_INTERP_NEXT, offsetof(struct py_layout, interp_next), "interp.next"},
+	    {DO_THREADS_HEAD, offsetof(struct py_layout, interp_threads), "threads_head"},
+	    {DO_TS_NEXT, offsetof(struct py_layout, ts_next), "tstate.next"},
+	    {DO_TS_FRAME, offsetof(struct py_layout, ts_frame), "current_frame"},
+	    {DO_TS_THREAD_ID, offsetof(struct py_layout, ts_thread_id), "thread_id"},
+	    {DO_FR_PREV, offsetof(struct py_layout, fr_prev), "frame.previous"},
+	    {DO_FR_CODE, offsetof(struct py_layout, fr_code), "frame.executable"},
+	    {DO_FR_INSTR, offsetof(struct py_layout, fr_instr), "frame.instr_ptr"},
+	    {DO_FR_OWNER, offsetof(struct py_layout, fr_owner), "frame.owner"},
+	    {DO_CO_FILENAME, offsetof(struct py_layout, co_filename), "co_filename"},
+	    {DO_CO_NAME, offsetof(struct py_layout, co_name), "co_name"},
+	    {DO_CO_QUALNAME, offsetof(struct py_layout, co_qualname), "co_qualname"},
+	    {DO_CO_LINETABLE, offsetof(struct py_layout, co_linetable), "co_linetable"},
+	    {DO_CO_FIRSTLINENO, offsetof(struct py_layout, co_firstlineno), "co_firstlineno"},
+	    {DO_CO_CODE, offsetof(struct py_layout, co_code_adaptive), "co_code_adaptive"},
+	    {DO_BYTES_SIZE, offsetof(struct py_layout, bytes_size), "bytes.ob_size"},
+	    {DO_BYTES_DATA, offsetof(struct py_layout, bytes_data), "bytes.ob_sval"},
+	    {DO_STR_STATE, offsetof(struct py_layout, str_state), "str.state"},
+	    {DO_STR_LENGTH, offsetof(struct py_layout, str_length), "str.length"},
+	    {DO_STR_ASCII_SIZE, offsetof(struct py_layout, str_ascii_data), "str data"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (set16((uint16_t *)((char *)l + map[i].off), w[map[i].idx], map[i].what, err,

@@ -31,9 +31,9 @@ struct py_layout {
 	uint16_t ts_frame;     /* frame (3.8-3.10), cframe (3.11/3.12), current_frame */
 	uint16_t cframe_frame; /* _PyCFrame.current_frame, PY_NONE without cframe */
 	/* frames */
-	uint8_t frame_kind;  /* enum py_frame_kind */
-	uint8_t lasti_shift; /* f_lasti >> lasti_shift = code units */
-	uint8_t owner_cstack;/* owner of C-stack shim frames, 0xff: none */
+	uint8_t frame_kind;   /* enum py_frame_kind */
+	uint8_t lasti_shift;  /* f_lasti >> lasti_shift = code units */
+	uint8_t owner_cstack; /* owner of C-stack shim frames, 0xff: none */
 	uint16_t fr_prev;
 	uint16_t fr_code;
 	uint16_t fr_instr; /* f_lasti, prev_instr or instr_ptr */
@@ -45,6 +45,7 @@ struct py_layout {
 	uint16_t co_qualname; /* PY_NONE before 3.11 */
 	uint16_t co_linetable;
 	uint16_t co_code_adaptive; /* first instruction, 3.11+ */
+	uint16_t co_version;	   /* uint32 creation counter, 3.12+ */
 	uint8_t linetable;	   /* enum py_linetable_kind */
 	/* str and bytes objects */
 	uint16_t str_length;

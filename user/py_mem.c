@@ -18,9 +18,9 @@ int py_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 
 /* PyASCIIObject.state bits, the same from 3.8 to 3.13:
  * interned:2 kind:3 compact:1 ascii:1 */
-#define STATE_KIND(s) (((s) >> 2) & 7)
+#define STATE_KIND(s)	 (((s) >> 2) & 7)
 #define STATE_COMPACT(s) (((s) >> 5) & 1)
-#define STATE_ASCII(s) (((s) >> 6) & 1)
+#define STATE_ASCII(s)	 (((s) >> 6) & 1)
 
 /* Longest string kept: names and paths, not data. */
 #define STR_MAX_CHARS 1024

@@ -45,13 +45,13 @@ struct py_support *py_open(const struct lb_target *t, const char **warning)
 		return NULL;
 	}
 	py->alloc = (struct py_alloc_target){
-		.pid = t->pid,
-		.path = py->b.path,
-		.module_label = py->b.label,
-		.elf = py->b.elf,
-		.major = py->b.major,
-		.minor = py->b.minor,
-		.shared = py->b.shared,
+	    .pid = t->pid,
+	    .path = py->b.path,
+	    .module_label = py->b.label,
+	    .elf = py->b.elf,
+	    .major = py->b.major,
+	    .minor = py->b.minor,
+	    .shared = py->b.shared,
 	};
 	char ver[32];
 	if (py->b.micro_known)
@@ -84,8 +84,8 @@ static int fill_cfg(const struct py_build *b, struct lb_py_cfg *c)
 {
 	const struct py_layout *l = &b->layout;
 	uint16_t fr[] = {l->fr_prev, l->fr_code, l->fr_instr, l->fr_owner};
-	uint16_t co[] = {l->co_firstlineno, l->co_name, l->co_filename};
-	uint16_t fw = window(fr, 4), cw = window(co, 3);
+	uint16_t co[] = {l->co_firstlineno, l->co_name, l->co_filename, l->co_version};
+	uint16_t fw = window(fr, 4), cw = window(co, 4);
 	memset(c, 0, sizeof(*c));
 	c->runtime = b->runtime;
 	c->rt_interp_head = l->rt_interp_head;
@@ -105,16 +105,18 @@ static int fill_cfg(const struct py_build *b, struct lb_py_cfg *c)
 	c->co_name = rel(l->co_name, cw);
 	c->co_filename = rel(l->co_filename, cw);
 	c->co_code = l->co_code_adaptive == PY_NONE ? 0 : l->co_code_adaptive;
+	c->co_version = rel(l->co_version, cw);
 	c->str_hash = l->str_hash;
 	c->frame_kind = l->frame_kind == PY_FRAME_INTERP ? LB_PY_FRAME_INTERP : LB_PY_FRAME_OBJECT;
 	c->lasti_shift = l->lasti_shift;
 	c->owner_cstack = l->owner_cstack;
-	uint16_t last[] = {c->fr_prev, c->fr_code, c->fr_instr, c->co_firstlineno, c->co_name,
-			   c->co_filename};
+	uint16_t last[] = {c->fr_prev,	      c->fr_code, c->fr_instr,
+			   c->co_firstlineno, c->co_name, c->co_filename};
 	for (size_t i = 0; i < sizeof(last) / sizeof(last[0]); i++)
 		if (last[i] == LB_PY_NONE || last[i] + 8 > LB_PY_WIN)
 			return -1;
-	if (c->fr_owner != LB_PY_NONE && c->fr_owner >= LB_PY_WIN)
+	if ((c->fr_owner != LB_PY_NONE && c->fr_owner >= LB_PY_WIN) ||
+	    (c->co_version != LB_PY_NONE && c->co_version + 4 > LB_PY_WIN))
 		return -1;
 	return 0;
 }
@@ -123,8 +125,9 @@ int py_before_load(struct py_support *py, struct leakbpf_bpf *skel)
 {
 	struct lb_py_cfg cfg;
 	if (fill_cfg(&py->b, &cfg)) {
-		fprintf(stderr, "leakbpf: internal error: CPython %d.%d layout does not fit the "
-				"BPF read windows\n",
+		fprintf(stderr,
+			"leakbpf: internal error: CPython %d.%d layout does not fit the "
+			"BPF read windows\n",
 			py->b.major, py->b.minor);
 		return -1;
 	}

@@ -71,8 +71,9 @@ static bool same_frames(const struct rm_stack *a, const struct rm_stack *b)
 		return false;
 	for (unsigned i = 0; i < a->nframes; i++) {
 		const struct rm_frame *x = &a->frames[i], *y = &b->frames[i];
-		if (x->line != y->line || x->kind != y->kind || !same_str(x->function, y->function) ||
-		    !same_str(x->file, y->file) || (!x->function && x->offset != y->offset))
+		if (x->line != y->line || x->kind != y->kind ||
+		    !same_str(x->function, y->function) || !same_str(x->file, y->file) ||
+		    (!x->function && x->offset != y->offset))
 			return false;
 	}
 	return true;
@@ -127,7 +128,7 @@ static size_t merge_same_frames(struct rm_stack *st, size_t n)
 }
 
 static const struct rm_frame overflow_frame = {
-	.function = "[stack table full: stacks merged]",
+    .function = "[stack table full: stacks merged]",
 };
 
 /* Native frames to keep under the Python frames: from malloc's caller up
@@ -145,8 +146,8 @@ static unsigned native_keep(const struct report_builder *b, const struct agg_sta
 	return k;
 }
 
-static unsigned build_frames(const struct report_builder *b, uint32_t id,
-			     const struct agg_stack *s, struct rm_frame *out)
+static unsigned build_frames(const struct report_builder *b, uint32_t id, const struct agg_stack *s,
+			     struct rm_frame *out)
 {
 	if (id == 0) {
 		out[0] = overflow_frame;

@@ -29,18 +29,18 @@ struct rm_frame {
 };
 
 struct rm_stack {
-	uint32_t id;		 /* stable within one run */
+	uint32_t id;		       /* stable within one run */
 	const struct rm_frame *frames; /* root first */
 	unsigned nframes;
-	uint64_t out_bytes;	 /* outstanding (honouring -o) */
+	uint64_t out_bytes; /* outstanding (honouring -o) */
 	uint64_t out_count;
-	uint64_t alloc_bytes;	 /* allocated through this stack since attach */
+	uint64_t alloc_bytes; /* allocated through this stack since attach */
 	uint64_t alloc_count;
-	int64_t growth_bytes;	 /* out_bytes minus previous report's */
+	int64_t growth_bytes; /* out_bytes minus previous report's */
 	int64_t growth_count;
-	double first_seen_s;	 /* seconds since attach */
+	double first_seen_s; /* seconds since attach */
 	double last_seen_s;
-	uint32_t flags;		 /* RM_STACK_* */
+	uint32_t flags; /* RM_STACK_* */
 };
 
 enum rm_stack_flags {
@@ -59,16 +59,16 @@ struct rm_drops {
 	uint64_t stacks_truncated;
 	uint64_t py_errors;
 	uint64_t py_truncated;
-	uint64_t addr_table_full; /* allocations not tracked: address table full */
-	uint64_t stack_table_full;/* stacks merged into "[stack table full]" */
+	uint64_t addr_table_full;  /* allocations not tracked: address table full */
+	uint64_t stack_table_full; /* stacks merged into "[stack table full]" */
 };
 
 struct rm_counts {
-	uint64_t allocs;	  /* allocation records received */
-	uint64_t frees;		  /* free records received */
-	uint64_t frees_unknown;	  /* frees of blocks allocated before attach/untracked */
-	uint64_t nested_ignored;  /* inner allocator calls accounted by the outer */
-	uint64_t filtered;	  /* outside -z/-Z */
+	uint64_t allocs;	 /* allocation records received */
+	uint64_t frees;		 /* free records received */
+	uint64_t frees_unknown;	 /* frees of blocks allocated before attach/untracked */
+	uint64_t nested_ignored; /* inner allocator calls accounted by the outer */
+	uint64_t filtered;	 /* outside -z/-Z */
 };
 
 struct rm_probe {
@@ -84,15 +84,15 @@ struct rm_report {
 	const char *cmdline;
 	const char *leakbpf_version;
 	const char *kernel;
-	const char *python;   /* "CPython 3.11.2 ..." or NULL */
+	const char *python;	    /* "CPython 3.11.2 ..." or NULL */
 	const char *allocator_note; /* what the probes cannot see, or NULL */
-	double unix_time;     /* when this report was made */
-	double elapsed_s;     /* since attach */
-	double interval_s;    /* since the previous report (growth window) */
-	double min_age_s;     /* -o: only allocations at least this old */
+	double unix_time;	    /* when this report was made */
+	double elapsed_s;	    /* since attach */
+	double interval_s;	    /* since the previous report (growth window) */
+	double min_age_s;	    /* -o: only allocations at least this old */
 	bool final;
 	bool target_exited;
-	int exit_status;      /* when target_exited and known, else -1 */
+	int exit_status; /* when target_exited and known, else -1 */
 
 	struct rm_counts counts;
 	struct rm_drops drops;

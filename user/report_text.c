@@ -41,16 +41,16 @@ static void print_drops(const struct rm_drops *d, FILE *out)
 		const char *what;
 		uint64_t n;
 	} rows[] = {
-		{"alloc events lost (ring buffer full)", d->ringbuf_alloc},
-		{"free events lost (ring buffer full)", d->ringbuf_free},
-		{"calls untraced (thread map full)", d->thread_map_full},
-		{"nested calls too deep", d->nest_overflow},
-		{"native stacks unreadable", d->stack_errors},
-		{"native stacks truncated", d->stacks_truncated},
-		{"python stacks unreadable", d->py_errors},
-		{"python stacks truncated", d->py_truncated},
-		{"blocks untracked (address table full)", d->addr_table_full},
-		{"stacks merged (stack table full)", d->stack_table_full},
+	    {"alloc events lost (ring buffer full)", d->ringbuf_alloc},
+	    {"free events lost (ring buffer full)", d->ringbuf_free},
+	    {"calls untraced (thread map full)", d->thread_map_full},
+	    {"nested calls too deep", d->nest_overflow},
+	    {"native stacks unreadable", d->stack_errors},
+	    {"native stacks truncated", d->stacks_truncated},
+	    {"python stacks unreadable", d->py_errors},
+	    {"python stacks truncated", d->py_truncated},
+	    {"blocks untracked (address table full)", d->addr_table_full},
+	    {"stacks merged (stack table full)", d->stack_table_full},
 	};
 	int any = 0;
 	fputs("drops: ", out);
@@ -109,7 +109,7 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 			signed_bytes(s->growth_bytes, b2, sizeof(b2)), r->interval_s,
 			human_bytes((double)s->alloc_bytes, b3, sizeof(b3)), s->alloc_count,
 			s->flags & (RM_STACK_NATIVE_TRUNC | RM_STACK_PY_TRUNC) ? " [truncated]"
-									     : "");
+									       : "");
 		unsigned n = s->nframes;
 		unsigned show = n > MAX_TABLE_FRAMES ? MAX_TABLE_FRAMES : n;
 		for (unsigned k = 0; k < show; k++)

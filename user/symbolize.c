@@ -71,6 +71,7 @@ struct cache {
 struct sym_func {
 	uint64_t addr; /* absolute, in the target */
 	uint64_t size;
+	bool sizeless;	  /* size inferred from the section / next symbol */
 	const char *name; /* owned by dwfl, lives as long as the module */
 	unsigned rank;	  /* lower is preferred among aliases at one address */
 };
@@ -96,7 +97,6 @@ struct symbolizer {
 	pid_t pid;
 	int procfd; /* /proc/PID: openat() through it fails once the task is gone,
 		     * even if the PID gets reused */
-	bool gone;
 	Dwfl *dwfl;
 	Dwfl_Callbacks cb; /* dwfl keeps a pointer to it */
 	char *debuginfo_path;
@@ -737,28 +737,48 @@ static void build_funcs(struct sym_object *o)
 		GElf_Sym sym;
 		GElf_Addr addr;
 		GElf_Word shndx;
+		Elf *elf;
+		Dwarf_Addr bias;
 		const char *name =
-		    dwfl_module_getsym_info(o->dm, i, &sym, &addr, &shndx, NULL, NULL);
+		    dwfl_module_getsym_info(o->dm, i, &sym, &addr, &shndx, &elf, &bias);
 		int type = GELF_ST_TYPE(sym.st_info);
+		uint64_t size = sym.st_size;
 
 		if (!name || !*name || shndx == SHN_UNDEF || !addr)
 			continue;
-		/* untyped symbols only with a size: bare labels would swallow
-		 * everything after them */
-		if (type != STT_FUNC && type != STT_GNU_IFUNC &&
-		    (type != STT_NOTYPE || !sym.st_size))
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && (type != STT_NOTYPE || !size))
 			continue;
-		o->funcs[k++] = (struct sym_func){addr, sym.st_size, name, alias_rank(name, &sym)};
+		/* Sizeless (asm, _init, _fini): extends to the end of its section
+		 * at most, and below to the next function. */
+		if (!size) {
+			Elf_Scn *scn = shndx < SHN_LORESERVE ? elf_getscn(elf, shndx) : NULL;
+			GElf_Shdr sh;
+
+			if (!scn || !gelf_getshdr(scn, &sh) ||
+			    addr >= sh.sh_addr + sh.sh_size + bias)
+				continue;
+			size = sh.sh_addr + sh.sh_size + bias - addr;
+		}
+		o->funcs[k++] =
+		    (struct sym_func){addr, size, !sym.st_size, name, alias_rank(name, &sym)};
 	}
 	qsort(o->funcs, k, sizeof(*o->funcs), cmp_func);
 	size_t u = 0;
 
 	for (size_t i = 0; i < k; i++) {
-		if (u && o->funcs[u - 1].addr == o->funcs[i].addr) {
-			if (o->funcs[i].size > o->funcs[u - 1].size)
-				o->funcs[u - 1].size = o->funcs[i].size;
+		struct sym_func *prev = u ? &o->funcs[u - 1] : NULL;
+
+		if (prev && prev->addr == o->funcs[i].addr) {
+			/* a real size beats an inferred one */
+			if (!o->funcs[i].sizeless &&
+			    (prev->sizeless || o->funcs[i].size > prev->size)) {
+				prev->size = o->funcs[i].size;
+				prev->sizeless = false;
+			}
 			continue;
 		}
+		if (prev && prev->sizeless && prev->addr + prev->size > o->funcs[i].addr)
+			prev->size = o->funcs[i].addr - prev->addr;
 		o->funcs[u++] = o->funcs[i];
 	}
 	o->nfuncs = u;
@@ -784,7 +804,7 @@ static const char *function_name(struct symbolizer *s, size_t obj, uint64_t pc)
 		return NULL;
 	const struct sym_func *f = &o->funcs[lo - 1];
 
-	return !f->size || pc < f->addr + f->size ? f->name : NULL;
+	return pc < f->addr + f->size ? f->name : NULL;
 }
 
 static uint64_t module_offset(const struct sym_module *m, uint64_t addr)

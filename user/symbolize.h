@@ -23,8 +23,7 @@ void symbolizer_refresh(struct symbolizer *s);
  * line, module, offset, address; kind = RM_FRAME_NATIVE. Strings are owned
  * by the symbolizer and live until symbolizer_free(). Never fails: unknown
  * parts are left NULL/0. Results are cached per address. */
-void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return,
-		       struct rm_frame *out);
+void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out);
 
 /* Path of the module containing addr, or NULL. */
 const char *symbolizer_module_of(struct symbolizer *s, uint64_t addr);

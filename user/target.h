@@ -38,8 +38,7 @@ const struct lb_mapping *target_exe_mapping(const struct lb_target *t);
 
 /* A path in the tracer's namespace that opens the very file the target maps:
  * /proc/PID/map_files/START-END when readable, else /proc/PID/root/PATH. */
-int target_file_path(const struct lb_target *t, const struct lb_mapping *m, char *buf,
-		     size_t len);
+int target_file_path(const struct lb_target *t, const struct lb_mapping *m, char *buf, size_t len);
 
 /* Load address of the module that contains mapping m (start of its mapping
  * with file offset 0). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@
 #include "snapshot.h"
 #include "symbolize.h"
 #include "target.h"
+#include "text_ranges.h"
 #include "trace.h"
 
 struct session {
@@ -52,6 +54,7 @@ struct session {
 	int exit_status;
 	bool live;    /* stderr is a terminal: show progress */
 	bool started; /* -c: the command was let run */
+	struct text_ranges tr;
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -242,6 +245,7 @@ static int load_bpf(struct session *s)
 	s->skel->rodata->target_tgid = (uint32_t)s->target.pid;
 	s->skel->rodata->min_size = o->min_size;
 	s->skel->rodata->max_size = o->max_size;
+	s->skel->rodata->interp_stacks = o->native;
 	if (s->py && py_before_load(s->py, s->skel)) {
 		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
 		py_close(s->py);
@@ -343,6 +347,16 @@ static FILE *table_stream(const struct options *o)
 	return stdout;
 }
 
+/* Keep what is known of the target's modules current while it lives:
+ * symbols for after it exits, code ranges for the BPF stack fix-up. */
+static void refresh_modules(struct session *s)
+{
+	if (s->exited || target_reload_maps(&s->target))
+		return;
+	text_ranges_update(&s->tr, &s->target, s->py, s->skel);
+	symbolizer_refresh(s->sym);
+}
+
 static void periodic_report(struct session *s)
 {
 	struct built_report br;
@@ -404,8 +418,9 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 	for (uint32_t i = 0; i < s->agg.nstacks; i++)
 		out += s->agg.stacks[i].used ? s->agg.stacks[i].out_bytes : 0;
 	char b[32];
-	fprintf(stderr, "\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64
-			" blocks, %" PRIu64 " drops",
+	fprintf(stderr,
+		"\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64 " blocks, %" PRIu64
+		" drops",
 		dt > 0 ? (events - *last_events) / dt : 0, human_bytes((double)out, b, sizeof(b)),
 		s->agg.blocks_used, drops);
 	*last_ns = now;
@@ -422,7 +437,7 @@ static void run_loop(struct session *s)
 {
 	const struct options *o = s->o;
 	uint64_t start = mono_ns(), next_report = start + (uint64_t)(o->interval_s * 1e9);
-	uint64_t next_check = start, next_refresh = start + 1000000000ULL;
+	uint64_t next_check = start, next_refresh = start;
 	uint64_t end = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * 1e9) : 0;
 	long reports = 0;
 	/* -c: notice exec/exit events quickly; -p: a slower liveness check */
@@ -450,9 +465,10 @@ static void run_loop(struct session *s)
 		if (end && now >= end)
 			break;
 		if (now >= next_refresh) {
-			/* keep modules of a live target known for after it exits */
-			symbolizer_refresh(s->sym);
-			next_refresh = now + 1000000000ULL;
+			refresh_modules(s);
+			/* often at first, while a starting program loads libraries */
+			next_refresh =
+			    now + (now - start < 2000000000ULL ? 100000000ULL : 1000000000ULL);
 		}
 		if (now >= next_report) {
 			next_report += (uint64_t)(o->interval_s * 1e9);
@@ -498,6 +514,7 @@ static void session_close(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	probe_set_destroy(&s->probes);
+	text_ranges_free(&s->tr);
 	leakbpf_bpf__destroy(s->skel);
 	if (s->snap)
 		snapshot_writer_free(s->snap);
@@ -532,6 +549,13 @@ int trace_run(const struct options *o)
 		fail("%s", err);
 		goto out;
 	}
+	/* Each module of the target keeps its file open for symbolization.
+	 * Raised after the -c fork, so the command keeps its own limit. */
+	struct rlimit rl;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	/* after fork: the -c child must not inherit blocked signals */
 	if (setup_signals(&s)) {
 		fail("cannot set up signal handling: %s", strerror(errno));
@@ -557,6 +581,7 @@ int trace_run(const struct options *o)
 		fail("cannot open the BPF ring buffer: %s", strerror(errno));
 		goto out;
 	}
+	text_ranges_update(&s.tr, &s.target, s.py, s.skel);
 	if (say)
 		fprintf(stderr, "leakbpf: attaching probes to pid %d\n", s.target.pid);
 	if (attach_all(&s))
@@ -596,6 +621,9 @@ int trace_run(const struct options *o)
 		s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm, s.probes.nlinks,
 		s.py ? ", " : "", s.py ? py_describe(s.py) : "");
 	if (s.launched) {
+		/* library code ranges and symbols complete before main() */
+		if (!launch_run_to_entry(&s.launch))
+			refresh_modules(&s);
 		launch_continue(&s.launch);
 		s.started = true;
 	}

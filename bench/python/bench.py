@@ -12,9 +12,10 @@ and per CPU second of the target (the target's user+sys time, which includes
 the uprobe traps and BPF programs run on its behalf; the per-CPU figure is
 the one to trust on a busy machine). For the leakbpf runs it also prints the
 events seen (from the final JSON report), leakbpf's own CPU time, and, with
---bpf-stats, the time spent inside the BPF programs (kernel.bpf_stats_enabled
-is turned on for the run and restored afterwards): what is left of the
-slowdown is the uprobe/uretprobe trap cost itself.
+--bpf-stats, the time spent inside the BPF programs (run-time statistics are
+enabled through bpf(BPF_ENABLE_STATS), which holds them on only while this
+process keeps the returned fd: the kernel.bpf_stats_enabled sysctl is not
+touched): what is left of the slowdown is the uprobe/uretprobe trap cost.
 
 Usage: bench.py --python PY [--leakbpf PATH] [--seconds S] [--repeat N]
                 [--bpf-stats] [--json OUT] [--modes m1,m2,...]
@@ -39,7 +40,9 @@ REQLOOP = HERE / "reqloop.py"
 MODES = ["untraced", "tracemalloc-1", "tracemalloc-25", "leakbpf", "leakbpf-nopy"]
 INPROCESS = {"untraced": "plain", "tracemalloc-1": "tm1", "tracemalloc-25": "tm25"}
 LEAKBPF_ARGS = {"leakbpf": [], "leakbpf-nopy": ["--no-python"]}
-BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
+BPF_ENABLE_STATS = 32  # bpf(2) command
+BPF_STATS_RUN_TIME = 0
+NR_BPF = {"x86_64": 321, "aarch64": 280}
 
 
 def run_inprocess(py, mode, seconds):
@@ -50,12 +53,29 @@ def run_inprocess(py, mode, seconds):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def bpf_prog_ids(pid):
+    """Ids of the BPF programs a process holds (prog and link fds name them
+    in /proc/PID/fdinfo; bpftool's pid column is not always available)."""
+    ids = set()
+    d = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
 def bpf_prog_stats(pid):
     """{prog id: (name, run_time_ns, run_cnt)} of the BPF programs held by pid."""
+    ids = bpf_prog_ids(pid)
     r = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
     out = {}
     for p in json.loads(r.stdout or "[]"):
-        if any(o.get("pid") == pid for o in p.get("pids", [])):
+        if p["id"] in ids:
             out[p["id"]] = (p.get("name"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
     return out
 
@@ -154,6 +174,22 @@ def run_leakbpf(py, mode, seconds, leakbpf, bpf_stats):
             os.unlink(report_path)
 
 
+def enable_bpf_stats():
+    """fd that keeps BPF run-time statistics on while it is open."""
+    import ctypes
+
+    nr = NR_BPF.get(os.uname().machine)
+    if nr is None:
+        sys.exit("--bpf-stats: unknown bpf(2) syscall number on this machine")
+    attr = (ctypes.c_uint32 * 32)()
+    attr[0] = BPF_STATS_RUN_TIME
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(nr, BPF_ENABLE_STATS, ctypes.byref(attr), ctypes.sizeof(attr))
+    if fd < 0:
+        sys.exit(f"--bpf-stats: bpf(BPF_ENABLE_STATS): {os.strerror(ctypes.get_errno())}")
+    return fd
+
+
 def median_run(runs):
     """The run with the median per-CPU-second rate."""
     runs = sorted(runs, key=lambda r: r["requests"] / max(r["cpu_seconds"], 1e-9))
@@ -177,12 +213,7 @@ def main(argv):
     needs_root = any(m.startswith("leakbpf") for m in modes)
     if needs_root and os.geteuid() != 0:
         sys.exit("leakbpf modes need root (BPF)")
-    old_stats = None
-    if a.bpf_stats:
-        with open(BPF_STATS) as f:
-            old_stats = f.read().strip()
-        with open(BPF_STATS, "w") as f:
-            f.write("1")
+    stats_fd = enable_bpf_stats() if a.bpf_stats else None
     results = {}
     try:
         for m in modes:
@@ -198,9 +229,8 @@ def main(argv):
                   f"{r['requests'] / max(r['cpu_seconds'], 1e-9):.0f} req/CPU-s",
                   file=sys.stderr, flush=True)
     finally:
-        if old_stats is not None:
-            with open(BPF_STATS, "w") as f:
-                f.write(old_stats)
+        if stats_fd is not None:
+            os.close(stats_fd)
     print_table(a.python, results)
     if a.json:
         with open(a.json, "w") as f:

@@ -5,8 +5,8 @@
 # python3.11 and one pyenv shared build. Needs root (BPF) and a built
 # ./leakbpf. Usage: sudo bench/python/run.sh [SECONDS [REPEAT]]
 # Environment: PYTHONS="py1 py2" overrides the interpreters; BPF_STATS=0
-# skips the BPF run-time split (which toggles kernel.bpf_stats_enabled for
-# the run and restores it).
+# skips the BPF run-time split (statistics held on by bpf(BPF_ENABLE_STATS)
+# for the run only; the sysctl is not touched).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

@@ -19,7 +19,6 @@ leakbpf traces a separate run, since tracemalloc's own bookkeeping
 import gc
 import os
 import sys
-import time
 
 
 class Inst:

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Repairing frame-pointer stacks whose first frame is in a library built
+ * without frame pointers (libc's strdup, libstdc++'s operator new...): such
+ * a function keeps its caller's %rbp on its own stack frame, or in %rbp when
+ * it does not use it, so the kernel's walk skips or loses its caller. The
+ * caller's return address is the first word above %sp that points into code
+ * built with frame pointers; the saved %rbp is a word below it pointing just
+ * above it. From there the walk goes on as usual.
+ */
+#ifndef UNWIND_BPF_H
+#define UNWIND_BPF_H
+
+/* Set by userspace: executable ranges of the target, sorted by lo. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_RANGES);
+	__type(key, __u32);
+	__type(value, struct lb_range);
+} ranges SEC(".maps");
+
+volatile __u32 nranges = 0;
+/* Bounds of the code built with frame pointers: most stack words are
+ * rejected by this before any search. */
+volatile __u64 fp_lo = 0, fp_hi = 0;
+/* --native: keep native stacks of allocations made by the interpreter. */
+const volatile bool interp_stacks = false;
+
+/* Flags of the range holding addr, or -1 when addr is in no known code.
+ * A global function: the verifier checks it once, not at every call. */
+__noinline int range_flags(__u64 addr)
+{
+	__u32 lo = 0, hi = nranges;
+	if (hi > LB_MAX_RANGES)
+		hi = LB_MAX_RANGES;
+	for (int i = 0; i < 8; i++) {
+		if (lo >= hi)
+			break;
+		__u32 mid = (lo + hi) / 2;
+		struct lb_range *r = bpf_map_lookup_elem(&ranges, &mid);
+		if (!r)
+			break;
+		if (addr < r->lo)
+			hi = mid;
+		else if (addr >= r->hi)
+			lo = mid + 1;
+		else
+			return (int)r->flags;
+	}
+	return -1;
+}
+
+static __always_inline bool fp_code(__u64 addr)
+{
+	if (addr < fp_lo || addr >= fp_hi)
+		return false;
+	int f = range_flags(addr);
+	return f >= 0 && !(f & LB_RANGE_NOFP);
+}
+
+/* Whether the instruction before ret calls code without frame pointers
+ * (directly, through a PLT stub, or through the GOT): a return address left
+ * on the stack by an earlier, finished call to code with frame pointers is
+ * stale, not the caller we look for. */
+static __always_inline bool calls_nofp(__u64 ret)
+{
+	__u8 c[6];
+	if (bpf_probe_read_user(c, sizeof(c), (void *)(ret - 6)))
+		return false;
+	if (c[0] == 0xff && c[1] == 0x15)
+		return true; /* call *disp32(%rip) (-fno-plt) */
+	if (c[1] != 0xe8)
+		return false;
+	__s32 rel = (__s32)((__u32)c[2] | (__u32)c[3] << 8 | (__u32)c[4] << 16 | (__u32)c[5] << 24);
+	__u64 target = ret + (__s64)rel;
+	int f = range_flags(target);
+	if (f >= 0 && (f & LB_RANGE_NOFP))
+		return true;
+	__u8 t[8];
+	if (bpf_probe_read_user(t, sizeof(t), (void *)target))
+		return false;
+	/* PLT stub: [endbr64] [bnd] jmp *disp32(%rip) */
+	if (t[0] == 0xff && t[1] == 0x25)
+		return true;
+	if (t[0] == 0xf2 && t[1] == 0xff && t[2] == 0x25)
+		return true;
+	if (t[0] == 0xf3 && t[1] == 0x0f && t[2] == 0x1e && t[3] == 0xfa)
+		return (t[4] == 0xff && t[5] == 0x25) ||
+		       (t[4] == 0xf2 && t[5] == 0xff && t[6] == 0x25);
+	return false;
+}
+
+/* Frame-pointer walk from fp, filling ips[from..]. Returns the new depth. */
+static __always_inline long walk_from(struct lb_alloc_event *e, __u64 fp, long from)
+{
+	long n = from;
+	for (int i = 2; i < LB_MAX_NATIVE; i++) {
+		if (i < from)
+			continue;
+		__u64 pair[2];
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)fp))
+			break;
+		if (range_flags(pair[1]) < 0)
+			break;
+		e->ips[i & (LB_MAX_NATIVE - 1)] = pair[1];
+		n = i + 1;
+		if (pair[0] <= fp)
+			break;
+		fp = pair[0];
+	}
+	return n;
+}
+
+/* ips[0] is in code without frame pointers: find its caller. Uses the
+ * (not yet filled) Python frame area of the record as scratch. */
+static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_event *e, long n)
+{
+	__u64 sp = PT_REGS_SP(ctx);
+	__u64 *w = (__u64 *)e->py;
+	if (bpf_probe_read_user(w, LB_SCAN_WORDS * 8, (void *)sp))
+		return n;
+	int j = -1;
+	for (int i = 0; i < LB_SCAN_WORDS; i++) {
+		if (fp_code(w[i]) && calls_nofp(w[i])) {
+			j = i;
+			break;
+		}
+	}
+	if (j < 0)
+		return n;
+	__u64 ret = w[j < LB_SCAN_WORDS ? j : 0];
+	__u64 slot = sp + 8 * (__u64)j;
+	if (n >= 2 && e->ips[1] == ret)
+		return n; /* the walk had it already */
+	e->flags |= LB_F_CALLER_ADDED;
+	e->ips[1] = ret;
+	/* the caller's saved %rbp: pushed by the callee, below the slot */
+	for (int k = LB_SCAN_WORDS - 1; k >= 0; k--) {
+		if (k >= j)
+			continue;
+		__u64 v = w[k < LB_SCAN_WORDS ? k : 0];
+		if (v > slot && v < slot + (1 << 20) && !(v & 7))
+			return walk_from(e, v, 2);
+	}
+	/* %rbp untouched by the callee: it is still the caller's frame */
+	return walk_from(e, PT_REGS_FP(ctx), 2);
+}
+
+/* Native stack of the caller at a return probe. */
+static __always_inline long capture_native(struct pt_regs *ctx, struct lb_alloc_event *e)
+{
+	int f0 = range_flags(PT_REGS_IP(ctx));
+	if (f0 >= 0 && (f0 & LB_RANGE_INTERP) && !interp_stacks) {
+		/* Merged stacks show no interpreter frames: the caller is enough. */
+		e->ips[0] = PT_REGS_IP(ctx);
+		return 1;
+	}
+	long n = bpf_get_stack(ctx, e->ips, sizeof(e->ips), BPF_F_USER_STACK);
+	if (n < 0)
+		return n;
+	n /= 8;
+	if (n >= 1 && f0 >= 0 && (f0 & LB_RANGE_NOFP))
+		n = fix_caller(ctx, e, n);
+	return n;
+}
+
+#endif
