@@ -83,7 +83,8 @@ cpu_ticks() {
 
 # run_one CONFIG: one timed loop under CONFIG; sets result to "WALL CPU
 # TRACER" (ns per pair; TRACER: the tracer process's own CPU time per pair,
-# "-" untraced), or to "FAIL reason". (Not run in a subshell: cleanup must see the pids.)
+# "-" untraced), or to "FAIL reason". Not run in a subshell: cleanup must
+# see the pids.
 run_one() {
 	local cfg=$1 out=$tmp/bench.out terr=$tmp/$1.err tout=$tmp/$1.out ready
 	: >"$out"
@@ -137,8 +138,16 @@ run_one() {
 		print v["ns_per_pair"], v["cpu_ns_per_pair"], tr }' "$out")
 	if [ -z "$result" ]; then
 		result="FAIL no result: $(head -c 200 "$tmp/bench.err")"
-	elif [ -n "$ready" ]; then
-		cat "$tout" "$terr" >"$tmp/$cfg.last" # the last report that went with a result
+		return
+	fi
+	[ -n "$ready" ] || return 0
+	cat "$tout" "$terr" >"$tmp/$cfg.last" # the last report that went with a result
+	# A leakbpf that lost events did less work than it should: not a figure.
+	local seen want
+	seen=$(sed -n 's/.*events: \([0-9]*\) allocs.*/\1/p' "$tmp/$cfg.last" | tail -n 1)
+	want=$(sed -n 's/.* traced_pairs=\([0-9]*\) .*/\1/p' "$out")
+	if [ "$cfg" = leakbpf ] && [ -n "$seen" ] && [ -n "$want" ] && [ "$seen" -lt "$want" ]; then
+		result="FAIL saw $seen of $want allocations"
 	fi
 }
 

@@ -111,6 +111,19 @@ static __always_inline long walk_from(struct lb_alloc_event *e, __u64 fp, long f
 	return n;
 }
 
+/* Whether bp can be the frame pointer of the function whose return
+ * address sits at slot: just above it on the stack, and holding a
+ * return address into known code. */
+static __always_inline bool frame_ok(__u64 bp, __u64 slot)
+{
+	__u64 ret;
+	if (bp <= slot || bp >= slot + (1 << 20) || (bp & 7))
+		return false;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)(bp + 8)))
+		return false;
+	return range_flags(ret) >= 0;
+}
+
 /* ips[0] is in code without frame pointers: find its caller. Uses the
  * (not yet filled) Python frame area of the record as scratch. */
 static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_event *e, long n)
@@ -134,16 +147,23 @@ static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_even
 		return n; /* the walk had it already */
 	e->flags |= LB_F_CALLER_ADDED;
 	e->ips[1] = ret;
-	/* the caller's saved %rbp: pushed by the callee, below the slot */
+	/* The caller's frame pointer: saved by the callee just below the
+	 * return address (push %rbp first), still in %rbp (callee does not
+	 * use it), or saved further down. */
+	__u64 bp = w[j > 0 && j <= LB_SCAN_WORDS ? j - 1 : 0];
+	if (j > 0 && frame_ok(bp, slot))
+		return walk_from(e, bp, 2);
+	bp = PT_REGS_FP(ctx);
+	if (frame_ok(bp, slot))
+		return walk_from(e, bp, 2);
 	for (int k = LB_SCAN_WORDS - 1; k >= 0; k--) {
-		if (k >= j)
+		if (k >= j - 1)
 			continue;
-		__u64 v = w[k < LB_SCAN_WORDS ? k : 0];
-		if (v > slot && v < slot + (1 << 20) && !(v & 7))
-			return walk_from(e, v, 2);
+		bp = w[k < LB_SCAN_WORDS ? k : 0];
+		if (frame_ok(bp, slot))
+			return walk_from(e, bp, 2);
 	}
-	/* %rbp untouched by the callee: it is still the caller's frame */
-	return walk_from(e, PT_REGS_FP(ctx), 2);
+	return 2;
 }
 
 /* Native stack of the caller at a return probe. */

@@ -258,6 +258,8 @@ def print_table(py, results):
         line = (f"  {m}: attach {r.get('leakbpf_attach_s')}s, leakbpf CPU "
                 f"{r.get('leakbpf_cpu_seconds')}s over {r['seconds']}s, "
                 f"events {n_ev} ({ev.get('allocs')} allocs, {ev.get('frees')} frees)")
+        if n_ev:
+            line += f", {n_ev / max(r['requests'], 1):.0f} events/request"
         if base and n_ev:
             # extra target CPU per event, against the untraced rate
             bc = base["cpu_seconds"] / base["requests"]

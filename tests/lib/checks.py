@@ -82,10 +82,15 @@ def function_lines(source, function):
     raise AssertionError(f"{function} not found in {source}")
 
 
+# Who calls each leaking function in tests/c (default: main).
+CALLERS = {"produce_item": "producer_main"}
+
+
 def assert_frames_point_at_source(rep, leaks, program, source):
     """For every leaking stack: the leaf-most frame in the program itself is
     the leaking function (the direct caller of the allocator is present), with
-    file:line inside that function's body."""
+    file:line inside that function's body, and the stack goes on to the
+    function's real caller (the walk is not cut after the recovered frame)."""
     exe = os.path.basename(program)
     src = str(REPO / source)
     for fn in leaks:
@@ -101,3 +106,8 @@ def assert_frames_point_at_source(rep, leaks, program, source):
             assert leaf.get("file") and leaf["file"].endswith(os.path.basename(source)), leaf
             assert first <= leaf.get("line", 0) <= last, \
                 f"{fn} frame line {leaf.get('line')} outside {source}:{first}-{last}"
+            names = [f.get("function") for f in own]
+            caller = CALLERS.get(fn, "main")
+            assert len(names) >= 2 and names[-2] == caller, \
+                f"stack {s['id']} of {fn} ({s['outstanding_count']} blocks) does not go on " \
+                f"to its caller {caller}: {[f.get('function') for f in s['frames']]}"
