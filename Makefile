@@ -70,10 +70,10 @@ bench: deps
 	$(SUDO) bench/run.sh
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
 
 check-format:
-	clang-format --dry-run -Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c
+	clang-format --dry-run -Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
 
 install: leakbpf
 	install -D -m 0755 leakbpf $(DESTDIR)$(PREFIX)/sbin/leakbpf
