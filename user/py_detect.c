@@ -136,6 +136,21 @@ static void text_ranges(const struct lb_target *t, const struct lb_mapping *m, s
 	}
 }
 
+/* The libpython3.X*.so mapping; not libpython3.so, the stable-ABI stub
+ * that only forwards symbols. */
+static const struct lb_mapping *find_libpython(const struct lb_target *t)
+{
+	for (size_t i = 0; i < t->nmaps; i++) {
+		const char *p = t->maps[i].path;
+		if (!p || p[0] != '/')
+			continue;
+		const char *b = base_name(p);
+		if (strncmp(b, "libpython3.", 11) == 0 && isdigit((unsigned char)b[11]))
+			return &t->maps[i];
+	}
+	return NULL;
+}
+
 static enum py_detect_result unsupported(struct py_build *b, char *warn, size_t warnlen,
 					 const char *why)
 {
@@ -172,7 +187,7 @@ enum py_detect_result py_detect(const struct lb_target *t, struct py_build *b, c
 	int name_minor = -1;
 	memset(b, 0, sizeof(*b));
 	warn[0] = '\0';
-	const struct lb_mapping *m = target_find_module(t, "libpython3.");
+	const struct lb_mapping *m = find_libpython(t);
 	b->shared = m != NULL;
 	if (!m)
 		m = target_exe_mapping(t);
@@ -198,8 +213,10 @@ enum py_detect_result py_detect(const struct lb_target *t, struct py_build *b, c
 			b->elf = NULL;
 			return PY_DETECT_NONE; /* not Python at all */
 		}
-		return unsupported(b, warn, warnlen,
-				   "no _PyRuntime symbol (Python 3.6 or older, or not CPython)");
+		return unsupported(
+		    b, warn, warnlen,
+		    "no _PyRuntime symbol (Python 3.6 or older, libpython not loaded yet, "
+		    "or not CPython)");
 	}
 	if (elf_version(b)) {
 		elf_file_close(b->elf);
