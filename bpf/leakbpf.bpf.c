@@ -272,7 +272,7 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 	e->h.n_native = 0;
 	e->h.n_py = 0;
 	e->h.tid = tid;
-	e->h.ts_ns = bpf_ktime_get_ns();
+	e->h.ts_ns = 0; /* no one reads it: saves the clock read */
 	e->h.addr = ptr;
 	bpf_ringbuf_submit(e, rb_flags());
 	return 0;

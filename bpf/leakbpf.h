@@ -65,7 +65,7 @@ struct lb_hdr {
 	__u8 n_native;
 	__u8 n_py;
 	__u32 tid;
-	__u64 ts_ns; /* bpf_ktime_get_ns() */
+	__u64 ts_ns; /* bpf_ktime_get_ns(); 0 in free records (unused) */
 	__u64 addr;
 };
 
