@@ -68,6 +68,7 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) -C bench
 	$(SUDO) bench/run.sh
+	$(SUDO) bench/python/run.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
