@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include "py_intern.h"
+#include "strset.h"
 #include "py_layout.h"
 
 /* Code objects remembered (direct-mapped: a collision replaces the slot). */
@@ -24,7 +24,7 @@ struct py_code_info {
 struct py_code_cache {
 	pid_t pid;
 	const struct py_layout *l;
-	struct py_intern strings;
+	struct strset strings;
 	struct py_code_info *slots; /* PY_CODE_SLOTS */
 	uint64_t hits, misses, stale;
 };

@@ -22,10 +22,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "strset.h"
 #include "symbolize.h"
 
 #define CACHE_MAX_ENTRIES (1u << 20)
-#define ARENA_BLOCK	  (64 * 1024)
 
 /* One mapped object, as the target sees it. */
 struct sym_module {
@@ -40,19 +40,6 @@ struct sym_module {
 	uint64_t bias;	  /* load bias: ELF vaddr + bias = address */
 	bool exec;
 	bool tried; /* loading was attempted (dm may still be NULL) */
-};
-
-struct arena_block {
-	struct arena_block *next;
-	size_t used, cap;
-	char data[];
-};
-
-/* Interned strings: hash set of pointers into arena blocks. */
-struct intern {
-	const char **slots;
-	size_t cap, count;
-	struct arena_block *blocks;
 };
 
 struct cache_ent {
@@ -105,7 +92,7 @@ struct symbolizer {
 	struct sym_object *objs;
 	size_t nobjs, capobjs;
 	unsigned serial; /* makes dwfl module names unique */
-	struct intern strs;
+	struct strset strs;
 	struct cache cache;
 };
 
@@ -113,93 +100,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *what)
 {
 	if (err && errlen)
 		snprintf(err, errlen, fmt, what);
-}
-
-/* ---- string interning ---- */
-
-static uint64_t hash_str(const char *p)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h;
-}
-
-static char *arena_dup(struct intern *in, const char *str, size_t len)
-{
-	struct arena_block *b = in->blocks;
-
-	if (!b || b->cap - b->used < len + 1) {
-		size_t cap = len + 1 > ARENA_BLOCK ? len + 1 : ARENA_BLOCK;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->next = in->blocks;
-		b->used = 0;
-		b->cap = cap;
-		in->blocks = b;
-	}
-	char *p = b->data + b->used;
-
-	memcpy(p, str, len + 1);
-	b->used += len + 1;
-	return p;
-}
-
-static bool intern_grow(struct intern *in)
-{
-	size_t cap = in->cap ? in->cap * 2 : 1024;
-	const char **slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return false;
-	for (size_t i = 0; i < in->cap; i++) {
-		if (!in->slots[i])
-			continue;
-		size_t j = hash_str(in->slots[i]) & (cap - 1);
-
-		while (slots[j])
-			j = (j + 1) & (cap - 1);
-		slots[j] = in->slots[i];
-	}
-	free(in->slots);
-	in->slots = slots;
-	in->cap = cap;
-	return true;
-}
-
-/* Stable copy of str owned by the symbolizer; NULL for NULL or on ENOMEM. */
-static const char *intern(struct intern *in, const char *str)
-{
-	if (!str)
-		return NULL;
-	if (in->count * 2 >= in->cap && !intern_grow(in))
-		return NULL;
-	size_t j = hash_str(str) & (in->cap - 1);
-
-	for (; in->slots[j]; j = (j + 1) & (in->cap - 1))
-		if (!strcmp(in->slots[j], str))
-			return in->slots[j];
-	char *copy = arena_dup(in, str, strlen(str));
-
-	if (copy) {
-		in->slots[j] = copy;
-		in->count++;
-	}
-	return copy;
-}
-
-static void intern_free(struct intern *in)
-{
-	while (in->blocks) {
-		struct arena_block *next = in->blocks->next;
-
-		free(in->blocks);
-		in->blocks = next;
-	}
-	free(in->slots);
 }
 
 /* ---- per-address cache ---- */
@@ -369,7 +269,7 @@ static bool read_maps(struct symbolizer *s, struct sym_module **out, size_t *nou
 					   .first_end = end,
 					   .map_off = off,
 					   .inode = inode,
-					   .path = intern(&s->strs, path),
+					   .path = strset_add(&s->strs, path),
 					   .exec = exec};
 		if (!cur->path) {
 			ok = false;
@@ -842,12 +742,12 @@ void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, stru
 		Dwfl_Line *l;
 		int line = 0;
 
-		out->function = intern(&s->strs, function_name(s, m->obj, pc));
+		out->function = strset_add(&s->strs, function_name(s, m->obj, pc));
 		l = dwfl_module_getsrc(m->dm, pc);
 		if (l) {
 			const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 
-			out->file = intern(&s->strs, file);
+			out->file = strset_add(&s->strs, file);
 			out->line = out->file ? line : 0;
 		}
 	}
@@ -875,6 +775,6 @@ void symbolizer_free(struct symbolizer *s)
 		free(s->objs[i].funcs);
 	free(s->objs);
 	free(s->cache.ents);
-	intern_free(&s->strs);
+	strset_free(&s->strs);
 	free(s);
 }
