@@ -219,29 +219,7 @@ def trace_scenario(exe, scenario, args, duration, tmp_path):
 
 # --------------------------------------------------------------- the tests
 
-# Known limits of what the probes see, measured, and stated in README.md. Strict:
-# once one passes, the mark has to go.
-KNOWN_LIMITS = {
-    (DEBIAN_PY, "s1_sync_job", ()): (
-        "Debian's LTO python3.11 inlines pymalloc and the dict free list: the leaked summary "
-        "dicts reuse dict objects the JSON decoder allocated and freed, so their memory keeps "
-        "the decoder's stack, and the leaked small strings are not seen at all (measured: "
-        "147 KB through the leak line against 197 KB on the decoder's stack)"),
-}
-
-
-def _leak_params():
-    out = []
-    for c in CASES:
-        if c[2] == CONTROL:
-            continue
-        why = KNOWN_LIMITS.get((c[0], c[2], c[3]))
-        marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
-        out.append(pytest.param(c, marks=marks, id=_case_id(c)))
-    return out
-
-
-@pytest.mark.parametrize("case", _leak_params())
+@pytest.mark.parametrize("case", [c for c in CASES if c[2] != CONTROL], ids=_case_id)
 def test_leak_line_found(case, tmp_path):
     exe, missing, scenario, args, duration = case
     if exe is None:

@@ -132,6 +132,11 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *vaddr, uint6
 	return 0;
 }
 
+int elf_file_offset(struct elf_file *f, uint64_t vaddr, uint64_t *off)
+{
+	return vaddr_to_off(f, vaddr, off);
+}
+
 int elf_file_read(struct elf_file *f, uint64_t vaddr, void *buf, size_t len)
 {
 	uint64_t off;

@@ -18,6 +18,9 @@ void elf_file_close(struct elf_file *f);
 int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size,
 		    uint64_t *file_off);
 
+/* File offset of virtual address vaddr. 0, or -1 when not in the file. */
+int elf_file_offset(struct elf_file *f, uint64_t vaddr, uint64_t *off);
+
 /* Read len bytes at virtual address vaddr from the file. 0 on success. */
 int elf_file_read(struct elf_file *f, uint64_t vaddr, void *buf, size_t len);
 

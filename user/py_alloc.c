@@ -11,6 +11,7 @@
  * pointers (tp_alloc, tp_free, the GC allocators) see whole object
  * families, and blocks above 512 bytes reach the core's malloc probes.
  */
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,11 +201,11 @@ static const char *note_of(enum pya_strategy s)
 		       "allocation";
 	case PYA_SLOTS:
 		return "pymalloc is inlined in this build: objects made through tp_alloc and the "
-		       "GC "
-		       "allocators (instances, dicts, lists, tuples, sets) and every block above "
-		       "512 "
-		       "bytes are seen; small str/int/float/bytes objects and small list/dict "
-		       "buffers are not";
+		       "GC allocators (instances, dicts, lists, tuples, sets) and every block "
+		       "above "
+		       "512 bytes are seen; small str/int/float/bytes objects, small list/dict "
+		       "buffers and dicts/lists/tuples taken back from CPython's free lists are "
+		       "not";
 	default:
 		return "CPython object allocator not probed: only blocks above 512 bytes (malloc) "
 		       "are seen";
@@ -243,6 +244,50 @@ static int attach_one(const struct py_alloc_target *t, struct probe_set *ps,
 		snprintf(status, sizeof(status), "ok%s", emulated ? "" : " (single-stepped)");
 	probe_set_note(ps, s->func, t->module_label, status);
 	return 0;
+}
+
+/* Types whose deallocator keeps freed objects on a free list, reusing them
+ * later without any call the type-slot probes see. Probing tp_dealloc sees
+ * the object die either way, so its block no longer keeps the stack of its
+ * first allocation; an object taken back from the free list is not seen. */
+static const char *const freelist_types[] = {"PyDict_Type", "PyList_Type", "PyTuple_Type"};
+
+/* Offset of tp_dealloc in PyTypeObject: PyVarObject head (24), tp_name,
+ * tp_basicsize, tp_itemsize; the same in 3.8 to 3.13. */
+#define PYA_TP_DEALLOC 48
+
+static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *ps,
+			    struct bpf_program *prog)
+{
+	/* In a position-dependent executable the slot holds the final address;
+	 * elsewhere it is only known after relocation: skip. */
+	if (t->shared || elf_file_type(t->elf) != ET_EXEC)
+		return;
+	for (size_t i = 0; i < sizeof(freelist_types) / sizeof(freelist_types[0]); i++) {
+		const char *name = freelist_types[i];
+		char label[64], status[96];
+		uint64_t type, fn, off;
+		uint8_t code[64] = {0};
+		bool emulated = false;
+		snprintf(label, sizeof(label), "%s.tp_dealloc", name);
+		if (elf_file_symbol(t->elf, name, &type, NULL, NULL) ||
+		    elf_file_read(t->elf, type + PYA_TP_DEALLOC, &fn, sizeof(fn)) ||
+		    elf_file_offset(t->elf, fn, &off)) {
+			probe_set_note(ps, label, t->module_label, "missing");
+			continue;
+		}
+		unsigned skip = 0;
+		if (!elf_file_read(t->elf, fn, code, sizeof(code)))
+			skip = pya_probe_offset(code, sizeof(code), 1, &emulated);
+		int err = probe_attach_offset(ps, t->path, off + skip, prog, false, t->pid,
+					      LB_COOKIE(LB_SRC_PYOBJ, LB_K_FREE));
+		if (err)
+			snprintf(status, sizeof(status), "failed: %s", strerror(-err));
+		else
+			snprintf(status, sizeof(status), "ok (at +%u%s)", skip,
+				 emulated ? "" : ", single-stepped");
+		probe_set_note(ps, label, t->module_label, status);
+	}
 }
 
 int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *skel)
@@ -315,5 +360,7 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 			return -1;
 		}
 	}
+	if (st == PYA_SLOTS)
+		attach_deallocs(t, ps, p->lb_pyo_gc_del);
 	return 0;
 }
