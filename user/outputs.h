@@ -18,4 +18,12 @@ int pprof_write(const struct rm_report *r, FILE *out);
 /* speedscope file-format JSON. */
 int speedscope_write(const struct rm_report *r, FILE *out);
 
+struct options;
+
+/* Write every output the options name (--folded, --flamegraph, --json,
+ * --pprof, --speedscope; "-" is stdout). 0, or -1 after a message. */
+int outputs_write(const struct options *o, const struct rm_report *r);
+/* Where tables go: stderr when an output is stdout, else stdout. */
+FILE *outputs_table_stream(const struct options *o);
+
 #endif

@@ -119,48 +119,6 @@ static int build(struct session *s, size_t limit, bool advance, bool final,
 	return report_build(&s->rb_builder, &d, &c, limit, advance, out);
 }
 
-static int write_file(const char *path, const char *what, const struct rm_report *r,
-		      int (*fn)(const struct rm_report *, FILE *))
-{
-	bool to_stdout = !strcmp(path, "-");
-	FILE *f = to_stdout ? stdout : fopen(path, "we");
-	if (!f) {
-		fprintf(stderr, "leakbpf: cannot write %s %s: %s\n", what, path, strerror(errno));
-		return -1;
-	}
-	int err = fn(r, f);
-	if (err)
-		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", what, path, strerror(errno));
-	if (to_stdout)
-		fflush(f);
-	else if (fclose(f) && !err)
-		err = -1;
-	if (!err && !to_stdout)
-		fprintf(stderr, "leakbpf: wrote %s to %s\n", what, path);
-	return err;
-}
-
-static int flamegraph_titled(const struct rm_report *r, FILE *f)
-{
-	return flamegraph_write(r, f, "leakbpf: outstanding bytes");
-}
-
-static int write_outputs(const struct options *o, const struct rm_report *r)
-{
-	int err = 0;
-	if (o->folded)
-		err |= write_file(o->folded, "folded stacks", r, folded_write);
-	if (o->flamegraph)
-		err |= write_file(o->flamegraph, "flame graph", r, flamegraph_titled);
-	if (o->json)
-		err |= write_file(o->json, "JSON report", r, json_write);
-	if (o->pprof)
-		err |= write_file(o->pprof, "pprof profile", r, pprof_write);
-	if (o->speedscope)
-		err |= write_file(o->speedscope, "speedscope profile", r, speedscope_write);
-	return err ? -1 : 0;
-}
-
 static int setup_signals(struct session *s)
 {
 	sigset_t set;
@@ -336,17 +294,6 @@ static bool check_target(struct session *s)
 	}
 }
 
-/* Tables go to stderr when an output file is stdout ("-"), so that the
- * file stays machine-readable. */
-static FILE *table_stream(const struct options *o)
-{
-	const char *outs[] = {o->folded, o->flamegraph, o->json, o->pprof, o->speedscope};
-	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
-		if (outs[i] && !strcmp(outs[i], "-"))
-			return stderr;
-	return stdout;
-}
-
 /* Keep what is known of the target's modules current while it lives:
  * symbols for after it exits, code ranges for the BPF stack fix-up. */
 static void refresh_modules(struct session *s)
@@ -362,7 +309,7 @@ static void periodic_report(struct session *s)
 	struct built_report br;
 	if (build(s, s->o->top, true, false, &br))
 		return;
-	report_text_print(&br.r, s->o->top, table_stream(s->o));
+	report_text_print(&br.r, s->o->top, outputs_table_stream(s->o));
 	report_release(&br);
 }
 
@@ -390,8 +337,8 @@ static int final_report(struct session *s)
 		fprintf(stderr, "leakbpf: out of memory building the final report\n");
 		return -1;
 	}
-	report_text_print(&br.r, s->o->top, table_stream(s->o));
-	int err = write_outputs(s->o, &br.r);
+	report_text_print(&br.r, s->o->top, outputs_table_stream(s->o));
+	int err = outputs_write(s->o, &br.r);
 	if (s->snap) {
 		if (snapshot_writer_write(s->snap, &br.r) < 0)
 			snapshot_warn(s->snap);
