@@ -55,6 +55,10 @@ echo "Tracing it for ${DURATION}s, showing allocations older than 1s:"
 echo "  $LEAKBPF -p $DEMO -d $DURATION -o 1s --folded $FOLDED --flamegraph $SVG"
 echo
 "$LEAKBPF" -p "$DEMO" -d "$DURATION" -o 1s --folded "$FOLDED" --flamegraph "$SVG"
+# run through sudo: hand the files to the user who asked for them
+if [ -n "${SUDO_UID:-}" ] && [ -n "${SUDO_GID:-}" ]; then
+	chown "$SUDO_UID:$SUDO_GID" "$SVG" "$FOLDED" 2>/dev/null || true
+fi
 echo
 echo "leakbpf demo: flame graph written to $SVG (open it in a browser)"
 echo "leakbpf demo: folded stacks written to $FOLDED (for flamegraph.pl)"
