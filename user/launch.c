@@ -97,29 +97,43 @@ void launch_release(struct launch *l)
 	l->go_fd = -1;
 }
 
+/* Wait for the child's next stop. 1: stopped (*st set); 0: nothing yet
+ * (with WNOHANG); -1: gone (l->exited and l->status set). A group-stop
+ * (SIGSTOP, SIGTSTP...) is left in place, as without us, and waited past. */
+static int wait_child(struct launch *l, int flags, int *st)
+{
+	for (;;) {
+		pid_t r = waitpid(l->pid, st, flags | __WALL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return 0;
+		if (r < 0 || WIFEXITED(*st) || WIFSIGNALED(*st)) {
+			l->exited = true;
+			l->status = r < 0 ? -1 : *st;
+			return -1;
+		}
+		if (!WIFSTOPPED(*st))
+			continue;
+		if (*st >> 16 == PTRACE_EVENT_STOP) {
+			ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
+			continue;
+		}
+		return 1;
+	}
+}
+
 int launch_wait_exec(struct launch *l)
 {
 	if (!l->traced)
 		return 0; /* cannot hold it: trace from wherever it is */
 	for (;;) {
 		int st;
-		pid_t r = waitpid(l->pid, &st, __WALL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-			l->exited = true;
-			l->status = r < 0 ? -1 : st;
+		if (wait_child(l, 0, &st) < 0)
 			return -1;
-		}
-		if (!WIFSTOPPED(st))
-			continue;
 		if (st >> 16 == PTRACE_EVENT_EXEC) {
 			l->execed = true;
 			return 0;
-		}
-		if (st >> 16 == PTRACE_EVENT_STOP) {
-			ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
-			continue;
 		}
 		if (st >> 16 == PTRACE_EVENT_EXIT) {
 			ptrace(PTRACE_CONT, l->pid, NULL, NULL);
@@ -164,18 +178,12 @@ int launch_run_until_mapped(struct launch *l, const char *prefix, int max_syscal
 			if (ptrace(PTRACE_SYSCALL, l->pid, NULL, (void *)(long)sig))
 				return -1;
 			int st;
-			pid_t r;
-			while ((r = waitpid(l->pid, &st, __WALL)) < 0 && errno == EINTR)
-				;
-			if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-				l->exited = true;
-				l->status = r < 0 ? -1 : st;
+			if (wait_child(l, 0, &st) < 0)
 				return -1;
-			}
 			/* without PTRACE_O_TRACESYSGOOD a syscall stop is a plain SIGTRAP */
-			if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && !(st >> 16))
+			if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
 				break;
-			sig = WIFSTOPPED(st) && !(st >> 16) ? WSTOPSIG(st) : 0;
+			sig = !(st >> 16) ? WSTOPSIG(st) : 0;
 		}
 	}
 	return has_mapping(l->pid, prefix) ? 0 : -1;
@@ -209,25 +217,16 @@ int launch_run_to_entry(struct launch *l)
 		return -1;
 	int sig = 0;
 	for (;;) {
-		if (ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)sig))
-			return -1;
 		int st;
-		pid_t r;
-		while ((r = waitpid(l->pid, &st, __WALL)) < 0 && errno == EINTR)
-			;
-		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-			l->exited = true;
-			l->status = r < 0 ? -1 : st;
+		if (ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)sig)) {
+			/* never leave the trap behind in a running child */
+			ptrace(PTRACE_POKETEXT, l->pid, (void *)entry, (void *)orig);
 			return -1;
 		}
-		if (!WIFSTOPPED(st))
-			continue;
+		if (wait_child(l, 0, &st) < 0)
+			return -1;
 		if (st >> 16) {
-			sig = 0; /* exec/exit/group-stop events: just go on */
-			if (st >> 16 == PTRACE_EVENT_STOP) {
-				ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
-				continue;
-			}
+			sig = 0; /* exec/exit events: just go on */
 			continue;
 		}
 		struct user_regs_struct regs;
@@ -245,24 +244,11 @@ int launch_run_to_entry(struct launch *l)
 enum launch_event launch_poll(struct launch *l)
 {
 	while (!l->exited && !l->exiting) {
-		int st;
-		pid_t r = waitpid(l->pid, &st, WNOHANG | __WALL);
+		int st, r = wait_child(l, WNOHANG, &st);
 		if (r == 0)
 			return LAUNCH_NOTHING;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			l->exited = true;
-			l->status = -1;
+		if (r < 0)
 			return LAUNCH_EXITED;
-		}
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			l->exited = true;
-			l->status = st;
-			return LAUNCH_EXITED;
-		}
-		if (!WIFSTOPPED(st))
-			continue;
 		int sig = WSTOPSIG(st), event = st >> 16;
 		if (event == PTRACE_EVENT_EXEC) {
 			l->execed = true;
@@ -272,11 +258,6 @@ enum launch_event launch_poll(struct launch *l)
 		if (event == PTRACE_EVENT_EXIT) {
 			l->exiting = true;
 			return LAUNCH_EXITING;
-		}
-		if (event == PTRACE_EVENT_STOP) {
-			/* group-stop (SIGSTOP, SIGTSTP...): stay stopped as without us */
-			ptrace(PTRACE_LISTEN, l->pid, NULL, NULL);
-			continue;
 		}
 		/* a signal on its way to the child: deliver it unchanged */
 		ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)sig);
