@@ -217,8 +217,6 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		report_release(out);
 		return -1;
 	}
-	if (b->sym)
-		symbolizer_refresh(b->sym);
 	struct rm_frame *fp = out->frames;
 	double attach_s = b->attach_ns / 1e9;
 	for (size_t i = 0; i < nr; i++) {

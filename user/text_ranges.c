@@ -38,7 +38,7 @@ static bool judge_nofp(struct text_ranges *tr, const struct lb_target *t,
 	return nofp;
 }
 
-void text_ranges_update(struct text_ranges *tr, const struct lb_target *t, struct py_support *py,
+bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t, struct py_support *py,
 			struct leakbpf_bpf *skel)
 {
 	struct lb_range r[LB_MAX_RANGES];
@@ -61,7 +61,7 @@ void text_ranges_update(struct text_ranges *tr, const struct lb_target *t, struc
 		sig = (sig ^ m->start ^ ((uint64_t)flags << 60)) * 0x100000001b3ULL;
 	}
 	if (sig == tr->signature)
-		return;
+		return false;
 	tr->signature = sig;
 	int fd = bpf_map__fd(skel->maps.ranges);
 	/* shrink first so the programs never search entries being rewritten */
@@ -72,6 +72,7 @@ void text_ranges_update(struct text_ranges *tr, const struct lb_target *t, struc
 	skel->bss->nranges = n;
 	skel->bss->fp_lo = lo;
 	skel->bss->fp_hi = hi;
+	return true;
 }
 
 void text_ranges_free(struct text_ranges *tr)

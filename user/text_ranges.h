@@ -24,8 +24,8 @@ struct text_ranges {
 };
 
 /* Write the executable mappings of t into the BPF ranges map when they
- * changed since the last call. */
-void text_ranges_update(struct text_ranges *tr, const struct lb_target *t, struct py_support *py,
+ * changed since the last call. Returns whether they changed. */
+bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t, struct py_support *py,
 			struct leakbpf_bpf *skel);
 void text_ranges_free(struct text_ranges *tr);
 

@@ -246,15 +246,24 @@ static void set_meta(struct session *s)
 	m->exit_status = -1;
 }
 
+/* Keep what is known of the target's modules current while it lives:
+ * symbols for after it exits, code ranges for the BPF stack fix-up. */
+static void refresh_modules(struct session *s)
+{
+	if (s->exited || target_reload_maps(&s->target))
+		return;
+	/* the symbolizer knows code modules only: re-read when code changed */
+	if (text_ranges_update(&s->tr, &s->target, s->py, s->skel))
+		symbolizer_refresh(s->sym);
+}
+
 /* The -c command passed exec: look at its new image. */
 static void on_exec(struct session *s)
 {
-	target_reload_maps(&s->target);
 	char *comm = s->launch.exe ? strrchr(s->launch.exe, '/') : NULL;
 	if (comm)
 		snprintf(s->target.comm, sizeof(s->target.comm), "%s", comm + 1);
-	if (s->sym)
-		symbolizer_refresh(s->sym);
+	refresh_modules(s);
 }
 
 static void mark_exited(struct session *s, int status)
@@ -282,7 +291,7 @@ static bool check_target(struct session *s)
 		case LAUNCH_EXITING:
 			/* Last chance to read its mappings and pending events. */
 			ring_buffer__consume(s->rb);
-			symbolizer_refresh(s->sym);
+			refresh_modules(s);
 			launch_resume(&s->launch);
 			break;
 		case LAUNCH_EXITED: {
@@ -292,16 +301,6 @@ static bool check_target(struct session *s)
 		}
 		}
 	}
-}
-
-/* Keep what is known of the target's modules current while it lives:
- * symbols for after it exits, code ranges for the BPF stack fix-up. */
-static void refresh_modules(struct session *s)
-{
-	if (s->exited || target_reload_maps(&s->target))
-		return;
-	text_ranges_update(&s->tr, &s->target, s->py, s->skel);
-	symbolizer_refresh(s->sym);
 }
 
 static void periodic_report(struct session *s)
