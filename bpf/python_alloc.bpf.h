@@ -135,6 +135,28 @@ int BPF_KPROBE(lb_pyo_gc_resize, __u64 op, __s64 nitems)
 	return on_entry_adj(ctx, LB_K_REALLOC, size, op ? op - PYA_GC_HEAD : 0, PYA_GC_HEAD);
 }
 
+/* Constructors of the free-listed types (dict, list, tuple), which take an
+ * object back from their free list without any allocator call: the
+ * cookie carries the object's layout (userspace reads it from the type),
+ * so the block is keyed as the GC allocators key it; when the free list is
+ * empty the GC allocator underneath is a nested call and is not counted
+ * twice. Cookie bits: 16-31 tp_basicsize, 32-47 tp_itemsize, 48-51 which
+ * argument holds the item count (0: none). */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_sized_new, __s64 a1, __s64 a2)
+{
+	__u64 c = bpf_get_attach_cookie(ctx);
+	struct pya_type t = {.basicsize = (c >> 16) & 0xffff, .itemsize = (c >> 32) & 0xffff};
+	__u32 narg = (c >> 48) & 0xf;
+	__s64 n = narg == 1 ? a1 : narg == 2 ? a2 : 0;
+	/* an empty tuple is a shared singleton: nothing is allocated */
+	if (narg && n <= 0)
+		return 0;
+	if (n > (1LL << 32))
+		return 0;
+	return on_entry_adj(ctx, LB_K_MALLOC, pya_var_size(&t, n) + PYA_GC_HEAD, 0, PYA_GC_HEAD);
+}
+
 /* PyObject_GC_Del(op): frees op minus its pre-header. */
 SEC("uprobe")
 int BPF_KPROBE(lb_pyo_gc_del, __u64 op)

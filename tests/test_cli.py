@@ -69,6 +69,7 @@ BAD_ARGS = [
     ["-p", "{pid}", "0"],
     ["-p", "{pid}", "1", "-2"],
     ["-p", "{pid}", "1", "many"],
+    ["--py-alloc", "some", "-p", "{pid}"],
     ["--no-such-option", "-p", "{pid}"],
     [],
     ["-d", "5"],

@@ -72,14 +72,16 @@ int elf_file_type(struct elf_file *f)
 }
 
 /* File offset of a virtual address, through the PT_LOAD that holds it. */
-static int vaddr_to_off(struct elf_file *f, uint64_t vaddr, uint64_t *off)
+/* Segment flags (PF_*) required of vaddr's segment: 0 for any. */
+static int vaddr_to_off_in(struct elf_file *f, uint64_t vaddr, uint32_t need, uint64_t *off)
 {
 	size_t n;
 	if (elf_getphdrnum(f->elf, &n))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
-		if (!gelf_getphdr(f->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(f->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    (ph.p_flags & need) != need)
 			continue;
 		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
 			*off = vaddr - ph.p_vaddr + ph.p_offset;
@@ -87,6 +89,11 @@ static int vaddr_to_off(struct elf_file *f, uint64_t vaddr, uint64_t *off)
 		}
 	}
 	return -1;
+}
+
+static int vaddr_to_off(struct elf_file *f, uint64_t vaddr, uint64_t *off)
+{
+	return vaddr_to_off_in(f, vaddr, 0, off);
 }
 
 static int find_in(struct elf_file *f, Elf_Scn *scn, const char *name, GElf_Sym *out)
@@ -135,6 +142,11 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *vaddr, uint6
 int elf_file_offset(struct elf_file *f, uint64_t vaddr, uint64_t *off)
 {
 	return vaddr_to_off(f, vaddr, off);
+}
+
+int elf_file_code_offset(struct elf_file *f, uint64_t vaddr, uint64_t *off)
+{
+	return vaddr_to_off_in(f, vaddr, PF_X, off);
 }
 
 int elf_file_read(struct elf_file *f, uint64_t vaddr, void *buf, size_t len)

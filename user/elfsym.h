@@ -21,6 +21,9 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *vaddr, uint6
 /* File offset of virtual address vaddr. 0, or -1 when not in the file. */
 int elf_file_offset(struct elf_file *f, uint64_t vaddr, uint64_t *off);
 
+/* The same, only for an address in an executable segment (code). */
+int elf_file_code_offset(struct elf_file *f, uint64_t vaddr, uint64_t *off);
+
 /* Read len bytes at virtual address vaddr from the file. 0 on success. */
 int elf_file_read(struct elf_file *f, uint64_t vaddr, void *buf, size_t len);
 

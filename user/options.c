@@ -29,6 +29,9 @@ static const char usage[] =
     "  -Z, --max-size SIZE      ignore allocations larger than SIZE\n"
     "      --native             show every native frame (no Python merging)\n"
     "      --no-python          native tracing only, even for CPython targets\n"
+    "      --py-alloc MODE      CPython allocations traced: objects (default: objects\n"
+    "                           and containers, blocks above 512 bytes) or all\n"
+    "                           (every pymalloc block; several times slower)\n"
     "      --folded FILE        write folded stacks (flamegraph.pl input)\n"
     "      --flamegraph FILE    write an interactive SVG flame graph\n"
     "      --json FILE|-        write the report as JSON (schema leakbpf/v1)\n"
@@ -50,6 +53,7 @@ static const char usage[] =
 enum {
 	OPT_NATIVE = 256,
 	OPT_NO_PYTHON,
+	OPT_PY_ALLOC,
 	OPT_FOLDED,
 	OPT_FLAMEGRAPH,
 	OPT_JSON,
@@ -73,6 +77,7 @@ static const struct option longopts[] = {
     {"max-size", required_argument, NULL, 'Z'},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
+    {"py-alloc", required_argument, NULL, OPT_PY_ALLOC},
     {"folded", required_argument, NULL, OPT_FOLDED},
     {"flamegraph", required_argument, NULL, OPT_FLAMEGRAPH},
     {"json", required_argument, NULL, OPT_JSON},
@@ -231,6 +236,11 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_PYTHON:
 			o->no_python = true;
+			break;
+		case OPT_PY_ALLOC:
+			if (strcmp(optarg, "objects") && strcmp(optarg, "all"))
+				return bad("--py-alloc", optarg, "objects or all");
+			o->py_alloc_all = !strcmp(optarg, "all");
 			break;
 		case OPT_FOLDED:
 			o->folded = optarg;

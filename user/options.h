@@ -19,6 +19,7 @@ struct options {
 	uint64_t max_size;	  /* -Z */
 	bool native;		  /* --native: show every native frame */
 	bool no_python;		  /* --no-python: native-only tracing */
+	bool py_alloc_all;	  /* --py-alloc all: every pymalloc block (else objects) */
 	bool verbose;		  /* -v */
 	bool quiet;		  /* -q: no periodic tables, final report only */
 	const char *folded;	  /* --folded FILE */

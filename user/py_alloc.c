@@ -171,19 +171,14 @@ static bool has_all(struct elf_file *ef, const struct pya_spec *s, size_t n)
 	return true;
 }
 
-static enum pya_strategy pick(const struct py_alloc_target *t, const char *force)
+/* The probe set for the requested mode: "objects" works on every build;
+ * "all" needs pymalloc's own functions, which LTO builds inline. */
+static enum pya_strategy pick(const struct py_alloc_target *t)
 {
-	if (force && *force) {
-		if (!strcmp(force, "internal"))
-			return PYA_INTERNAL;
-		if (!strcmp(force, "exported"))
-			return PYA_EXPORTED;
-		if (!strcmp(force, "slots"))
-			return PYA_SLOTS;
-		return PYA_NONE;
-	}
-	if (!malloc_is_trampoline(t->elf))
+	if (!t->all)
 		return PYA_SLOTS;
+	if (!malloc_is_trampoline(t->elf))
+		return PYA_NONE;
 	uint64_t v;
 	if (!elf_file_symbol(t->elf, "_PyObject_Malloc", &v, NULL, NULL))
 		return PYA_INTERNAL;
@@ -191,21 +186,28 @@ static enum pya_strategy pick(const struct py_alloc_target *t, const char *force
 }
 
 /* What each strategy cannot see: shown in every report. */
-static const char *note_of(enum pya_strategy s)
+static const char *note_of(enum pya_strategy s, bool all_available)
 {
 	switch (s) {
 	case PYA_INTERNAL:
 	case PYA_EXPORTED:
-		return "pymalloc probed: all object and PyMem allocations are seen; objects reused "
-		       "from freelists (tuple, list, dict, float...) keep the stack of their first "
-		       "allocation";
+		return "every pymalloc block probed (--py-alloc all): all object and PyMem "
+		       "allocations are seen; objects reused from freelists (tuple, list, dict, "
+		       "float...) keep the stack of their first allocation";
 	case PYA_SLOTS:
+		if (all_available)
+			return "objects made through tp_alloc and the GC allocators (instances, "
+			       "dicts, lists, tuples, sets) and every block above 512 bytes are "
+			       "seen; small str/int/float/bytes objects, small list/dict buffers "
+			       "and "
+			       "dicts/lists/tuples taken back from CPython's free lists are not "
+			       "(--py-alloc all sees every pymalloc block, at several times the "
+			       "cost)";
 		return "pymalloc is inlined in this build: objects made through tp_alloc and the "
 		       "GC allocators (instances, dicts, lists, tuples, sets) and every block "
-		       "above "
-		       "512 bytes are seen; small str/int/float/bytes objects, small list/dict "
-		       "buffers and dicts/lists/tuples taken back from CPython's free lists are "
-		       "not";
+		       "above 512 bytes are seen; small str/int/float/bytes objects, small "
+		       "list/dict buffers and dicts/lists/tuples taken back from CPython's free "
+		       "lists are not";
 	default:
 		return "CPython object allocator not probed: only blocks above 512 bytes (malloc) "
 		       "are seen";
@@ -259,10 +261,10 @@ static const char *const freelist_types[] = {"PyDict_Type", "PyList_Type", "PyTu
 static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *ps,
 			    struct bpf_program *prog)
 {
-	/* In a position-dependent executable the slot holds the final address;
-	 * elsewhere it is only known after relocation: skip. */
-	if (t->shared || elf_file_type(t->elf) != ET_EXEC)
-		return;
+	/* The slot is read from the file: the linker leaves the function's
+	 * link-time address there (in a shared library or PIE as the addend of
+	 * a relative relocation); a slot that does not point at code in the
+	 * file is reported missing. */
 	for (size_t i = 0; i < sizeof(freelist_types) / sizeof(freelist_types[0]); i++) {
 		const char *name = freelist_types[i];
 		char label[64], status[96];
@@ -272,7 +274,7 @@ static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *p
 		snprintf(label, sizeof(label), "%s.tp_dealloc", name);
 		if (elf_file_symbol(t->elf, name, &type, NULL, NULL) ||
 		    elf_file_read(t->elf, type + PYA_TP_DEALLOC, &fn, sizeof(fn)) ||
-		    elf_file_offset(t->elf, fn, &off)) {
+		    elf_file_code_offset(t->elf, fn, &off)) {
 			probe_set_note(ps, label, t->module_label, "missing");
 			continue;
 		}
@@ -287,6 +289,70 @@ static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *p
 			snprintf(status, sizeof(status), "ok (at +%u%s)", skip,
 				 emulated ? "" : ", single-stepped");
 		probe_set_note(ps, label, t->module_label, status);
+	}
+}
+
+/* Constructors that can take a dict, list or tuple from its free list,
+ * per version (whichever exist as functions in this build): tuple_alloc
+ * (3.10+) sees every tuple; dicts and lists have several entry points. */
+struct pya_new {
+	const char *func;
+	const char *type; /* whose layout the object has */
+	unsigned n_arg;	  /* argument with the item count, 0: none */
+};
+
+static const struct pya_new freelist_news[] = {
+    {"PyDict_New", "PyDict_Type", 0},
+    {"_PyDict_NewPresized", "PyDict_Type", 0},
+    {"_PyDict_FromItems", "PyDict_Type", 0},
+    {"new_dict", "PyDict_Type", 0},
+    {"new_dict_with_shared_keys", "PyDict_Type", 0},
+    {"PyDict_Copy", "PyDict_Type", 0},
+    {"PyList_New", "PyList_Type", 0},
+    {"_PyList_FromArraySteal", "PyList_Type", 0},
+    {"tuple_alloc", "PyTuple_Type", 1},
+    {"PyTuple_New", "PyTuple_Type", 1},
+    {"_PyTuple_FromArray", "PyTuple_Type", 2},
+    {"_PyTuple_FromArraySteal", "PyTuple_Type", 2},
+};
+
+/* tp_basicsize and tp_itemsize follow tp_dealloc's predecessors. */
+#define PYA_TP_BASICSIZE 32
+
+static void attach_freelist_news(const struct py_alloc_target *t, struct probe_set *ps,
+				 struct bpf_program *prog, struct bpf_program *ret_prog)
+{
+	for (size_t i = 0; i < sizeof(freelist_news) / sizeof(freelist_news[0]); i++) {
+		const struct pya_new *nw = &freelist_news[i];
+		uint64_t type, vaddr, size, off;
+		int64_t bs[2];
+		char status[96];
+		if (elf_file_symbol(t->elf, nw->func, &vaddr, &size, &off))
+			continue; /* not in this version, or inlined everywhere */
+		if (elf_file_symbol(t->elf, nw->type, &type, NULL, NULL) ||
+		    elf_file_read(t->elf, type + PYA_TP_BASICSIZE, bs, sizeof(bs)) || bs[0] <= 0 ||
+		    bs[0] > 0xffff || bs[1] < 0 || bs[1] > 0xffff) {
+			probe_set_note(ps, nw->func, t->module_label, "missing: type layout");
+			continue;
+		}
+		uint8_t code[64] = {0};
+		bool emulated = false;
+		unsigned skip = 0;
+		size_t n = size && size < sizeof(code) ? size : sizeof(code);
+		if (!elf_file_read(t->elf, vaddr, code, n))
+			skip = pya_probe_offset(code, n, nw->n_arg, &emulated);
+		uint64_t cookie = LB_COOKIE(LB_SRC_PYOBJ, LB_K_MALLOC) | (uint64_t)bs[0] << 16 |
+				  (uint64_t)bs[1] << 32 | (uint64_t)nw->n_arg << 48;
+		int err = probe_attach_offset(ps, t->path, off + skip, prog, false, t->pid, cookie);
+		if (!err)
+			err = probe_attach_offset(ps, t->path, off + skip, ret_prog, true, t->pid,
+						  cookie);
+		if (err)
+			snprintf(status, sizeof(status), "failed: %s", strerror(-err));
+		else
+			snprintf(status, sizeof(status), "ok (at +%u%s)", skip,
+				 emulated ? "" : ", single-stepped");
+		probe_set_note(ps, nw->func, t->module_label, status);
 	}
 }
 
@@ -331,9 +397,7 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 	    {"_PyObject_GC_NewVar", p->lb_pyo_gc_newvar, true, 2, LB_K_MALLOC},
 	    {"_PyObject_GC_Resize", p->lb_pyo_gc_resize, true, 2, LB_K_REALLOC},
 	};
-	/* LEAKBPF_PY_ALLOC=internal|exported|slots forces a set (for tests
-	 * and for comparing builds). */
-	enum pya_strategy st = pick(t, getenv("LEAKBPF_PY_ALLOC"));
+	enum pya_strategy st = pick(t);
 	const struct pya_spec *specs = NULL;
 	size_t n = 0;
 	unsigned src = LB_SRC_PYMALLOC;
@@ -348,19 +412,30 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 		n = sizeof(slots) / sizeof(slots[0]);
 		src = LB_SRC_PYOBJ;
 	}
+	bool all_available = malloc_is_trampoline(t->elf);
+	if (t->all && st == PYA_NONE) {
+		*note = note_of(PYA_NONE, false);
+		fprintf(stderr,
+			"leakbpf: --py-alloc all: pymalloc is inlined in this build of CPython "
+			"%d.%d (%s); use --py-alloc objects\n",
+			t->major, t->minor, t->module_label);
+		return -2;
+	}
 	if (specs && !has_all(t->elf, specs, n))
 		st = PYA_NONE;
-	*note = note_of(st);
+	*note = note_of(st, all_available);
 	if (st == PYA_NONE)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (attach_one(t, ps, &specs[i], p->lb_ret, src) && !specs[i].ret) {
 			/* no free probe: allocations could never be matched */
-			*note = note_of(PYA_NONE);
+			*note = note_of(PYA_NONE, false);
 			return -1;
 		}
 	}
-	if (st == PYA_SLOTS)
+	if (st == PYA_SLOTS) {
 		attach_deallocs(t, ps, p->lb_pyo_gc_del);
+		attach_freelist_news(t, ps, p->lb_pyo_sized_new, p->lb_ret);
+	}
 	return 0;
 }

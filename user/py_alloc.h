@@ -17,12 +17,15 @@ struct py_alloc_target {
 	struct elf_file *elf;	  /* opened interpreter ELF */
 	int major, minor;	  /* 3, 11 */
 	bool shared;		  /* libpython*.so (true) or linked into the exe */
+	bool all;		  /* --py-alloc all: every pymalloc block */
 };
 
 /* Before load: set any .rodata the allocator programs need. */
 int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *skel);
 /* Attach the object allocator probes. *note is set to a static sentence
- * saying what these probes cannot see on this build (or NULL). */
+ * saying what these probes cannot see on this build (or NULL). Returns 0,
+ * -1 when probes failed (tracing goes on without them), or -2 when the
+ * requested mode is not possible on this build (message printed). */
 int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, struct probe_set *ps,
 		    const char **note);
 

@@ -135,8 +135,9 @@ int py_before_load(struct py_support *py, struct leakbpf_bpf *skel)
 	return py_alloc_before_load(&py->alloc, skel);
 }
 
-int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps)
+int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all)
 {
+	py->alloc.all = alloc_all;
 	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note);
 }
 

@@ -22,8 +22,11 @@ struct py_support *py_open(const struct lb_target *t, const char **warning);
 /* Before the BPF object is loaded: set .rodata (layout offsets, addresses). */
 int py_before_load(struct py_support *py, struct leakbpf_bpf *skel);
 
-/* After load: attach the object allocator probes. 0 or -1 (message printed). */
-int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps);
+/* After load: attach the object allocator probes; alloc_all asks for every
+ * pymalloc block (--py-alloc all). 0, -1 when probes failed, -2 when
+ * alloc_all is impossible on this build (message printed). */
+int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps,
+	      bool alloc_all);
 
 /* Resolve one frame of an event. Called when a stack is first seen, while
  * the code object is alive. Fills out (kind RM_FRAME_PYTHON); strings owned

@@ -94,7 +94,7 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 	if (r->python)
 		fprintf(out, "python: %s\n", r->python);
 	if (r->allocator_note)
-		fprintf(out, "not seen: %s\n", r->allocator_note);
+		fprintf(out, "python allocator: %s\n", r->allocator_note);
 
 	unsigned shown = 0;
 	for (size_t i = 0; i < r->nstacks && shown < top; i++) {

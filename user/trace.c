@@ -223,10 +223,12 @@ static int attach_all(struct session *s)
 	const struct lb_target *t = s->launched ? &s->pre_exec : &s->target;
 	if (allocators_attach(t, extra, s->skel, &s->probes, err, sizeof(err)) <= 0)
 		return fail("%s", err);
-	if (s->py && py_attach(s->py, s->skel, &s->probes)) {
+	int perr = s->py ? py_attach(s->py, s->skel, &s->probes, s->o->py_alloc_all) : 0;
+	if (perr == -2)
+		return -1;
+	if (perr)
 		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
 				"allocations are not traced\n");
-	}
 	return 0;
 }
 

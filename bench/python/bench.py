@@ -5,7 +5,10 @@ process per measurement:
   untraced       nothing attached
   tracemalloc-1  tracemalloc.start(1) in-process
   tracemalloc-25 tracemalloc.start(25) in-process
-  leakbpf        ./leakbpf -p PID -q attached from outside (full Python stacks)
+  leakbpf        ./leakbpf -p PID -q attached from outside (full Python stacks,
+                 the default --py-alloc objects probe set)
+  leakbpf-all    the same with --py-alloc all (every pymalloc block; builds
+                 whose pymalloc is not inlined only)
   leakbpf-nopy   ./leakbpf -p PID -q --no-python (native malloc probes only)
 and prints requests/s and the slowdown against untraced, both by wall clock
 and per CPU second of the target (the target's user+sys time, which includes
@@ -37,9 +40,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 REQLOOP = HERE / "reqloop.py"
-MODES = ["untraced", "tracemalloc-1", "tracemalloc-25", "leakbpf", "leakbpf-nopy"]
+MODES = ["untraced", "tracemalloc-1", "tracemalloc-25", "leakbpf", "leakbpf-all",
+         "leakbpf-nopy"]
 INPROCESS = {"untraced": "plain", "tracemalloc-1": "tm1", "tracemalloc-25": "tm25"}
-LEAKBPF_ARGS = {"leakbpf": [], "leakbpf-nopy": ["--no-python"]}
+LEAKBPF_ARGS = {"leakbpf": [], "leakbpf-all": ["--py-alloc", "all"],
+                "leakbpf-nopy": ["--no-python"]}
 BPF_ENABLE_STATS = 32  # bpf(2) command
 BPF_STATS_RUN_TIME = 0
 NR_BPF = {"x86_64": 321, "aarch64": 280}
@@ -88,6 +93,10 @@ def cpu_of(pid):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
+class Unavailable(Exception):
+    """A mode this build cannot run (--py-alloc all where pymalloc is inlined)."""
+
+
 def run_leakbpf(py, mode, seconds, leakbpf, bpf_stats):
     target = subprocess.Popen([py, str(REQLOOP), "--mode", "wait", "--seconds", str(seconds)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -115,6 +124,8 @@ def run_leakbpf(py, mode, seconds, leakbpf, bpf_stats):
         t_attach = time.monotonic()
         tracing.wait(120)
         if lb.poll() is not None or not any(x.startswith("leakbpf: tracing") for x in err):
+            if any("--py-alloc all: pymalloc is inlined" in x for x in err):
+                raise Unavailable("".join(err).strip())
             raise RuntimeError(f"leakbpf did not attach: {''.join(err)[-2000:]}")
         attach_s = time.monotonic() - t_attach
         stats0 = bpf_prog_stats(lb.pid) if bpf_stats else {}
@@ -218,11 +229,16 @@ def main(argv):
     try:
         for m in modes:
             runs = []
-            for _ in range(a.repeat):
-                if m in INPROCESS:
-                    runs.append(run_inprocess(a.python, m, a.seconds))
-                else:
-                    runs.append(run_leakbpf(a.python, m, a.seconds, a.leakbpf, a.bpf_stats))
+            try:
+                for _ in range(a.repeat):
+                    if m in INPROCESS:
+                        runs.append(run_inprocess(a.python, m, a.seconds))
+                    else:
+                        runs.append(run_leakbpf(a.python, m, a.seconds, a.leakbpf,
+                                                a.bpf_stats))
+            except Unavailable as e:
+                print(f"# {m}: not available: {e}", file=sys.stderr, flush=True)
+                continue
             results[m] = {"runs": runs, "median": median_run(runs)}
             r = results[m]["median"]
             print(f"# {m}: {r['rps']} req/s wall, "

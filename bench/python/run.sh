@@ -42,7 +42,8 @@ done
 # One summary table over all interpreters (slowdowns per CPU second).
 "$driver" - "$out"/*.json <<'PY'
 import json, sys
-modes = ["untraced", "tracemalloc-1", "tracemalloc-25", "leakbpf", "leakbpf-nopy"]
+modes = ["untraced", "tracemalloc-1", "tracemalloc-25", "leakbpf", "leakbpf-all",
+         "leakbpf-nopy"]
 print("\nSummary: requests per CPU-second of the target (slowdown vs untraced)")
 print("%-40s" % "interpreter" + "".join("%18s" % m for m in modes))
 for path in sys.argv[1:]:
