@@ -3,7 +3,9 @@
 # Only what is missing is installed; run as root (the Makefile adds sudo).
 set -e
 PKGS="clang llvm make gcc g++ libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev elfutils binutils
-      python3 python3-pytest golang-go bash-completion"
+      python3 python3-pytest golang-go bash-completion python3.11-dbg"
+# python3.11-dbg: a real debug build (python3.11d, libpython3.11d.so) for the
+# tests of unsupported CPython builds.
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -9,7 +9,9 @@
  *  - before 3.11 the exported API tells the minor version (Py_IsNone: 3.10,
  *    PyFrame_GetCode: 3.9, PyCode_NewWithPosOnlyArgs: 3.8) and the micro
  *    version is the PY_VERSION string in .rodata (best effort).
- * Debug and free-threaded builds lay their objects out differently: refused.
+ * Debug and free-threaded builds lay their objects out differently: refused,
+ * by ABI flags in the file name ("python3.11d", "libpython3.13t.so") or, for
+ * renamed files, by symbols only those builds export.
  */
 #include <ctype.h>
 #include <elf.h>
@@ -33,7 +35,9 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* "libpython3.11d.so.1.0" / "python3.13t": minor version and ABI flags. */
+/* "libpython3.11d.so.1.0" / "python3.13t": minor version and ABI flags
+ * (d debug, t free-threaded, m pymalloc before 3.8). Flags only when the
+ * version is followed by them alone: "python3.11-test" has none. */
 static bool name_version(const char *path, int *minor, char *flags, size_t flagslen)
 {
 	const char *s = strstr(base_name(path), "python3.");
@@ -44,8 +48,10 @@ static bool name_version(const char *path, int *minor, char *flags, size_t flags
 	s += 8;
 	while (isdigit((unsigned char)*s))
 		s++;
-	while (*s && *s != '.' && n + 1 < flagslen)
+	while (*s && strchr("dmt", *s) && n + 1 < flagslen)
 		flags[n++] = *s++;
+	if (*s && *s != '.')
+		n = 0;
 	flags[n] = '\0';
 	return true;
 }
@@ -227,7 +233,11 @@ enum py_detect_result py_detect(const struct lb_target *t, struct py_build *b, c
 	    has_symbol(b->elf, "_Py_RefTotal"))
 		return unsupported(b, warn, warnlen, "debug build (different object layouts)");
 	if (strchr(flags, 't') || has_symbol(b->elf, "_Py_DecRefShared"))
-		return unsupported(b, warn, warnlen, "free-threaded build is not supported");
+		/* 3.13t takes PyMem and object memory from its own mimalloc
+		 * (mmap), never from the probed malloc: say so. */
+		return unsupported(b, warn, warnlen,
+				   "free-threaded build (different object layouts; Python objects "
+				   "come from CPython's built-in mimalloc, not traced)");
 	if (b->major != 3 || b->minor < MIN_MINOR || b->minor > MAX_MINOR) {
 		snprintf(why, sizeof(why), "version not supported (3.%d to 3.%d are)", MIN_MINOR,
 			 MAX_MINOR);
