@@ -191,6 +191,34 @@ def test_objects_mode_coverage_against_tracemalloc(build, tmp_path):
         rep["allocator_note"]
 
 
+@pytest.mark.parametrize("build", ["debian-3.11", "pyenv-3.8", "pyenv-3.10", "pyenv-3.12",
+                                   "pyenv-3.13"])
+def test_objects_from_free_lists_keep_their_own_stack(build, tmp_path):
+    """Dicts, lists and tuples handed out again by CPython's free lists are
+    charged to the line that keeps them (the free-list constructors are
+    probed), not lost and not left on the stack of their first life."""
+    n = 5000
+    rep, lines = leakbpf_run(interpreter(build), "recycle", n, tmp_path=tmp_path)
+    assert sum(rep["drops"].values()) == 0, rep["drops"]
+    tags = tagged(WORKLOAD, "RECYCLE")
+    got = {kind: lines.get(ln, [0, 0, 0])[1] for kind, ln in tags.items()}
+    # the churn lines (the tmp list) hold nothing once the step is over
+    out_elsewhere = sum(v[1] for ln, v in lines.items() if ln not in tags.values())
+    msg = f"{build}: objects kept per line {got}, elsewhere {out_elsewhere}; {lines}"
+    print(msg)
+    want = {"dict": 0.95, "list": 0.95, "tuple": 0.95}
+    if build == "debian-3.11":
+        # LTO copies _PyDict_FromItems (dict displays) into the interpreter
+        # loop: a dict taken from the free list there is not seen (measured:
+        # 0 of 5000; lists and tuples 5000 of 5000). The note says so.
+        want = {"list": 0.95, "tuple": 0.95}
+        assert "free lists" in rep["allocator_note"], rep["allocator_note"]
+    for kind, lo in want.items():
+        assert got[kind] >= lo * n, msg
+        assert got[kind] <= n + 2, msg
+    assert out_elsewhere <= 64, msg
+
+
 def test_all_mode_refused_where_pymalloc_is_inlined():
     t = start_workload(DEBIAN, "leak", 10)
     r = lbtest.run_leakbpf(["-p", t.pid, "-d", "1", "--py-alloc", "all"])

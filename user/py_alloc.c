@@ -196,18 +196,22 @@ static const char *note_of(enum pya_strategy s, bool all_available)
 		       "float...) keep the stack of their first allocation";
 	case PYA_SLOTS:
 		if (all_available)
-			return "objects made through tp_alloc and the GC allocators (instances, "
-			       "dicts, lists, tuples, sets) and every block above 512 bytes are "
-			       "seen; small str/int/float/bytes objects, small list/dict buffers "
-			       "and "
-			       "dicts/lists/tuples taken back from CPython's free lists are not "
-			       "(--py-alloc all sees every pymalloc block, at several times the "
+			return "objects made through tp_alloc, the GC allocators and the dict/list/"
+			       "tuple constructors (instances, dicts, lists, tuples, sets, also "
+			       "when "
+			       "taken from CPython's free lists) and every block above 512 bytes "
+			       "are "
+			       "seen; small str/int/float/bytes objects and small list/dict "
+			       "buffers "
+			       "are not (--py-alloc all sees every pymalloc block, at several "
+			       "times the "
 			       "cost)";
-		return "pymalloc is inlined in this build: objects made through tp_alloc and the "
-		       "GC allocators (instances, dicts, lists, tuples, sets) and every block "
-		       "above 512 bytes are seen; small str/int/float/bytes objects, small "
-		       "list/dict buffers and dicts/lists/tuples taken back from CPython's free "
-		       "lists are not";
+		return "pymalloc is inlined in this build: objects made through tp_alloc, the GC "
+		       "allocators and the dict/list/tuple constructors (instances, dicts, lists, "
+		       "tuples, sets) and every block above 512 bytes are seen; small "
+		       "str/int/float/bytes objects, small list/dict buffers and objects that "
+		       "inlined constructors take back from CPython's free lists (dict displays) "
+		       "are not";
 	default:
 		return "CPython object allocator not probed: only blocks above 512 bytes (malloc) "
 		       "are seen";

@@ -1,10 +1,12 @@
 """Allocation workload for tests/test_python_alloc.py (any CPython 3.8+).
 
-    workload.py leak|churn N [--tracemalloc OUT.json]
+    workload.py leak|churn|recycle N [--tracemalloc OUT.json]
 
 Prints "ready PID", waits for one byte on stdin, runs, prints "done" and
 sleeps until killed (or until stdin gets another byte / closes).
 
+recycle: lines tagged RECYCLE:kind keep N dicts, lists or tuples that
+CPython takes back from its free lists (churn refills them every step).
 leak: every line tagged LEAK:kind (a comment) keeps N objects of one kind alive
 (the holding lists are made before "ready", so those lines allocate only
 their objects). churn: the same kinds, plus reference cycles left to the
@@ -66,6 +68,19 @@ def churn(n):
     gc.collect()
 
 
+def recycle(n, keep):
+    """Leaks made of objects CPython takes back from its free lists: every
+    step frees dicts, lists and tuples (refilling the free lists) and then
+    keeps one of each, which the free lists hand out again."""
+    dicts, lists, tups = keep[0], keep[1], keep[2]
+    for i in range(n):
+        tmp = [{"t": i}, {"u": i}, [i], [i, i], (i, "a"), (i, "b")]
+        del tmp
+        dicts[i] = {"k": i}  # RECYCLE:dict
+        lists[i] = [i, i]  # RECYCLE:list
+        tups[i] = (i, "c")  # RECYCLE:tuple
+
+
 def tagged_lines(prefix):
     out = {}
     with open(__file__) as f:
@@ -86,6 +101,8 @@ def main():
     sys.stdin.buffer.read(1)
     if mode == "leak":
         leak(n, keep)
+    elif mode == "recycle":
+        recycle(n, keep)
     else:
         churn(n)
     if tm_out:
