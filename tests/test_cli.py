@@ -300,14 +300,25 @@ def _legacy_uprobe_events(pid):
         return []
 
 
+@pytest.mark.parametrize("links", ["uprobe_multi", "perf_event"])
 @pytest.mark.parametrize("how", ["duration", "target-exit", "SIGINT", "SIGTERM", "SIGKILL"])
-def test_no_probe_outlives_leakbpf(how):
+def test_no_probe_outlives_leakbpf(how, links):
+    """Probes go with leakbpf however it ends, attached either way: one
+    uprobe_multi link per program (Linux 6.6+, the default) or one
+    perf-event uprobe per probe (older kernels; forced here by env)."""
     t = idle_target()
-    lb = Leakbpf(["-p", t.pid, "-q", "-d", "2" if how == "duration" else "60"])
+    env = dict(os.environ, LEAKBPF_NO_UPROBE_MULTI="1" if links == "perf_event" else "0")
+    lb = Leakbpf(["-p", t.pid, "-q", "-d", "2" if how == "duration" else "60"], env=env)
     lb.wait_tracing()
-    progs, links = bpf_ids_held_by(lb.pid)
+    nprobes = int(re.search(r": (\d+) probes", lb.stderr).group(1))
+    progs, links_held = bpf_ids_held_by(lb.pid)
     assert len(progs) >= 2, f"leakbpf holds {len(progs)} BPF programs"
-    assert links, "leakbpf holds no BPF link"
+    assert links_held, "leakbpf holds no BPF link"
+    if links == "uprobe_multi":  # one link per program and direction, not per probe
+        assert len(links_held) < nprobes, (len(links_held), nprobes)
+    else:
+        assert len(links_held) >= nprobes, (len(links_held), nprobes)
+    links = links_held
     loaded_p, loaded_l = loaded_bpf_ids()
     assert progs <= loaded_p and links <= loaded_l, "bpftool does not list leakbpf's objects"
     go_and_wait(t)

@@ -77,6 +77,13 @@ def test_exact_outstanding_per_function(name, request):
     _check_program(name, tr)
 
 
+def test_exact_with_one_perf_event_per_probe(monkeypatch):
+    """The attach path of kernels without uprobe_multi links gives the same
+    exact result (forced here; this kernel has both)."""
+    monkeypatch.setenv("LEAKBPF_NO_UPROBE_MULTI", "1")
+    _check_program("leak_basic", trace_target([cprog("leak_basic")]))
+
+
 def test_probes_reported_by_name(basic):
     tr = basic
     probes = {p["name"]: p for p in tr.report["probes"]}

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "elfsym.h"
 #include "probes.h"
+#include "uprobe_multi.h"
 
 bool probe_insn_emulated(const uint8_t *c, size_t len)
 {
@@ -86,9 +88,51 @@ void probe_set_note(struct probe_set *ps, const char *name, const char *module, 
 	p->status = keep(ps, status);
 }
 
+struct probe_pending {
+	struct bpf_program *prog;
+	const char *path;
+	uint64_t off, cookie;
+	pid_t pid;
+	bool ret;
+};
+
+void probe_set_init(struct probe_set *ps, struct bpf_object *obj)
+{
+	memset(ps, 0, sizeof(*ps));
+	/* LEAKBPF_NO_UPROBE_MULTI=1: one perf-event uprobe per probe, as on
+	 * kernels before 6.6 (tests cover both paths on one kernel) */
+	const char *no = getenv("LEAKBPF_NO_UPROBE_MULTI");
+	ps->multi = !(no && *no && strcmp(no, "0")) && umulti_supported();
+	struct bpf_program *p;
+	if (ps->multi)
+		bpf_object__for_each_program(p, obj)
+		    bpf_program__set_expected_attach_type(p, UMULTI_ATTACH_TYPE);
+}
+
+static int queue(struct probe_set *ps, const char *path, uint64_t file_off,
+		 struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie)
+{
+	if (ps->npend == ps->cappend) {
+		size_t cap = ps->cappend ? ps->cappend * 2 : 32;
+		struct probe_pending *n = realloc(ps->pend, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ps->pend = n;
+		ps->cappend = cap;
+	}
+	const char *kept = keep(ps, path);
+	if (!kept)
+		return -ENOMEM;
+	ps->pend[ps->npend++] = (struct probe_pending){prog, kept, file_off, cookie, pid, retprobe};
+	ps->nattached++;
+	return 0;
+}
+
 int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_off,
 			struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie)
 {
+	if (ps->multi)
+		return queue(ps, path, file_off, prog, retprobe, pid, cookie);
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, path, file_off, &opts);
 	if (!l)
@@ -104,7 +148,88 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 		ps->caplinks = cap;
 	}
 	ps->links[ps->nlinks++] = l;
+	ps->nattached++;
 	return 0;
+}
+
+static int pending_cmp(const void *a, const void *b)
+{
+	const struct probe_pending *x = a, *y = b;
+	if (x->prog != y->prog)
+		return (uintptr_t)x->prog < (uintptr_t)y->prog ? -1 : 1;
+	if (x->ret != y->ret)
+		return x->ret ? 1 : -1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static int add_fd(struct probe_set *ps, int fd)
+{
+	if (ps->nmfds == ps->capmfds) {
+		size_t cap = ps->capmfds ? ps->capmfds * 2 : 16;
+		int *n = realloc(ps->mfds, cap * sizeof(*n));
+		if (!n) {
+			close(fd);
+			return -ENOMEM;
+		}
+		ps->mfds = n;
+		ps->capmfds = cap;
+	}
+	ps->mfds[ps->nmfds++] = fd;
+	return 0;
+}
+
+/* One link for a run of queued probes; when the kernel refuses the run,
+ * each probe alone, so one bad offset costs only itself. */
+static size_t commit_run(struct probe_set *ps, const struct probe_pending *p, size_t n)
+{
+	uint64_t *offs = calloc(n, sizeof(*offs)), *cookies = calloc(n, sizeof(*cookies));
+	size_t failed = 0;
+	int fd = -ENOMEM;
+	if (offs && cookies) {
+		for (size_t i = 0; i < n; i++) {
+			offs[i] = p[i].off;
+			cookies[i] = p[i].cookie;
+		}
+		fd = umulti_attach(bpf_program__fd(p->prog), p->path, offs, cookies, n, p->ret,
+				   p->pid);
+	}
+	if (fd >= 0) {
+		failed = add_fd(ps, fd) ? n : 0;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int one = umulti_attach(bpf_program__fd(p[i].prog), p[i].path, &p[i].off,
+						&p[i].cookie, 1, p[i].ret, p[i].pid);
+			if (one < 0 || add_fd(ps, one)) {
+				fprintf(stderr,
+					"leakbpf: warning: cannot attach %s to %s+0x%llx: %s\n",
+					bpf_program__name(p[i].prog), p[i].path,
+					(unsigned long long)p[i].off,
+					strerror(one < 0 ? -one : ENOMEM));
+				failed++;
+			}
+		}
+	}
+	free(offs);
+	free(cookies);
+	return failed;
+}
+
+size_t probe_set_commit(struct probe_set *ps)
+{
+	if (!ps->multi || !ps->npend)
+		return 0;
+	qsort(ps->pend, ps->npend, sizeof(*ps->pend), pending_cmp);
+	size_t failed = 0;
+	for (size_t i = 0, j; i < ps->npend; i = j) {
+		for (j = i + 1; j < ps->npend && !pending_cmp(&ps->pend[i], &ps->pend[j]); j++)
+			;
+		failed += commit_run(ps, ps->pend + i, j - i);
+	}
+	ps->nattached -= failed;
+	ps->npend = 0;
+	return failed;
 }
 
 /* Name of the function already probed at path+off (an alias such as
@@ -172,21 +297,25 @@ int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 
 struct detach_job {
 	struct bpf_link **links;
+	int *fds;
 	size_t n;
 };
 
 static void *detach_some(void *arg)
 {
 	struct detach_job *j = arg;
-	for (size_t i = 0; i < j->n; i++)
-		bpf_link__destroy(j->links[i]);
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->links)
+			bpf_link__destroy(j->links[i]);
+		else
+			close(j->fds[i]);
+	}
 	return NULL;
 }
 
-/* Removing a uprobe waits for an RCU grace period (~0.3 s measured here);
- * one after another that is seconds, so they are removed in parallel and
- * share grace periods. */
-static void detach_all(struct bpf_link **links, size_t n)
+/* Removing a probe (or a uprobe_multi link) waits for a grace period;
+ * one after another that is seconds, so they are removed in parallel. */
+static void detach_all(struct bpf_link **links, int *fds, size_t n)
 {
 	enum { MAX_THREADS = 32 };
 	pthread_t th[MAX_THREADS];
@@ -195,7 +324,8 @@ static void detach_all(struct bpf_link **links, size_t n)
 	size_t nth = n < MAX_THREADS ? n : MAX_THREADS;
 	for (size_t t = 0; t < nth; t++) {
 		size_t lo = n * t / nth, hi = n * (t + 1) / nth;
-		jobs[t] = (struct detach_job){links + lo, hi - lo};
+		jobs[t] =
+		    (struct detach_job){links ? links + lo : NULL, fds ? fds + lo : NULL, hi - lo};
 		running[t] = pthread_create(&th[t], NULL, detach_some, &jobs[t]) == 0;
 		if (!running[t])
 			detach_some(&jobs[t]);
@@ -207,10 +337,13 @@ static void detach_all(struct bpf_link **links, size_t n)
 
 void probe_set_destroy(struct probe_set *ps)
 {
-	detach_all(ps->links, ps->nlinks);
+	detach_all(ps->links, NULL, ps->nlinks);
+	detach_all(NULL, ps->mfds, ps->nmfds);
 	for (size_t i = 0; i < ps->nstrings; i++)
 		free(ps->strings[i]);
 	free(ps->links);
+	free(ps->mfds);
+	free(ps->pend);
 	free(ps->sites);
 	free(ps->probes);
 	free(ps->strings);

@@ -11,13 +11,21 @@
 
 struct bpf_program;
 struct bpf_link;
+struct bpf_object;
 struct elf_file;
 
 struct probe_site;
+struct probe_pending;
 
 struct probe_set {
-	struct bpf_link **links;
+	struct bpf_link **links; /* one per probe (perf-event uprobes) */
 	size_t nlinks, caplinks;
+	bool multi;		    /* batch probes into uprobe_multi links */
+	struct probe_pending *pend; /* multi: probes waiting for probe_set_commit */
+	size_t npend, cappend;
+	int *mfds; /* multi: link fds */
+	size_t nmfds, capmfds;
+	size_t nattached;	 /* probes attached (or queued, before commit) */
 	struct rm_probe *probes; /* one per function, for reports */
 	char **strings;		 /* owned strings behind probes[] */
 	size_t nprobes, capprobes, nstrings;
@@ -51,9 +59,19 @@ int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
 		   const char *module_label, const char *func, struct bpf_program *prog,
 		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie, bool null_guard_skip);
 
-/* Attach prog at a raw file offset (for callers that find their own sites). */
+/* Use uprobe_multi links when the kernel has them: call before the BPF
+ * object is loaded (its programs get the multi attach type). */
+void probe_set_init(struct probe_set *ps, struct bpf_object *obj);
+
+/* Attach prog at a raw file offset (for callers that find their own sites).
+ * In multi mode the probe is only queued: probe_set_commit attaches it. */
 int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_off,
 			struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie);
+
+/* Multi mode: attach every queued probe, one link per program, file and
+ * direction. Returns how many probes could not be attached (each said on
+ * stderr); 0 in perf-event mode. */
+size_t probe_set_commit(struct probe_set *ps);
 
 void probe_set_note(struct probe_set *ps, const char *name, const char *module, const char *status);
 void probe_set_destroy(struct probe_set *ps);

@@ -200,6 +200,7 @@ static int load_bpf(struct session *s)
 	s->skel = leakbpf_bpf__open();
 	if (!s->skel)
 		return fail("cannot open the BPF object: %s", strerror(errno));
+	probe_set_init(&s->probes, s->skel->obj);
 	s->skel->rodata->target_tgid = (uint32_t)s->target.pid;
 	s->skel->rodata->min_size = o->min_size;
 	s->skel->rodata->max_size = o->max_size;
@@ -229,6 +230,9 @@ static int attach_all(struct session *s)
 	if (perr)
 		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
 				"allocations are not traced\n");
+	probe_set_commit(&s->probes);
+	if (!s->probes.nattached)
+		return fail("%s", "no probe could be attached");
 	return 0;
 }
 
@@ -566,7 +570,7 @@ int trace_run(const struct options *o)
 	s.rb_builder.rss_attach = s.rb_builder.rss_prev = target_rss(s.target.pid);
 
 	fprintf(stderr, "leakbpf: tracing pid %d (%s): %zu probes%s%s; Ctrl-C to stop\n",
-		s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm, s.probes.nlinks,
+		s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm, s.probes.nattached,
 		s.py ? ", " : "", s.py ? py_describe(s.py) : "");
 	if (s.launched) {
 		/* library code ranges and symbols complete before main() */
