@@ -155,6 +155,11 @@ def check_native_only(rep):
             assert f.get("kind") == "native", f
             fn = f.get("function") or ""
             assert fn not in PY_FUNCTIONS and "python frame" not in fn, f
+            # a walk through code without frame pointers must not end in
+            # data read as addresses (was: "/python3" as 0x336e6f687479702f)
+            text = f.get("text") or ""
+            if not f.get("module") and text.startswith("0x"):
+                assert 0x1000 <= int(text, 16) < 0x800000000000, f
 
 
 def libffi_leak(rep):
