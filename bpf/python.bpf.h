@@ -114,12 +114,13 @@ struct lb_py_tagent {
  * here rather than on the stack so that the verifier does not track their
  * values (bpf_loop callbacks are checked until their states repeat). */
 struct lb_py_task {
-	__u64 tstate;	/* PyThreadState; 0: none, retried when the first */
-	__u64 head;	/* interpreter's thread list changed or after */
-	__u64 stamp_ns; /* LB_PY_NEG_TTL_NS */
-	__u64 frame;	/* next frame to visit */
-	__u64 lo, hi;	/* target bytes [lo, hi) are in buf */
-	__u64 gen;	/* generation of this walk's tags */
+	struct lb_alloc_event rec; /* the record being built (leakbpf.bpf.c) */
+	__u64 tstate;		   /* PyThreadState; 0: none, retried when the first */
+	__u64 head;		   /* interpreter's thread list changed or after */
+	__u64 stamp_ns;		   /* LB_PY_NEG_TTL_NS */
+	__u64 frame;		   /* next frame to visit */
+	__u64 lo, hi;		   /* target bytes [lo, hi) are in buf */
+	__u64 gen;		   /* generation of this walk's tags */
 	__u64 walks;
 	__u32 n; /* frames emitted */
 	__u32 err;
@@ -249,6 +250,7 @@ static __always_inline __u64 lb_py_thread_state(struct lb_py_task *t, __u64 fsba
 struct lb_py_walk {
 	struct lb_alloc_event *e;
 	struct lb_py_task *t;
+	__u32 native; /* e->h.n_native */
 };
 
 /* Tag of the code object at `code`: two probe reads (one before 3.12). */
@@ -347,30 +349,32 @@ static long lb_py_frame_step(__u32 i, void *arg)
 		te->tag = tag;
 	}
 
+	/* packed after the native frames (see struct lb_alloc_event) */
+	__u32 at = ((struct lb_py_walk *)arg)->native + 2 * n;
+	if (at + 1 >= LB_MAX_NATIVE + 2 * LB_MAX_PY)
+		return 1;
 	struct lb_alloc_event *e = ((struct lb_py_walk *)arg)->e;
-	e->py[n].code = code;
-	e->py[n].lasti = (__u32)lasti;
-	e->py[n].tag = tag;
+	e->words[at] = code;
+	e->words[at + 1] = (__u32)lasti | (__u64)tag << 32;
 	w->n = n + 1;
 	return 0;
 }
 
-/* Fill e->py[0..n) (innermost first), e->h.n_py and the LB_F_PY_* flags. */
-static __always_inline void lb_py_collect(struct pt_regs *ctx, struct lb_alloc_event *e)
+/* The calling thread's task storage, created on first use. */
+static __always_inline struct lb_py_task *lb_py_task_get(void)
 {
-	(void)ctx;
-	if (lb_py.runtime == 0)
-		return;
+	return bpf_task_storage_get(&lb_py_tasks, bpf_get_current_task_btf(), NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* Fill the Python frames (innermost first, after the native ones),
+ * e->h.n_py and the LB_F_PY_* flags. */
+static __always_inline void lb_py_collect(struct lb_py_task *t, struct lb_alloc_event *e)
+{
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 fsbase = task->thread.fsbase;
 	int err = 0;
 	__u64 frame = 0;
-	struct lb_py_task *t =
-	    bpf_task_storage_get(&lb_py_tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!t) {
-		err = 1;
-		goto out;
-	}
 	__u64 ts = lb_py_thread_state(t, fsbase, &frame, &err);
 	if (ts == 0)
 		goto out;
@@ -384,7 +388,10 @@ static __always_inline void lb_py_collect(struct pt_regs *ctx, struct lb_alloc_e
 	t->n = 0;
 	t->err = 0;
 	t->gen = lb_py_code_watch ? lb_py_code_deaths << 1 : (++t->walks << 1) | 1;
-	struct lb_py_walk w = {.e = e, .t = t};
+	__u32 native = e->h.n_native;
+	if (native > LB_MAX_NATIVE)
+		goto out;
+	struct lb_py_walk w = {.e = e, .t = t, .native = native};
 	bpf_loop(LB_PY_MAX_STEPS, lb_py_frame_step, &w, 0);
 	__u32 n = t->n;
 	e->h.n_py = n < LB_MAX_PY ? n : LB_MAX_PY;
