@@ -73,15 +73,27 @@ struct lb_free_event {
 	struct lb_hdr h;
 };
 
+/* An allocation. As sent, a record ends after its frames: ips[0..n_native)
+ * followed directly by the n_py Python frames (words[n_native..]), so that
+ * it takes LB_ALLOC_LEN bytes of the ring buffer, not sizeof; the reader
+ * moves the Python frames to py[]. */
 struct lb_alloc_event {
 	struct lb_hdr h;
 	__u64 size;
 	__u64 old_addr; /* realloc: block that this call freed, else 0 */
 	__u32 flags;	/* enum lb_event_flags */
 	__u32 kind;	/* enum lb_kind */
-	__u64 ips[LB_MAX_NATIVE];
-	struct lb_py_frame py[LB_MAX_PY];
+	union {
+		struct {
+			__u64 ips[LB_MAX_NATIVE];
+			struct lb_py_frame py[LB_MAX_PY];
+		};
+		__u64 words[LB_MAX_NATIVE + 2 * LB_MAX_PY];
+	};
 };
+
+#define LB_ALLOC_HEAD		     48u /* offsetof(struct lb_alloc_event, ips) */
+#define LB_ALLOC_LEN(n_native, n_py) (LB_ALLOC_HEAD + 8u * (n_native) + 16u * (n_py))
 
 /* Executable ranges of the target, sorted, for the stack fix-up below. */
 #define LB_MAX_RANGES 128

@@ -10,6 +10,7 @@
 #include "leakbpf.skel.h"
 #include "py_alloc.h"
 #include "py_code.h"
+#include "py_codewatch.h"
 #include "py_detect.h"
 #include "python.h"
 #include "target.h"
@@ -138,6 +139,7 @@ int py_before_load(struct py_support *py, struct leakbpf_bpf *skel)
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all)
 {
 	py->alloc.all = alloc_all;
+	py_codewatch_attach(&py->b, py->pid, skel, ps);
 	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note);
 }
 

@@ -65,16 +65,27 @@ static int fail(const char *fmt, const char *arg)
 	return 1;
 }
 
+_Static_assert(offsetof(struct lb_alloc_event, ips) == LB_ALLOC_HEAD &&
+		   sizeof(struct lb_py_frame) == 16,
+	       "records as sent: see lb_alloc_event");
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct aggregate *a = ctx;
 	const struct lb_hdr *h = data;
 	if (size < sizeof(*h))
 		return 0;
-	if (h->type == LB_EV_FREE)
+	if (h->type == LB_EV_FREE) {
 		agg_free_block(a, h->addr);
-	else if (h->type == LB_EV_ALLOC && size >= sizeof(struct lb_alloc_event))
-		agg_alloc(a, data);
+	} else if (h->type == LB_EV_ALLOC && size >= LB_ALLOC_HEAD &&
+		   h->n_native <= LB_MAX_NATIVE && h->n_py <= LB_MAX_PY &&
+		   size >= LB_ALLOC_LEN(h->n_native, h->n_py)) {
+		/* Unpack: the Python frames follow ips[n_native] in the record. */
+		struct lb_alloc_event e;
+		memcpy(&e, data, LB_ALLOC_HEAD + 8 * h->n_native);
+		memcpy(e.py, (const char *)data + LB_ALLOC_LEN(h->n_native, 0), 16 * h->n_py);
+		agg_alloc(a, &e);
+	}
 	return 0;
 }
 
@@ -230,7 +241,10 @@ static int attach_all(struct session *s)
 	if (perr)
 		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
 				"allocations are not traced\n");
-	probe_set_commit(&s->probes);
+	/* a probe that failed here may be the code-object watch, which lets
+	 * BPF keep code tags across walks: without it, tags stay per walk */
+	if (probe_set_commit(&s->probes))
+		s->skel->bss->lb_py_code_watch = 0;
 	if (!s->probes.nattached)
 		return fail("%s", "no probe could be attached");
 	return 0;
