@@ -124,12 +124,45 @@ static __always_inline bool frame_ok(__u64 bp, __u64 slot)
 	return range_flags(ret) >= 0;
 }
 
+/* v, as a value the verifier knows nothing about: the search below exits
+ * with one of 96 exact indexes, each of which it would otherwise follow
+ * through the rest of fix_caller separately. */
+__noinline long unknown(long v)
+{
+	return v;
+}
+
+/* fix_caller's search for a frame pointer, down from just below the
+ * return address found at w[j] (a bpf_loop step: the verifier would
+ * otherwise follow each word's outcome through the stack walk after it). */
+struct bp_search {
+	const __u64 *w;
+	__u64 slot;
+	long j;
+	__u64 bp;
+};
+
+static long find_bp_step(__u64 i, void *data)
+{
+	struct bp_search *st = data;
+	long k = st->j - 2 - (long)i;
+	if (k < 0 || k >= LB_SCAN_WORDS)
+		return 1;
+	barrier_var(k);
+	__u64 v = st->w[k];
+	if (frame_ok(v, st->slot)) {
+		st->bp = v;
+		return 1;
+	}
+	return 0;
+}
+
 /* ips[0] is in code without frame pointers: find its caller. Uses the
  * (not yet filled) Python frame area of the record as scratch. */
 static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_event *e, long n)
 {
 	__u64 sp = PT_REGS_SP(ctx);
-	__u64 *w = (__u64 *)e->py;
+	__u64 *w = &e->words[LB_MAX_NATIVE];
 	if (bpf_probe_read_user(w, LB_SCAN_WORDS * 8, (void *)sp))
 		return n;
 	int j = -1;
@@ -139,9 +172,10 @@ static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_even
 			break;
 		}
 	}
-	if (j < 0)
+	j = unknown(j);
+	if (j < 0 || j >= LB_SCAN_WORDS)
 		return n;
-	__u64 ret = w[j < LB_SCAN_WORDS ? j : 0];
+	__u64 ret = w[j];
 	__u64 slot = sp + 8 * (__u64)j;
 	if (n >= 2 && e->ips[1] == ret)
 		return n; /* the walk had it already */
@@ -149,21 +183,21 @@ static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_even
 	e->ips[1] = ret;
 	/* The caller's frame pointer: saved by the callee just below the
 	 * return address (push %rbp first), still in %rbp (callee does not
-	 * use it), or saved further down. */
-	__u64 bp = w[j > 0 && j <= LB_SCAN_WORDS ? j - 1 : 0];
-	if (j > 0 && frame_ok(bp, slot))
-		return walk_from(e, bp, 2);
-	bp = PT_REGS_FP(ctx);
-	if (frame_ok(bp, slot))
-		return walk_from(e, bp, 2);
-	for (int k = LB_SCAN_WORDS - 1; k >= 0; k--) {
-		if (k >= j - 1)
-			continue;
-		bp = w[k < LB_SCAN_WORDS ? k : 0];
-		if (frame_ok(bp, slot))
-			return walk_from(e, bp, 2);
+	 * use it), or saved further down. One walk_from call site: each is a
+	 * loop the verifier goes through. */
+	__u64 bp = j > 0 ? w[j - 1] : 0;
+	if (!(j > 0 && frame_ok(bp, slot))) {
+		bp = PT_REGS_FP(ctx);
+		if (!frame_ok(bp, slot)) {
+			struct bp_search st = {.w = w, .slot = slot, .j = j};
+			if (j >= 2)
+				bpf_loop(j - 1, find_bp_step, &st, 0);
+			bp = st.bp;
+			if (!bp)
+				return 2;
+		}
 	}
-	return 2;
+	return walk_from(e, bp, 2);
 }
 
 /* The whole frame-pointer walk in BPF, as bpf_get_stack does it, but
