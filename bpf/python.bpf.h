@@ -79,8 +79,9 @@ const volatile struct lb_py_cfg lb_py = {};
 #define LB_PY_TS_SPAN 160
 /* 3.11+: a thread's frames live in one data stack, each caller just below
  * its callee, so one read of up to this many bytes ending at a frame often
- * holds its callers too. Never extended below the frame's page, which is
- * mapped since the frame is. */
+ * holds its callers too; 3.12's C-stack shim frames lie next to the
+ * _PyCFrame the walk starts from. The last two reads are kept. A read
+ * never leaves the page of the bytes asked for, which is mapped. */
 #define LB_PY_SPAN 2048
 #define LB_PY_PAGE 4096
 
@@ -119,13 +120,15 @@ struct lb_py_task {
 	__u64 head;		   /* interpreter's thread list changed or after */
 	__u64 stamp_ns;		   /* LB_PY_NEG_TTL_NS */
 	__u64 frame;		   /* next frame to visit */
-	__u64 lo, hi;		   /* target bytes [lo, hi) are in buf */
+	__u64 lo[2], hi[2];	   /* target bytes [lo, hi) are in buf[k] */
+	__u32 newest;		   /* buf[newest] was read last */
+	__u32 err;		   /* the walk failed */
 	__u64 gen;		   /* generation of this walk's tags */
-	__u64 walks;
-	__u32 n; /* frames emitted */
-	__u32 err;
+	__u64 walks;		   /* walks so far (unwatched generations) */
+	__u32 n;		   /* frames emitted */
+	__u32 pad;
 	struct lb_py_tagent tags[LB_PY_TAGS];
-	__u8 buf[LB_PY_SPAN];
+	__u8 buf[2][LB_PY_SPAN];
 };
 
 struct {
@@ -273,17 +276,36 @@ static __always_inline __u32 lb_py_code_tag(__u64 code, int *err)
 	return lb_py_tag(name, filename, stamp, firstlineno);
 }
 
-/* The LB_PY_WIN bytes at `at` (a frame's fields): from the last read when
- * it covered them, else read, with the bytes below them in the same page
- * on 3.11+ (the callers' frames). Returns them, NULL when unreadable. */
-static __always_inline const __u64 *lb_py_frame_win(struct lb_py_task *w, __u64 at)
+/* The LB_PY_WIN bytes at `at` (a frame's fields): from one of the last two
+ * reads when it covered them, else read in place of the older one. On
+ * 3.11+ a read takes the bytes below them in the same page too (callers'
+ * frames); with `around`, bytes on both sides (C stack locals). Returns
+ * them, NULL when unreadable. */
+static __always_inline const __u64 *lb_py_win(struct lb_py_task *w, __u64 at, bool around)
 {
-	__u64 off = at - w->lo;
-	if (at < w->lo || at + LB_PY_WIN > w->hi) {
+	__u32 k;
+	__u64 off;
+	if (at >= w->lo[0] && at + LB_PY_WIN <= w->hi[0]) {
+		k = 0;
+		off = at - w->lo[0];
+	} else if (at >= w->lo[1] && at + LB_PY_WIN <= w->hi[1]) {
+		k = 1;
+		off = at - w->lo[1];
+	} else {
+		k = (w->newest ^ 1) & 1;
 		__u64 end = at + LB_PY_WIN;
 		__u64 lo = at;
-		if (lb_py.frame_kind == LB_PY_FRAME_INTERP) {
-			__u64 page = at & ~(__u64)(LB_PY_PAGE - 1);
+		__u64 page = at & ~(__u64)(LB_PY_PAGE - 1);
+		if (around) {
+			lo = at - LB_PY_SPAN / 2;
+			if (lo < page || lo > at)
+				lo = page;
+			__u64 top = lo + LB_PY_SPAN;
+			if (top > page + LB_PY_PAGE)
+				top = page + LB_PY_PAGE;
+			if (top > end)
+				end = top;
+		} else if (lb_py.frame_kind == LB_PY_FRAME_INTERP) {
 			lo = end - LB_PY_SPAN;
 			if (lo < page || lo > at)
 				lo = page;
@@ -291,15 +313,16 @@ static __always_inline const __u64 *lb_py_frame_win(struct lb_py_task *w, __u64 
 		__u64 len = end - lo;
 		if (len > LB_PY_SPAN || len < LB_PY_WIN)
 			return NULL;
-		if (bpf_probe_read_user(w->buf, len, (void *)lo))
+		if (bpf_probe_read_user(w->buf[k], len, (void *)lo))
 			return NULL;
-		w->lo = lo;
-		w->hi = end;
+		w->lo[k] = lo;
+		w->hi[k] = end;
+		w->newest = k;
 		off = at - lo;
 	}
 	if (off > LB_PY_SPAN - LB_PY_WIN)
 		return NULL;
-	return (const __u64 *)(w->buf + off);
+	return (const __u64 *)(w->buf[k] + off);
 }
 
 /* Visit one frame: emit it unless it is a C-stack shim; stop at the end. */
@@ -309,7 +332,7 @@ static long lb_py_frame_step(__u32 i, void *arg)
 	(void)i;
 	if (w->frame == 0)
 		return 1;
-	const __u64 *win = lb_py_frame_win(w, w->frame + lb_py.fr_win);
+	const __u64 *win = lb_py_win(w, w->frame + lb_py.fr_win, false);
 	if (!win) {
 		w->err = 1;
 		return 1;
@@ -378,13 +401,20 @@ static __always_inline void lb_py_collect(struct lb_py_task *t, struct lb_alloc_
 	__u64 ts = lb_py_thread_state(t, fsbase, &frame, &err);
 	if (ts == 0)
 		goto out;
-	if (frame && lb_py.cframe_frame != LB_PY_NONE)
-		frame = lb_py_read_ptr(frame + lb_py.cframe_frame, &err);
+	t->lo[0] = t->hi[0] = t->lo[1] = t->hi[1] = 0;
+	if (frame && lb_py.cframe_frame != LB_PY_NONE) {
+		/* 3.11/3.12: the frame pointer is in a _PyCFrame, a local of the
+		 * innermost eval loop, next to its entry frame (3.12: a C-stack
+		 * shim the walk meets): both usually come from one read. */
+		const __u64 *cf = lb_py_win(t, frame + lb_py.cframe_frame, true);
+		frame = cf ? cf[0] : 0;
+		if (!cf)
+			err = 1;
+	}
 	if (err || frame == 0)
 		goto out;
 
 	t->frame = frame;
-	t->lo = t->hi = 0;
 	t->n = 0;
 	t->err = 0;
 	t->gen = lb_py_code_watch ? lb_py_code_deaths << 1 : (++t->walks << 1) | 1;
