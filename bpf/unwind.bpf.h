@@ -124,75 +124,72 @@ static __always_inline bool frame_ok(__u64 bp, __u64 slot)
 	return range_flags(ret) >= 0;
 }
 
-/* fix_caller's searches over the stack words it read (into the not yet
- * filled Python frame area of the record), as bpf_loop steps: each is
- * checked once by the verifier. */
-struct fix_state {
-	struct lb_alloc_event *e;
-	__u64 slot; /* where the return address found lies on the stack */
-	__u64 bp;   /* frame pointer found */
-	long j;	    /* index of the return address found, or -1 */
+/* v, as a value the verifier knows nothing about: the search below exits
+ * with one of 96 exact indexes, each of which it would otherwise follow
+ * through the rest of fix_caller separately. */
+__noinline long unknown(long v)
+{
+	return v;
+}
+
+/* fix_caller's search for a frame pointer, down from just below the
+ * return address found at w[j] (a bpf_loop step: the verifier would
+ * otherwise follow each word's outcome through the stack walk after it). */
+struct bp_search {
+	const __u64 *w;
+	__u64 slot;
+	long j;
+	__u64 bp;
 };
 
-static __always_inline __u64 scan_word(struct lb_alloc_event *e, __u64 i)
-{
-	return e->words[LB_MAX_NATIVE + (i < LB_SCAN_WORDS ? i : 0)];
-}
-
-/* The first word pointing just after a call into code without frame
- * pointers, from code with them. */
-static long find_ret_step(__u64 i, void *data)
-{
-	struct fix_state *st = data;
-	__u64 v = scan_word(st->e, i);
-	if (fp_code(v) && calls_nofp(v)) {
-		st->j = (long)i;
-		return 1;
-	}
-	return 0;
-}
-
-/* Down from just below the return address: the first word that can be the
- * caller's frame pointer. */
 static long find_bp_step(__u64 i, void *data)
 {
-	struct fix_state *st = data;
+	struct bp_search *st = data;
 	long k = st->j - 2 - (long)i;
-	if (k < 0)
+	if (k < 0 || k >= LB_SCAN_WORDS)
 		return 1;
-	__u64 bp = scan_word(st->e, (__u64)k);
-	if (frame_ok(bp, st->slot)) {
-		st->bp = bp;
+	barrier_var(k);
+	__u64 v = st->w[k];
+	if (frame_ok(v, st->slot)) {
+		st->bp = v;
 		return 1;
 	}
 	return 0;
 }
 
-/* ips[0] is in code without frame pointers: find its caller. */
+/* ips[0] is in code without frame pointers: find its caller. Uses the
+ * (not yet filled) Python frame area of the record as scratch. */
 static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_event *e, long n)
 {
 	__u64 sp = PT_REGS_SP(ctx);
-	if (bpf_probe_read_user(&e->words[LB_MAX_NATIVE], LB_SCAN_WORDS * 8, (void *)sp))
+	__u64 *w = &e->words[LB_MAX_NATIVE];
+	if (bpf_probe_read_user(w, LB_SCAN_WORDS * 8, (void *)sp))
 		return n;
-	struct fix_state st = {.e = e, .j = -1};
-	bpf_loop(LB_SCAN_WORDS, find_ret_step, &st, 0);
-	long j = st.j;
+	int j = -1;
+	for (int i = 0; i < LB_SCAN_WORDS; i++) {
+		if (fp_code(w[i]) && calls_nofp(w[i])) {
+			j = i;
+			break;
+		}
+	}
+	j = unknown(j);
 	if (j < 0 || j >= LB_SCAN_WORDS)
 		return n;
-	__u64 ret = scan_word(e, (__u64)j);
-	st.slot = sp + 8 * (__u64)j;
+	__u64 ret = w[j];
+	__u64 slot = sp + 8 * (__u64)j;
 	if (n >= 2 && e->ips[1] == ret)
 		return n; /* the walk had it already */
 	e->flags |= LB_F_CALLER_ADDED;
 	e->ips[1] = ret;
 	/* The caller's frame pointer: saved by the callee just below the
 	 * return address (push %rbp first), still in %rbp (callee does not
-	 * use it), or saved further down. */
-	__u64 bp = j > 0 ? scan_word(e, (__u64)(j - 1)) : 0;
-	if (!(j > 0 && frame_ok(bp, st.slot))) {
+	 * use it), or saved further down. One walk_from call site: each is a
+	 * loop the verifier goes through. */
+	__u64 bp = j > 0 ? w[j - 1] : 0;
+	if (!(j > 0 && frame_ok(bp, slot))) {
 		bp = PT_REGS_FP(ctx);
-		if (!frame_ok(bp, st.slot)) {
-			st.bp = 0;
+		if (!frame_ok(bp, slot)) {
+			struct bp_search st = {.w = w, .slot = slot, .j = j};
 			if (j >= 2)
 				bpf_loop(j - 1, find_bp_step, &st, 0);
 			bp = st.bp;
