@@ -220,42 +220,49 @@ static const char *note_of(enum pya_strategy s, bool all_available)
 
 /* ---- attaching ---- */
 
-static int attach_one(const struct py_alloc_target *t, struct probe_set *ps,
-		      const struct pya_spec *s, struct bpf_program *ret_prog, unsigned src)
+/* A probe (and with ret_prog its return probe) at the cheapest point of
+ * the function at vaddr (file offset off; size 0 when unknown) that keeps
+ * the first nargs argument registers intact; the outcome is noted under
+ * label. */
+static int attach_at(const struct py_alloc_target *t, struct probe_set *ps, const char *label,
+		     uint64_t vaddr, uint64_t size, uint64_t off, unsigned nargs,
+		     struct bpf_program *prog, struct bpf_program *ret_prog, uint64_t cookie)
 {
-	uint64_t vaddr, size, off;
-	char status[96];
-	if (elf_file_symbol(t->elf, s->func, &vaddr, &size, &off)) {
-		probe_set_note(ps, s->func, t->module_label, "missing");
-		return -ENOENT;
-	}
 	uint8_t code[64] = {0};
 	size_t n = size && size < sizeof(code) ? size : sizeof(code);
 	bool emulated = false;
 	unsigned skip = 0;
+	char status[96];
 	if (!elf_file_read(t->elf, vaddr, code, n))
-		skip = pya_probe_offset(code, n, s->nargs, &emulated);
-	uint64_t cookie = LB_COOKIE(src, s->kind);
-	int err = probe_attach_offset(ps, t->path, off + skip, s->prog, false, t->pid, cookie);
-	if (!err && s->ret)
+		skip = pya_probe_offset(code, n, nargs, &emulated);
+	int err = probe_attach_offset(ps, t->path, off + skip, prog, false, t->pid, cookie);
+	if (!err && ret_prog)
 		err = probe_attach_offset(ps, t->path, off + skip, ret_prog, true, t->pid, cookie);
-	if (err) {
+	if (err)
 		snprintf(status, sizeof(status), "failed: %s", strerror(-err));
-		probe_set_note(ps, s->func, t->module_label, status);
-		return err;
-	}
-	if (skip)
+	else if (skip)
 		snprintf(status, sizeof(status), "ok (at +%u)", skip);
 	else
 		snprintf(status, sizeof(status), "ok%s", emulated ? "" : " (single-stepped)");
-	probe_set_note(ps, s->func, t->module_label, status);
-	return 0;
+	probe_set_note(ps, label, t->module_label, status);
+	return err;
+}
+
+static int attach_one(const struct py_alloc_target *t, struct probe_set *ps,
+		      const struct pya_spec *s, struct bpf_program *ret_prog, unsigned src)
+{
+	uint64_t vaddr, size, off;
+	if (elf_file_symbol(t->elf, s->func, &vaddr, &size, &off)) {
+		probe_set_note(ps, s->func, t->module_label, "missing");
+		return -ENOENT;
+	}
+	return attach_at(t, ps, s->func, vaddr, size, off, s->nargs, s->prog,
+			 s->ret ? ret_prog : NULL, LB_COOKIE(src, s->kind));
 }
 
 /* Types whose deallocator keeps freed objects on a free list, reusing them
- * later without any call the type-slot probes see. Probing tp_dealloc sees
- * the object die either way, so its block no longer keeps the stack of its
- * first allocation; an object taken back from the free list is not seen. */
+ * later without any allocator call. Probing tp_dealloc sees the object die
+ * either way; the constructors below see it taken back. */
 static const char *const freelist_types[] = {"PyDict_Type", "PyList_Type", "PyTuple_Type"};
 
 /* Offset of tp_dealloc in PyTypeObject: PyVarObject head (24), tp_name,
@@ -271,10 +278,8 @@ static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *p
 	 * file is reported missing. */
 	for (size_t i = 0; i < sizeof(freelist_types) / sizeof(freelist_types[0]); i++) {
 		const char *name = freelist_types[i];
-		char label[64], status[96];
+		char label[64];
 		uint64_t type, fn, off;
-		uint8_t code[64] = {0};
-		bool emulated = false;
 		snprintf(label, sizeof(label), "%s.tp_dealloc", name);
 		if (elf_file_symbol(t->elf, name, &type, NULL, NULL) ||
 		    elf_file_read(t->elf, type + PYA_TP_DEALLOC, &fn, sizeof(fn)) ||
@@ -282,17 +287,8 @@ static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *p
 			probe_set_note(ps, label, t->module_label, "missing");
 			continue;
 		}
-		unsigned skip = 0;
-		if (!elf_file_read(t->elf, fn, code, sizeof(code)))
-			skip = pya_probe_offset(code, sizeof(code), 1, &emulated);
-		int err = probe_attach_offset(ps, t->path, off + skip, prog, false, t->pid,
-					      LB_COOKIE(LB_SRC_PYOBJ, LB_K_FREE));
-		if (err)
-			snprintf(status, sizeof(status), "failed: %s", strerror(-err));
-		else
-			snprintf(status, sizeof(status), "ok (at +%u%s)", skip,
-				 emulated ? "" : ", single-stepped");
-		probe_set_note(ps, label, t->module_label, status);
+		attach_at(t, ps, label, fn, 0, off, 1, prog, NULL,
+			  LB_COOKIE(LB_SRC_PYOBJ, LB_K_FREE));
 	}
 }
 
@@ -330,7 +326,6 @@ static void attach_freelist_news(const struct py_alloc_target *t, struct probe_s
 		const struct pya_new *nw = &freelist_news[i];
 		uint64_t type, vaddr, size, off;
 		int64_t bs[2];
-		char status[96];
 		if (elf_file_symbol(t->elf, nw->func, &vaddr, &size, &off))
 			continue; /* not in this version, or inlined everywhere */
 		if (elf_file_symbol(t->elf, nw->type, &type, NULL, NULL) ||
@@ -339,24 +334,9 @@ static void attach_freelist_news(const struct py_alloc_target *t, struct probe_s
 			probe_set_note(ps, nw->func, t->module_label, "missing: type layout");
 			continue;
 		}
-		uint8_t code[64] = {0};
-		bool emulated = false;
-		unsigned skip = 0;
-		size_t n = size && size < sizeof(code) ? size : sizeof(code);
-		if (!elf_file_read(t->elf, vaddr, code, n))
-			skip = pya_probe_offset(code, n, nw->n_arg, &emulated);
 		uint64_t cookie = LB_COOKIE(LB_SRC_PYOBJ, LB_K_MALLOC) | (uint64_t)bs[0] << 16 |
 				  (uint64_t)bs[1] << 32 | (uint64_t)nw->n_arg << 48;
-		int err = probe_attach_offset(ps, t->path, off + skip, prog, false, t->pid, cookie);
-		if (!err)
-			err = probe_attach_offset(ps, t->path, off + skip, ret_prog, true, t->pid,
-						  cookie);
-		if (err)
-			snprintf(status, sizeof(status), "failed: %s", strerror(-err));
-		else
-			snprintf(status, sizeof(status), "ok (at +%u%s)", skip,
-				 emulated ? "" : ", single-stepped");
-		probe_set_note(ps, nw->func, t->module_label, status);
+		attach_at(t, ps, nw->func, vaddr, size, off, nw->n_arg, prog, ret_prog, cookie);
 	}
 }
 
