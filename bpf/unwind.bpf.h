@@ -218,7 +218,10 @@ static long fpw_step(__u64 i, void *data)
 	__u64 pair[2];
 	if (st->fp < 4096 || (st->fp & 7))
 		return 1;
-	if (bpf_probe_read_user(pair, sizeof(pair), (void *)st->fp) || !pair[1])
+	/* a return address no user code can have: the walk went through code
+	 * without frame pointers into data (seen: "/python3" read as one) */
+	if (bpf_probe_read_user(pair, sizeof(pair), (void *)st->fp) || pair[1] < 4096 ||
+	    pair[1] >= 0x800000000000ULL)
 		return 1;
 	st->e->ips[(i + 1) & (LB_MAX_NATIVE - 1)] = pair[1];
 	st->n = i + 2;

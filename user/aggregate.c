@@ -18,24 +18,10 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-/* Native frames up to the first address no user code can have: a
- * frame-pointer walk that went through code without frame pointers can
- * read on into data (seen: "/python3" as an address); what follows it is
- * not a stack either. */
-static unsigned native_len(const struct lb_alloc_event *e)
-{
-	unsigned n = e->h.n_native < LB_MAX_NATIVE ? e->h.n_native : LB_MAX_NATIVE;
-	for (unsigned i = 0; i < n; i++)
-		if (e->ips[i] < 0x1000 || e->ips[i] >= 0x800000000000ULL)
-			return i;
-	return n;
-}
-
 static uint64_t hash_stack(const struct lb_alloc_event *e)
 {
-	unsigned nn = native_len(e);
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)nn << 8 | e->h.n_py);
-	for (unsigned i = 0; i < nn; i++)
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)e->h.n_native << 8 | e->h.n_py);
+	for (unsigned i = 0; i < e->h.n_native && i < LB_MAX_NATIVE; i++)
 		h = mix64(h ^ e->ips[i]);
 	for (unsigned i = 0; i < e->h.n_py && i < LB_MAX_PY; i++)
 		h = mix64(h ^ e->py[i].code ^ ((uint64_t)e->py[i].lasti << 32 | e->py[i].tag));
@@ -107,7 +93,7 @@ static int index_rebuild(struct aggregate *a, uint64_t cap)
 
 static bool stack_equal(const struct agg_stack *s, const struct lb_alloc_event *e)
 {
-	return s->n_native == native_len(e) && s->n_py == e->h.n_py &&
+	return s->n_native == e->h.n_native && s->n_py == e->h.n_py &&
 	       !memcmp(s->ips, e->ips, s->n_native * sizeof(*s->ips)) &&
 	       !memcmp(s->py, e->py, s->n_py * sizeof(*s->py));
 }
@@ -165,7 +151,7 @@ static uint32_t stack_intern(struct aggregate *a, const struct lb_alloc_event *e
 	memset(s, 0, sizeof(*s));
 	s->hash = h;
 	s->used = true;
-	s->n_native = native_len(e);
+	s->n_native = e->h.n_native;
 	s->n_py = e->h.n_py;
 	s->ips = malloc((s->n_native ? s->n_native : 1) * sizeof(*s->ips));
 	s->py = malloc((s->n_py ? s->n_py : 1) * sizeof(*s->py));
