@@ -23,6 +23,13 @@
 #define LB_PY_NEG_TTL_NS 200000000ULL
 #define LB_PY_NONE	 0xffff
 
+/* PyTypeObject fields, the same on x86_64 release builds 3.8 to 3.13: after
+ * the PyVarObject head (24) come tp_name, tp_basicsize, tp_itemsize,
+ * tp_dealloc; tp_flags further on. */
+#define LB_PY_TP_BASICSIZE 32 /* tp_itemsize follows */
+#define LB_PY_TP_DEALLOC   48
+#define LB_PY_TP_FLAGS	   168
+
 enum lb_py_frame_kind {
 	LB_PY_FRAME_OBJECT = 1, /* 3.8-3.10: PyFrameObject chain, f_lasti */
 	LB_PY_FRAME_INTERP = 2, /* 3.11+: _PyInterpreterFrame chain, instruction pointer */

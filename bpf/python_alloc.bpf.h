@@ -19,8 +19,6 @@
 #define PYTHON_ALLOC_BPF_H
 
 /* PyTypeObject fields: same offsets on x86_64 release builds 3.8-3.13. */
-#define PYA_TP_BASICSIZE    32 /* tp_basicsize, tp_itemsize follow */
-#define PYA_TP_FLAGS	    168
 #define PYA_OB_TYPE	    8
 #define PYA_TPFLAGS_HAVE_GC (1ULL << 14)
 #define PYA_GC_HEAD	    16 /* sizeof(PyGC_Head) */
@@ -36,9 +34,9 @@ struct pya_type {
 
 static __always_inline int pya_read_type(__u64 type, struct pya_type *t)
 {
-	if (bpf_probe_read_user(&t->basicsize, 16, (void *)(type + PYA_TP_BASICSIZE)))
+	if (bpf_probe_read_user(&t->basicsize, 16, (void *)(type + LB_PY_TP_BASICSIZE)))
 		return -1;
-	return bpf_probe_read_user(&t->flags, 8, (void *)(type + PYA_TP_FLAGS));
+	return bpf_probe_read_user(&t->flags, 8, (void *)(type + LB_PY_TP_FLAGS));
 }
 
 /* Bytes in front of the object: _PyType_PreHeaderSize(). */
@@ -164,7 +162,7 @@ int BPF_KPROBE(lb_pyo_gc_del, __u64 op)
 	struct pya_type t;
 	__u64 type = 0;
 	if (!op || bpf_probe_read_user(&type, 8, (void *)(op + PYA_OB_TYPE)) ||
-	    bpf_probe_read_user(&t.flags, 8, (void *)(type + PYA_TP_FLAGS)))
+	    bpf_probe_read_user(&t.flags, 8, (void *)(type + LB_PY_TP_FLAGS)))
 		return on_free(ctx, op - PYA_GC_HEAD);
 	return on_free(ctx, op - pya_presize(t.flags | PYA_TPFLAGS_HAVE_GC));
 }

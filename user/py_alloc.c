@@ -19,6 +19,7 @@
 #include "elfsym.h"
 #include "probes.h"
 #include "py_alloc.h"
+#include "py_bpf.h"
 #include "skel.h"
 
 enum pya_strategy {
@@ -173,11 +174,11 @@ static bool has_all(struct elf_file *ef, const struct pya_spec *s, size_t n)
 
 /* The probe set for the requested mode: "objects" works on every build;
  * "all" needs pymalloc's own functions, which LTO builds inline. */
-static enum pya_strategy pick(const struct py_alloc_target *t)
+static enum pya_strategy pick(const struct py_alloc_target *t, bool all_available)
 {
 	if (!t->all)
 		return PYA_SLOTS;
-	if (!malloc_is_trampoline(t->elf))
+	if (!all_available)
 		return PYA_NONE;
 	uint64_t v;
 	if (!elf_file_symbol(t->elf, "_PyObject_Malloc", &v, NULL, NULL))
@@ -265,10 +266,6 @@ static int attach_one(const struct py_alloc_target *t, struct probe_set *ps,
  * either way; the constructors below see it taken back. */
 static const char *const freelist_types[] = {"PyDict_Type", "PyList_Type", "PyTuple_Type"};
 
-/* Offset of tp_dealloc in PyTypeObject: PyVarObject head (24), tp_name,
- * tp_basicsize, tp_itemsize; the same in 3.8 to 3.13. */
-#define PYA_TP_DEALLOC 48
-
 static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *ps,
 			    struct bpf_program *prog)
 {
@@ -282,7 +279,7 @@ static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *p
 		uint64_t type, fn, off;
 		snprintf(label, sizeof(label), "%s.tp_dealloc", name);
 		if (elf_file_symbol(t->elf, name, &type, NULL, NULL) ||
-		    elf_file_read(t->elf, type + PYA_TP_DEALLOC, &fn, sizeof(fn)) ||
+		    elf_file_read(t->elf, type + LB_PY_TP_DEALLOC, &fn, sizeof(fn)) ||
 		    elf_file_code_offset(t->elf, fn, &off)) {
 			probe_set_note(ps, label, t->module_label, "missing");
 			continue;
@@ -316,9 +313,6 @@ static const struct pya_new freelist_news[] = {
     {"_PyTuple_FromArraySteal", "PyTuple_Type", 2},
 };
 
-/* tp_basicsize and tp_itemsize follow tp_dealloc's predecessors. */
-#define PYA_TP_BASICSIZE 32
-
 static void attach_freelist_news(const struct py_alloc_target *t, struct probe_set *ps,
 				 struct bpf_program *prog, struct bpf_program *ret_prog)
 {
@@ -329,8 +323,8 @@ static void attach_freelist_news(const struct py_alloc_target *t, struct probe_s
 		if (elf_file_symbol(t->elf, nw->func, &vaddr, &size, &off))
 			continue; /* not in this version, or inlined everywhere */
 		if (elf_file_symbol(t->elf, nw->type, &type, NULL, NULL) ||
-		    elf_file_read(t->elf, type + PYA_TP_BASICSIZE, bs, sizeof(bs)) || bs[0] <= 0 ||
-		    bs[0] > 0xffff || bs[1] < 0 || bs[1] > 0xffff) {
+		    elf_file_read(t->elf, type + LB_PY_TP_BASICSIZE, bs, sizeof(bs)) ||
+		    bs[0] <= 0 || bs[0] > 0xffff || bs[1] < 0 || bs[1] > 0xffff) {
 			probe_set_note(ps, nw->func, t->module_label, "missing: type layout");
 			continue;
 		}
@@ -381,7 +375,9 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 	    {"_PyObject_GC_NewVar", p->lb_pyo_gc_newvar, true, 2, LB_K_MALLOC},
 	    {"_PyObject_GC_Resize", p->lb_pyo_gc_resize, true, 2, LB_K_REALLOC},
 	};
-	enum pya_strategy st = pick(t);
+	/* pymalloc's own functions are only worth probing where not inlined */
+	bool all_available = malloc_is_trampoline(t->elf);
+	enum pya_strategy st = pick(t, all_available);
 	const struct pya_spec *specs = NULL;
 	size_t n = 0;
 	unsigned src = LB_SRC_PYMALLOC;
@@ -396,7 +392,6 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 		n = sizeof(slots) / sizeof(slots[0]);
 		src = LB_SRC_PYOBJ;
 	}
-	bool all_available = malloc_is_trampoline(t->elf);
 	if (t->all && st == PYA_NONE) {
 		*note = note_of(PYA_NONE, false);
 		fprintf(stderr,

@@ -29,10 +29,6 @@
 #include "py_detect.h"
 #include "py_mem.h"
 
-/* Offset of tp_dealloc in PyTypeObject, 3.8 to 3.13 (after the PyVarObject
- * head, tp_name, tp_basicsize, tp_itemsize). */
-#define TP_DEALLOC 48
-
 /* Whether the instruction ending with the 4 bytes at seg[i] (at vaddr
  * base + i) may name fn: call, jmp or jcc rel32 and lea with a rip-relative
  * target; mov or cmp with a 32-bit immediate (absolute, in executables).
@@ -94,7 +90,7 @@ static uint64_t code_dealloc_vaddr(const struct py_build *b, pid_t pid)
 {
 	uint64_t type, fn = 0, sym, off, rt, live = 0;
 	if (elf_file_symbol(b->elf, "PyCode_Type", &type, NULL, NULL) ||
-	    elf_file_read(b->elf, type + TP_DEALLOC, &fn, sizeof(fn)) || !fn ||
+	    elf_file_read(b->elf, type + LB_PY_TP_DEALLOC, &fn, sizeof(fn)) || !fn ||
 	    elf_file_offset(b->elf, fn, &off))
 		return 0;
 	if (!elf_file_symbol(b->elf, "code_dealloc", &sym, NULL, NULL))
@@ -104,7 +100,8 @@ static uint64_t code_dealloc_vaddr(const struct py_build *b, pid_t pid)
 	if (elf_file_symbol(b->elf, "_PyRuntime", &rt, NULL, NULL))
 		return 0;
 	uint64_t bias = b->runtime - rt;
-	if (py_mem_read(pid, bias + type + TP_DEALLOC, &live, sizeof(live)) || live != bias + fn)
+	if (py_mem_read(pid, bias + type + LB_PY_TP_DEALLOC, &live, sizeof(live)) ||
+	    live != bias + fn)
 		return 0;
 	return fn;
 }
