@@ -195,18 +195,21 @@ static size_t commit_run(struct probe_set *ps, const struct probe_pending *p, si
 		fd = umulti_attach(bpf_program__fd(p->prog), p->path, offs, cookies, n, p->ret,
 				   p->pid);
 	}
-	if (fd >= 0) {
-		failed = add_fd(ps, fd) ? n : 0;
-	} else {
+	if (fd >= 0 && add_fd(ps, fd)) {
+		failed = n;
+		if (!ps->commit_err[0])
+			snprintf(ps->commit_err, sizeof(ps->commit_err), "out of memory");
+	} else if (fd < 0) {
 		for (size_t i = 0; i < n; i++) {
 			int one = umulti_attach(bpf_program__fd(p[i].prog), p[i].path, &p[i].off,
 						&p[i].cookie, 1, p[i].ret, p[i].pid);
 			if (one < 0 || add_fd(ps, one)) {
-				fprintf(stderr,
-					"leakbpf: warning: cannot attach %s to %s+0x%llx: %s\n",
-					bpf_program__name(p[i].prog), p[i].path,
-					(unsigned long long)p[i].off,
-					strerror(one < 0 ? -one : ENOMEM));
+				if (!ps->commit_err[0])
+					snprintf(ps->commit_err, sizeof(ps->commit_err),
+						 "%s at %s+0x%llx: %s",
+						 bpf_program__name(p[i].prog), p[i].path,
+						 (unsigned long long)p[i].off,
+						 strerror(one < 0 ? -one : ENOMEM));
 				failed++;
 			}
 		}

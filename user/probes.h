@@ -26,6 +26,7 @@ struct probe_set {
 	int *mfds; /* multi: link fds */
 	size_t nmfds, capmfds;
 	size_t nattached;	 /* probes attached (or queued, before commit) */
+	char commit_err[256];	 /* the first probe probe_set_commit could not attach */
 	struct rm_probe *probes; /* one per function, for reports */
 	char **strings;		 /* owned strings behind probes[] */
 	size_t nprobes, capprobes, nstrings;
@@ -69,8 +70,8 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 			struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie);
 
 /* Multi mode: attach every queued probe, one link per program, file and
- * direction. Returns how many probes could not be attached (each said on
- * stderr); 0 in perf-event mode. */
+ * direction. Returns how many probes could not be attached (the first is
+ * described in commit_err; nothing is printed); 0 in perf-event mode. */
 size_t probe_set_commit(struct probe_set *ps);
 
 void probe_set_note(struct probe_set *ps, const char *name, const char *module, const char *status);

@@ -243,10 +243,19 @@ static int attach_all(struct session *s)
 				"allocations are not traced\n");
 	/* a probe that failed here may be the code-object watch, which lets
 	 * BPF keep code tags across walks: without it, tags stay per walk */
-	if (probe_set_commit(&s->probes))
+	size_t failed = probe_set_commit(&s->probes);
+	if (failed)
 		s->skel->bss->lb_py_code_watch = 0;
+	/* a target that exited meanwhile takes its files along: the caller
+	 * says so in one line */
+	if (failed && !s->launched && !target_alive(s->target.pid))
+		return 0;
 	if (!s->probes.nattached)
-		return fail("%s", "no probe could be attached");
+		return fail("no probe could be attached (%s)", s->probes.commit_err);
+	if (failed)
+		fprintf(stderr,
+			"leakbpf: warning: %zu probes could not be attached (the first: %s)\n",
+			failed, s->probes.commit_err);
 	return 0;
 }
 
