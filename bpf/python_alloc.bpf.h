@@ -18,7 +18,8 @@
 #ifndef PYTHON_ALLOC_BPF_H
 #define PYTHON_ALLOC_BPF_H
 
-/* PyTypeObject fields: same offsets on x86_64 release builds 3.8-3.13. */
+/* Object layout, the same on x86_64 release builds 3.8-3.13 (PyTypeObject
+ * offsets: LB_PY_TP_* in python.bpf.h). */
 #define PYA_OB_TYPE	    8
 #define PYA_TPFLAGS_HAVE_GC (1ULL << 14)
 #define PYA_GC_HEAD	    16 /* sizeof(PyGC_Head) */
