@@ -14,8 +14,9 @@ BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_HDR := $(wildcard bpf/*.h)
 BPF_OBJ := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRC))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRC))
-USER_SRC := $(wildcard user/*.c)
-USER_OBJ := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRC))
+# user/ is in folders by job (doc/architecture.md); every .c under it is built.
+USER_SRC := $(sort $(shell find user -name '*.c'))
+USER_OBJ := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLEAKBPF_VERSION='"$(VERSION)"' \
@@ -37,7 +38,8 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDR) $(VMLINUX) | $(OUT)
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/%.o: user/%.c $(SKELS) | $(OUT)
+$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 leakbpf: $(USER_OBJ)
@@ -71,10 +73,10 @@ bench: deps
 	$(SUDO) bench/python/run.sh
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
+	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
 
 check-format:
-	clang-format --dry-run -Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
+	clang-format --dry-run -Werror bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
 
 install: leakbpf
 	install -D -m 0755 leakbpf $(DESTDIR)$(PREFIX)/sbin/leakbpf

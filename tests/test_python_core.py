@@ -115,12 +115,12 @@ def stacks_through(rep, function):
 
 @pytest.fixture(scope="module")
 def helpers(tmp_path_factory):
-    """Build the small C drivers of user/py_layout.c and user/py_linetable.c."""
+    """Build the small C drivers of user/python/layout.c and user/python/linetable.c."""
     d = tmp_path_factory.mktemp("pyhelpers")
     cc = os.environ.get("CC", "cc")
-    for out, srcs in (("layout_table", ["tests/py/layout_table.c", "user/py_layout.c"]),
+    for out, srcs in (("layout_table", ["tests/py/layout_table.c", "user/python/layout.c"]),
                       ("linetable_check",
-                       ["tests/py/linetable_check.c", "user/py_linetable.c"])):
+                       ["tests/py/linetable_check.c", "user/python/linetable.c"])):
         subprocess.run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Iuser", "-Ibpf",
                         "-o", str(d / out)] + srcs, cwd=REPO, check=True)
     return d

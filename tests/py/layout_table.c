@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Prints leakbpf's built-in layout of CPython 3.MINOR (user/py_layout.c) in
+/* Prints leakbpf's built-in layout of CPython 3.MINOR (user/python/layout.c) in
  * the format of layout_headers.c, for tests/test_python_core.py. */
 #include <stdio.h>
 #include <stdlib.h>
-#include "py_layout.h"
+#include "python/layout.h"
 
 #define P(field) printf("%s %u\n", #field, (unsigned)l->field)
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Drives user/py_linetable.c for tests/test_python_core.py. Input lines:
+ * Drives user/python/linetable.c for tests/test_python_core.py. Input lines:
  *   KIND FIRSTLINENO HEXTABLE LASTI...
  * Output: one line per input with the line of each LASTI (code units).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "py_linetable.h"
+#include "python/linetable.h"
 
 int main(void)
 {

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Address table and stack table: outstanding bytes per stack. */
+#include <stdlib.h>
+#include <string.h>
+#include "account/aggregate.h"
+
+/* Stack 0 collects allocations whose stack did not fit in the table. */
+#define OVERFLOW_STACK 0
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t hash_stack(const struct lb_alloc_event *e)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)e->h.n_native << 8 | e->h.n_py);
+	for (unsigned i = 0; i < e->h.n_native && i < LB_MAX_NATIVE; i++)
+		h = mix64(h ^ e->ips[i]);
+	for (unsigned i = 0; i < e->h.n_py && i < LB_MAX_PY; i++)
+		h = mix64(h ^ e->py[i].code ^ ((uint64_t)e->py[i].lasti << 32 | e->py[i].tag));
+	return h ? h : 1;
+}
+
+int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
+	     agg_frame_resolver resolve, void *resolve_ctx)
+{
+	memset(a, 0, sizeof(*a));
+	a->max_tracked = max_tracked;
+	a->max_stacks = max_stacks;
+	a->resolve = resolve;
+	a->resolve_ctx = resolve_ctx;
+	a->blocks_cap = 1 << 16;
+	a->blocks = calloc(a->blocks_cap, sizeof(*a->blocks));
+	a->index_cap = 1 << 12;
+	a->index = calloc(a->index_cap, sizeof(*a->index));
+	a->capstacks = 256;
+	a->stacks = calloc(a->capstacks, sizeof(*a->stacks));
+	a->free_ids = calloc(a->capstacks, sizeof(*a->free_ids));
+	if (!a->blocks || !a->index || !a->stacks || !a->free_ids)
+		return -1;
+	a->stacks[OVERFLOW_STACK].used = true;
+	a->nstacks = 1;
+	return 0;
+}
+
+static void stack_release(struct agg_stack *s)
+{
+	free(s->ips);
+	free(s->py);
+	free(s->pyres);
+	memset(s, 0, sizeof(*s));
+}
+
+void agg_free(struct aggregate *a)
+{
+	for (uint32_t i = 0; i < a->nstacks; i++)
+		stack_release(&a->stacks[i]);
+	free(a->stacks);
+	free(a->free_ids);
+	free(a->index);
+	free(a->blocks);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- stack table ---- */
+
+static void index_insert(uint32_t *index, uint64_t cap, const struct agg_stack *stacks, uint32_t id)
+{
+	uint64_t i = stacks[id].hash & (cap - 1);
+	while (index[i])
+		i = (i + 1) & (cap - 1);
+	index[i] = id + 1;
+}
+
+static int index_rebuild(struct aggregate *a, uint64_t cap)
+{
+	uint32_t *n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -1;
+	for (uint32_t id = 1; id < a->nstacks; id++)
+		if (a->stacks[id].used)
+			index_insert(n, cap, a->stacks, id);
+	free(a->index);
+	a->index = n;
+	a->index_cap = cap;
+	return 0;
+}
+
+static bool stack_equal(const struct agg_stack *s, const struct lb_alloc_event *e)
+{
+	return s->n_native == e->h.n_native && s->n_py == e->h.n_py &&
+	       !memcmp(s->ips, e->ips, s->n_native * sizeof(*s->ips)) &&
+	       !memcmp(s->py, e->py, s->n_py * sizeof(*s->py));
+}
+
+static uint32_t stack_new_id(struct aggregate *a)
+{
+	if (a->nfree)
+		return a->free_ids[--a->nfree];
+	if (a->nstacks == a->capstacks) {
+		uint32_t cap = a->capstacks * 2;
+		struct agg_stack *n = realloc(a->stacks, cap * sizeof(*n));
+		if (!n)
+			return OVERFLOW_STACK;
+		memset(n + a->capstacks, 0, (cap - a->capstacks) * sizeof(*n));
+		a->stacks = n;
+		uint32_t *f = realloc(a->free_ids, cap * sizeof(*f));
+		if (!f)
+			return OVERFLOW_STACK;
+		a->free_ids = f;
+		a->capstacks = cap;
+	}
+	return a->nstacks++;
+}
+
+static uint32_t live_stacks(const struct aggregate *a)
+{
+	return a->nstacks - a->nfree;
+}
+
+static uint32_t stack_intern(struct aggregate *a, const struct lb_alloc_event *e)
+{
+	uint64_t h = hash_stack(e);
+	uint64_t i = h & (a->index_cap - 1);
+	for (; a->index[i]; i = (i + 1) & (a->index_cap - 1)) {
+		struct agg_stack *s = &a->stacks[a->index[i] - 1];
+		if (s->hash == h && stack_equal(s, e))
+			return a->index[i] - 1;
+	}
+	if (live_stacks(a) >= a->max_stacks) {
+		/* Compacting is a full scan: when it found nothing to drop, wait
+		 * for a few thousand more overflows before trying again. */
+		if (a->stack_table_full < a->compact_after || agg_compact(a) == 0) {
+			if (a->stack_table_full >= a->compact_after)
+				a->compact_after = a->stack_table_full + 4096;
+			a->stack_table_full++;
+			return OVERFLOW_STACK;
+		}
+	}
+	uint32_t id = stack_new_id(a);
+	if (id == OVERFLOW_STACK) {
+		a->stack_table_full++;
+		return OVERFLOW_STACK;
+	}
+	struct agg_stack *s = &a->stacks[id];
+	memset(s, 0, sizeof(*s));
+	s->hash = h;
+	s->used = true;
+	s->n_native = e->h.n_native;
+	s->n_py = e->h.n_py;
+	s->ips = malloc((s->n_native ? s->n_native : 1) * sizeof(*s->ips));
+	s->py = malloc((s->n_py ? s->n_py : 1) * sizeof(*s->py));
+	s->pyres = calloc(s->n_py ? s->n_py : 1, sizeof(*s->pyres));
+	if (!s->ips || !s->py || !s->pyres) {
+		stack_release(s);
+		a->free_ids[a->nfree++] = id;
+		a->stack_table_full++;
+		return OVERFLOW_STACK;
+	}
+	memcpy(s->ips, e->ips, s->n_native * sizeof(*s->ips));
+	memcpy(s->py, e->py, s->n_py * sizeof(*s->py));
+	if (e->flags & LB_F_NATIVE_TRUNC)
+		s->flags |= RM_STACK_NATIVE_TRUNC;
+	if (e->flags & LB_F_PY_TRUNC)
+		s->flags |= RM_STACK_PY_TRUNC;
+	if (e->flags & LB_F_PY_ERR)
+		s->flags |= RM_STACK_PY_MISSING;
+	/* Code objects may be gone by report time: resolve them now. */
+	for (unsigned k = 0; a->resolve && k < s->n_py; k++)
+		a->resolve(a->resolve_ctx, &s->py[k], &s->pyres[k]);
+
+	if ((uint64_t)live_stacks(a) * 2 > a->index_cap) {
+		if (index_rebuild(a, a->index_cap * 2))
+			a->stack_table_full++;
+	} else {
+		index_insert(a->index, a->index_cap, a->stacks, id);
+	}
+	return id;
+}
+
+uint32_t agg_compact(struct aggregate *a)
+{
+	uint32_t dropped = 0;
+	for (uint32_t id = 1; id < a->nstacks; id++) {
+		struct agg_stack *s = &a->stacks[id];
+		if (!s->used || s->out_count)
+			continue;
+		stack_release(s);
+		a->free_ids[a->nfree++] = id;
+		dropped++;
+	}
+	if (dropped)
+		index_rebuild(a, a->index_cap);
+	return dropped;
+}
+
+/* ---- address table ---- */
+
+static uint64_t slot_of(const struct aggregate *a, uint64_t addr)
+{
+	return mix64(addr) & (a->blocks_cap - 1);
+}
+
+static struct agg_block *block_find(struct aggregate *a, uint64_t addr)
+{
+	for (uint64_t i = slot_of(a, addr);; i = (i + 1) & (a->blocks_cap - 1)) {
+		if (a->blocks[i].addr == addr)
+			return &a->blocks[i];
+		if (!a->blocks[i].addr)
+			return NULL;
+	}
+}
+
+static void block_put(struct agg_block *tab, uint64_t cap, const struct agg_block *b)
+{
+	uint64_t i = mix64(b->addr) & (cap - 1);
+	while (tab[i].addr)
+		i = (i + 1) & (cap - 1);
+	tab[i] = *b;
+}
+
+static int blocks_grow(struct aggregate *a)
+{
+	uint64_t cap = a->blocks_cap * 2;
+	struct agg_block *n = calloc(cap, sizeof(*n));
+	if (!n)
+		return -1;
+	for (uint64_t i = 0; i < a->blocks_cap; i++)
+		if (a->blocks[i].addr)
+			block_put(n, cap, &a->blocks[i]);
+	free(a->blocks);
+	a->blocks = n;
+	a->blocks_cap = cap;
+	return 0;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void block_remove(struct aggregate *a, struct agg_block *b)
+{
+	uint64_t mask = a->blocks_cap - 1;
+	uint64_t i = (uint64_t)(b - a->blocks);
+	uint64_t j = i;
+	for (;;) {
+		a->blocks[i].addr = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!a->blocks[j].addr)
+				return;
+			uint64_t k = slot_of(a, a->blocks[j].addr);
+			/* move j back to i unless its home lies cyclically in (i, j] */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		a->blocks[i] = a->blocks[j];
+		i = j;
+	}
+}
+
+static void forget(struct aggregate *a, struct agg_block *b)
+{
+	struct agg_stack *s = &a->stacks[b->stack];
+	s->out_bytes -= b->size;
+	s->out_count--;
+	a->blocks_used--;
+	block_remove(a, b);
+}
+
+void agg_free_block(struct aggregate *a, uint64_t addr)
+{
+	a->counts.frees++;
+	struct agg_block *b = block_find(a, addr);
+	if (!b) {
+		/* allocated before attach, untracked, or a nested double report */
+		a->counts.frees_unknown++;
+		return;
+	}
+	forget(a, b);
+}
+
+void agg_alloc(struct aggregate *a, const struct lb_alloc_event *e)
+{
+	a->counts.allocs++;
+	if (e->old_addr) {
+		struct agg_block *old = block_find(a, e->old_addr);
+		if (old)
+			forget(a, old);
+	}
+	struct agg_block *b = block_find(a, e->h.addr);
+	if (b) {
+		/* A free we never saw (ring buffer drop): the old block is gone. */
+		forget(a, b);
+	}
+	if (a->blocks_used >= a->max_tracked) {
+		a->addr_table_full++;
+		return;
+	}
+	if ((a->blocks_used + 1) * 10 > a->blocks_cap * 7 && blocks_grow(a)) {
+		a->addr_table_full++;
+		return;
+	}
+	uint32_t id = stack_intern(a, e);
+	struct agg_stack *s = &a->stacks[id];
+	struct agg_block nb = {
+	    .addr = e->h.addr,
+	    .size = e->size,
+	    .ts_ns = e->h.ts_ns,
+	    .stack = id,
+	};
+	block_put(a->blocks, a->blocks_cap, &nb);
+	a->blocks_used++;
+	s->out_bytes += e->size;
+	s->out_count++;
+	s->alloc_bytes += e->size;
+	s->alloc_count++;
+	if (!s->first_ns)
+		s->first_ns = e->h.ts_ns;
+	s->last_ns = e->h.ts_ns;
+}
+
+void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64_t *out_bytes,
+			   uint64_t *out_count)
+{
+	for (uint64_t i = 0; i < a->blocks_cap; i++) {
+		const struct agg_block *b = &a->blocks[i];
+		if (!b->addr || b->ts_ns > cutoff_ns)
+			continue;
+		out_bytes[b->stack] += b->size;
+		out_count[b->stack]++;
+	}
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Finding the target's malloc implementations and probing them. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include "attach/skel.h"
+#include "leakbpf.h"
+#include "attach/allocators.h"
+#include "target/elf_file.h"
+#include "attach/probe_set.h"
+#include "target/process.h"
+
+/* Shared objects that carry a malloc of their own. */
+static const char *const alloc_modules[] = {
+    "libc.so", "libc-", "ld-musl-", "libc.musl", "libjemalloc", "libtcmalloc", "libmimalloc",
+};
+
+struct fn {
+	const char *name;
+	enum lb_kind kind;
+};
+
+static const struct fn alloc_fns[] = {
+    {"malloc", LB_K_MALLOC},
+    {"calloc", LB_K_CALLOC},
+    {"realloc", LB_K_REALLOC},
+    {"reallocarray", LB_K_REALLOCARRAY},
+    {"posix_memalign", LB_K_POSIX_MEMALIGN},
+    {"aligned_alloc", LB_K_MEMALIGN},
+    {"memalign", LB_K_MEMALIGN},
+    {"valloc", LB_K_MALLOC},
+    {"pvalloc", LB_K_MALLOC},
+    {"free", LB_K_FREE},
+};
+
+static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
+{
+	switch (k) {
+	case LB_K_MALLOC:
+		return skel->progs.lb_malloc;
+	case LB_K_CALLOC:
+		return skel->progs.lb_calloc;
+	case LB_K_REALLOC:
+		return skel->progs.lb_realloc;
+	case LB_K_REALLOCARRAY:
+		return skel->progs.lb_reallocarray;
+	case LB_K_MEMALIGN:
+		return skel->progs.lb_memalign;
+	case LB_K_POSIX_MEMALIGN:
+		return skel->progs.lb_posix_memalign;
+	case LB_K_FREE:
+		return skel->progs.lb_free;
+	default:
+		return NULL;
+	}
+}
+
+/* Probe every malloc-family function of one ELF. Returns how many attached. */
+static int attach_module(struct elf_file *ef, const char *path, const char *label, pid_t pid,
+			 struct leakbpf_bpf *skel, struct probe_set *ps)
+{
+	int ok = 0;
+	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]); i++) {
+		const struct fn *f = &alloc_fns[i];
+		bool is_free = f->kind == LB_K_FREE;
+		int err = probe_function(ps, ef, path, label, f->name, entry_prog(skel, f->kind),
+					 is_free ? NULL : skel->progs.lb_ret, pid,
+					 LB_COOKIE(LB_SRC_LIBC, f->kind), is_free);
+		if (!err)
+			ok++;
+		else if (err == -ESRCH)
+			return -ESRCH; /* the target is gone */
+		else if (err != -ENOENT)
+			fprintf(stderr, "leakbpf: warning: cannot probe %s in %s: %s\n", f->name,
+				label, strerror(-err));
+	}
+	return ok;
+}
+
+static bool defines_malloc(struct elf_file *ef)
+{
+	uint64_t v;
+	return elf_file_symbol(ef, "malloc", &v, NULL, NULL) == 0 &&
+	       elf_file_symbol(ef, "free", &v, NULL, NULL) == 0;
+}
+
+int allocators_attach(const struct lb_target *t, const char *extra_exe, struct leakbpf_bpf *skel,
+		      struct probe_set *ps, char *err, size_t errlen)
+{
+	char path[PATH_MAX], why[256];
+	int modules = 0;
+	unsigned long seen[16];
+	size_t nseen = 0;
+
+	for (size_t i = 0; i < t->nmaps; i++) {
+		const struct lb_mapping *m = &t->maps[i];
+		const char *base = strrchr(m->path, '/');
+		if (!base || m->offset != 0)
+			continue;
+		base++;
+		bool wanted = false;
+		for (size_t k = 0; k < sizeof(alloc_modules) / sizeof(alloc_modules[0]); k++)
+			wanted |= !strncmp(base, alloc_modules[k], strlen(alloc_modules[k]));
+		bool is_exe = t->exe_path && !strcmp(m->path, t->exe_path);
+		if (!wanted && !is_exe)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < nseen; k++)
+			dup |= seen[k] == m->inode;
+		if (dup || target_file_path(t, m, path, sizeof(path)))
+			continue;
+		struct elf_file *ef = elf_file_open(path, why, sizeof(why));
+		if (!ef) {
+			fprintf(stderr, "leakbpf: warning: %s\n", why);
+			continue;
+		}
+		if (wanted || defines_malloc(ef)) {
+			if (nseen < 16)
+				seen[nseen++] = m->inode;
+			int n = attach_module(ef, path, m->path, t->pid, skel, ps);
+			if (n == -ESRCH) {
+				elf_file_close(ef);
+				snprintf(err, errlen,
+					 "process %d exited while leakbpf was attaching", t->pid);
+				return -1;
+			}
+			if (n > 0)
+				modules++;
+		}
+		elf_file_close(ef);
+	}
+	if (extra_exe) {
+		struct elf_file *ef = elf_file_open(extra_exe, why, sizeof(why));
+		if (ef && defines_malloc(ef) &&
+		    attach_module(ef, extra_exe, extra_exe, t->pid, skel, ps) > 0)
+			modules++;
+		elf_file_close(ef);
+	}
+	if (!modules)
+		snprintf(err, errlen,
+			 "no allocator found in process %d: no libc/musl/jemalloc/tcmalloc mapping "
+			 "and no malloc in the executable (stripped static binary?)",
+			 t->pid);
+	return modules;
+}

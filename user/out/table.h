@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The human-readable table printed every interval and at the end. */
+#ifndef REPORT_TEXT_H
+#define REPORT_TEXT_H
+
+#include <stdio.h>
+#include "report/model.h"
+
+/* Print the top `top` stacks of r, leaf frame first, with a header that
+ * always includes events seen and drops. */
+void report_text_print(const struct rm_report *r, unsigned top, FILE *out);
+
+/* "12.3 KiB" into buf. */
+const char *human_bytes(double bytes, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Command line parsing for the trace mode. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "session/options.h"
+
+static const char usage[] =
+    "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
+    "       leakbpf [options] -c \"CMD ARGS\"\n"
+    "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
+    "       leakbpf report SNAPSHOT [output options]\n"
+    "\n"
+    "Find memory leaks in a running process: outstanding bytes per stack.\n"
+    "\n"
+    "  -p, --pid PID            trace this running process (all its threads)\n"
+    "  -c, --command \"CMD\"      start CMD and trace it from its first allocation\n"
+    "  INTERVAL                 seconds between reports (default 5)\n"
+    "  COUNT                    number of reports before exiting (default: unlimited)\n"
+    "  -d, --duration D         stop after D (10, 10s, 2m, 1h)\n"
+    "  -o, --older AGE          only count allocations at least AGE old\n"
+    "                           (bare number = milliseconds; 500ms, 1s, 2m)\n"
+    "  -T, --top N              stacks shown in the table (default 10)\n"
+    "  -z, --min-size SIZE      ignore allocations smaller than SIZE (4k, 1M)\n"
+    "  -Z, --max-size SIZE      ignore allocations larger than SIZE\n"
+    "      --native             show every native frame (no Python merging)\n"
+    "      --no-python          native tracing only, even for CPython targets\n"
+    "      --py-alloc MODE      CPython allocations traced: objects (default: objects\n"
+    "                           and containers, blocks above 512 bytes) or all\n"
+    "                           (every pymalloc block; several times slower)\n"
+    "      --folded FILE        write folded stacks (flamegraph.pl input)\n"
+    "      --flamegraph FILE    write an interactive SVG flame graph\n"
+    "      --json FILE|-        write the report as JSON (schema leakbpf/v1)\n"
+    "      --pprof FILE         write a gzipped pprof heap profile\n"
+    "      --speedscope FILE    write a speedscope profile\n"
+    "      --snapshot-every D   write a snapshot every D (needs --snapshot-dir)\n"
+    "      --snapshot-dir DIR   where snapshots go\n"
+    "      --snapshot-keep N    keep at most N snapshots (default 48)\n"
+    "      --max-tracked N      outstanding blocks tracked at most (default 4M)\n"
+    "      --max-stacks N       distinct stacks kept at most (default 256k)\n"
+    "  -q, --quiet              no periodic tables, only the final report\n"
+    "  -v, --verbose            say more about attaching\n"
+    "  -h, --help               this help\n"
+    "      --version            print the version\n"
+    "\n"
+    "Output files are written at the final report (end of duration, COUNT reached,\n"
+    "Ctrl-C/SIGTERM, or target exit). Needs root (or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).\n";
+
+enum {
+	OPT_NATIVE = 256,
+	OPT_NO_PYTHON,
+	OPT_PY_ALLOC,
+	OPT_FOLDED,
+	OPT_FLAMEGRAPH,
+	OPT_JSON,
+	OPT_PPROF,
+	OPT_SPEEDSCOPE,
+	OPT_SNAP_EVERY,
+	OPT_SNAP_DIR,
+	OPT_SNAP_KEEP,
+	OPT_MAX_TRACKED,
+	OPT_MAX_STACKS,
+	OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+    {"pid", required_argument, NULL, 'p'},
+    {"command", required_argument, NULL, 'c'},
+    {"duration", required_argument, NULL, 'd'},
+    {"older", required_argument, NULL, 'o'},
+    {"top", required_argument, NULL, 'T'},
+    {"min-size", required_argument, NULL, 'z'},
+    {"max-size", required_argument, NULL, 'Z'},
+    {"native", no_argument, NULL, OPT_NATIVE},
+    {"no-python", no_argument, NULL, OPT_NO_PYTHON},
+    {"py-alloc", required_argument, NULL, OPT_PY_ALLOC},
+    {"folded", required_argument, NULL, OPT_FOLDED},
+    {"flamegraph", required_argument, NULL, OPT_FLAMEGRAPH},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"pprof", required_argument, NULL, OPT_PPROF},
+    {"speedscope", required_argument, NULL, OPT_SPEEDSCOPE},
+    {"snapshot-every", required_argument, NULL, OPT_SNAP_EVERY},
+    {"snapshot-dir", required_argument, NULL, OPT_SNAP_DIR},
+    {"snapshot-keep", required_argument, NULL, OPT_SNAP_KEEP},
+    {"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+    {"max-stacks", required_argument, NULL, OPT_MAX_STACKS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+double parse_duration(const char *s, double bare_unit_s)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-')
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -1;
+	double unit = bare_unit_s;
+	if (*end == '\0')
+		unit = bare_unit_s;
+	else if (!strcmp(end, "ms"))
+		unit = 0.001;
+	else if (!strcmp(end, "s"))
+		unit = 1;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		unit = 60;
+	else if (!strcmp(end, "h"))
+		unit = 3600;
+	else
+		return -1;
+	return v * unit;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	uint64_t mul = 1;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K':
+			mul = 1ULL << 10;
+			break;
+		case 'M':
+			mul = 1ULL << 20;
+			break;
+		case 'G':
+			mul = 1ULL << 30;
+			break;
+		default:
+			return -1;
+		}
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (*end)
+			return -1;
+	}
+	if (v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int parse_count(const char *s, uint64_t *out, uint64_t min)
+{
+	uint64_t v;
+	if (parse_size(s, &v) || v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int bad(const char *opt, const char *val, const char *want)
+{
+	fprintf(stderr, "leakbpf: invalid value '%s' for %s: expected %s\n", val, opt, want);
+	return -1;
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > 4194304)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_s = 5;
+	o->top = 10;
+	o->max_size = UINT64_MAX;
+	o->snapshot_keep = 48;
+	o->max_tracked = 4u << 20;
+	o->max_stacks = 256u << 10;
+	uint64_t v;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:c:d:o:T:z:Z:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &o->pid))
+				return bad("-p/--pid", optarg, "a process id");
+			break;
+		case 'c':
+			if (!*optarg)
+				return bad("-c/--command", optarg, "a command line");
+			o->command = optarg;
+			break;
+		case 'd':
+			o->duration_s = parse_duration(optarg, 1);
+			if (o->duration_s <= 0)
+				return bad("-d/--duration", optarg, "a duration like 10, 10s, 2m");
+			break;
+		case 'o':
+			o->min_age_s = parse_duration(optarg, 0.001);
+			if (o->min_age_s < 0)
+				return bad("-o/--older", optarg, "an age like 500 (ms), 1s, 2m");
+			break;
+		case 'T':
+			if (parse_count(optarg, &v, 1) || v > 100000)
+				return bad("-T/--top", optarg, "a number from 1 to 100000");
+			o->top = (unsigned)v;
+			break;
+		case 'z':
+			if (parse_size(optarg, &o->min_size))
+				return bad("-z/--min-size", optarg, "a size like 64, 4k, 1M");
+			break;
+		case 'Z':
+			if (parse_size(optarg, &o->max_size))
+				return bad("-Z/--max-size", optarg, "a size like 64, 4k, 1M");
+			break;
+		case OPT_NATIVE:
+			o->native = true;
+			break;
+		case OPT_NO_PYTHON:
+			o->no_python = true;
+			break;
+		case OPT_PY_ALLOC:
+			if (strcmp(optarg, "objects") && strcmp(optarg, "all"))
+				return bad("--py-alloc", optarg, "objects or all");
+			o->py_alloc_all = !strcmp(optarg, "all");
+			break;
+		case OPT_FOLDED:
+			o->folded = optarg;
+			break;
+		case OPT_FLAMEGRAPH:
+			o->flamegraph = optarg;
+			break;
+		case OPT_JSON:
+			o->json = optarg;
+			break;
+		case OPT_PPROF:
+			o->pprof = optarg;
+			break;
+		case OPT_SPEEDSCOPE:
+			o->speedscope = optarg;
+			break;
+		case OPT_SNAP_EVERY:
+			o->snapshot_every_s = parse_duration(optarg, 1);
+			if (o->snapshot_every_s <= 0)
+				return bad("--snapshot-every", optarg, "a duration like 30s, 10m");
+			break;
+		case OPT_SNAP_DIR:
+			o->snapshot_dir = optarg;
+			break;
+		case OPT_SNAP_KEEP:
+			if (parse_count(optarg, &v, 1) || v > 100000)
+				return bad("--snapshot-keep", optarg, "a number from 1 to 100000");
+			o->snapshot_keep = (unsigned)v;
+			break;
+		case OPT_MAX_TRACKED:
+			if (parse_count(optarg, &v, 1024) || v > (1ULL << 32))
+				return bad("--max-tracked", optarg, "a count from 1024 to 4G");
+			o->max_tracked = v;
+			break;
+		case OPT_MAX_STACKS:
+			if (parse_count(optarg, &v, 64) || v > (1ULL << 26))
+				return bad("--max-stacks", optarg, "a count from 64 to 64M");
+			o->max_stacks = v;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("leakbpf %s\n", LEAKBPF_VERSION);
+			return 1;
+		case ':':
+			fprintf(stderr, "leakbpf: option %s needs a value (see leakbpf --help)\n",
+				argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "leakbpf: unknown option '%s' (see leakbpf --help)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+
+	/* Positional INTERVAL [COUNT], as in bcc's memleak. */
+	if (optind < argc) {
+		o->interval_s = parse_duration(argv[optind], 1);
+		if (o->interval_s <= 0)
+			return bad("INTERVAL", argv[optind], "seconds between reports");
+		optind++;
+	}
+	if (optind < argc) {
+		if (parse_count(argv[optind], &v, 1))
+			return bad("COUNT", argv[optind], "a number of reports");
+		o->count = (long)v;
+		optind++;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "leakbpf: unexpected argument '%s' (see leakbpf --help)\n",
+			argv[optind]);
+		return -1;
+	}
+	if (!o->pid && !o->command) {
+		fprintf(stderr, "leakbpf: nothing to trace: give -p PID or -c \"CMD\" (see "
+				"leakbpf --help)\n");
+		return -1;
+	}
+	if (o->pid && o->command) {
+		fprintf(stderr, "leakbpf: -p and -c cannot be used together\n");
+		return -1;
+	}
+	if (o->min_size > o->max_size) {
+		fprintf(stderr, "leakbpf: -z/--min-size is larger than -Z/--max-size\n");
+		return -1;
+	}
+	if (!!o->snapshot_dir != (o->snapshot_every_s > 0)) {
+		fprintf(stderr, "leakbpf: --snapshot-every and --snapshot-dir go together\n");
+		return -1;
+	}
+	return 0;
+}

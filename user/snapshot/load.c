@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Loading a leakbpf/v1 JSON document (a snapshot, or --json output, gzipped
+ * or not) back into a report. Unknown keys are skipped so newer writers of
+ * the same schema stay readable; strings are interned, since frames repeat
+ * the same function and file names many times.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "snapshot/snapshot.h"
+#include "util/json.h"
+#include "util/strmap.h"
+
+/* The report and everything it points to. */
+struct loaded {
+	struct rm_report r; /* first: snapshot_report_free() casts back */
+	struct strmap *strings;
+	struct rm_probe *probes;
+	struct rm_stack *stacks;
+	size_t stacks_cap;
+	bool schema_ok;
+};
+
+static const char *keep(struct loaded *l, struct jr *jr, const char *s)
+{
+	long i;
+
+	if (!s)
+		return NULL;
+	i = strmap_intern(l->strings, s, strlen(s), NULL);
+	if (i < 0) {
+		jr_fail(jr, "out of memory");
+		return NULL;
+	}
+	return strmap_key(l->strings, i, NULL);
+}
+
+/* Grow *arr (of elements of size sz) to hold n + 1 elements. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return arr;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p = realloc(arr, c * sz);
+
+	if (p)
+		*cap = c;
+	return p;
+}
+
+static void read_counts(struct jr *jr, struct rm_counts *c)
+{
+	const char *k;
+
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+		if (!strcmp(k, "allocs"))
+			c->allocs = jr_uint(jr);
+		else if (!strcmp(k, "frees"))
+			c->frees = jr_uint(jr);
+		else if (!strcmp(k, "frees_unknown"))
+			c->frees_unknown = jr_uint(jr);
+		else if (!strcmp(k, "nested_ignored"))
+			c->nested_ignored = jr_uint(jr);
+		else if (!strcmp(k, "filtered"))
+			c->filtered = jr_uint(jr);
+		else
+			jr_skip(jr);
+	}
+}
+
+static void read_drops(struct jr *jr, struct rm_drops *d)
+{
+	const char *k;
+
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+#define DROP(f)                                                                                    \
+	if (!strcmp(k, #f)) {                                                                      \
+		d->f = jr_uint(jr);                                                                \
+		continue;                                                                          \
+	}
+		DROP(ringbuf_alloc);
+		DROP(ringbuf_free);
+		DROP(thread_map_full);
+		DROP(nest_overflow);
+		DROP(stack_errors);
+		DROP(stacks_truncated);
+		DROP(py_errors);
+		DROP(py_truncated);
+		DROP(addr_table_full);
+		DROP(stack_table_full);
+#undef DROP
+		jr_skip(jr);
+	}
+}
+
+static void read_probes(struct jr *jr, struct loaded *l)
+{
+	size_t cap = 0;
+	const char *k;
+
+	if (!jr_array(jr))
+		return;
+	while (jr_next(jr)) {
+		struct rm_probe *p = grow(l->probes, &cap, l->r.nprobes, sizeof(*p));
+
+		if (!p) {
+			jr_fail(jr, "out of memory");
+			break;
+		}
+		l->probes = p;
+		p = &l->probes[l->r.nprobes++];
+		memset(p, 0, sizeof(*p));
+		if (!jr_object(jr))
+			return;
+		while ((k = jr_key(jr))) {
+			if (!strcmp(k, "name"))
+				p->name = keep(l, jr, jr_string(jr));
+			else if (!strcmp(k, "module"))
+				p->module = keep(l, jr, jr_string(jr));
+			else if (!strcmp(k, "status"))
+				p->status = keep(l, jr, jr_string(jr));
+			else
+				jr_skip(jr);
+		}
+	}
+	l->r.probes = l->probes;
+}
+
+static void read_memory(struct jr *jr, struct rm_report *r, bool rss)
+{
+	const char *k;
+
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+		if (rss && !strcmp(k, "bytes"))
+			r->rss_bytes = jr_uint(jr);
+		else if (rss && !strcmp(k, "growth_bytes"))
+			r->rss_growth_bytes = jr_int(jr);
+		else if (rss && !strcmp(k, "at_attach"))
+			r->rss_at_attach = jr_uint(jr);
+		else if (!rss && !strcmp(k, "outstanding_bytes"))
+			r->out_bytes = jr_uint(jr);
+		else if (!rss && !strcmp(k, "outstanding_count"))
+			r->out_count = jr_uint(jr);
+		else if (!rss && !strcmp(k, "growth_bytes"))
+			r->growth_bytes = jr_int(jr);
+		else
+			jr_skip(jr);
+	}
+}
+
+static void read_frame(struct jr *jr, struct loaded *l, struct rm_frame *f)
+{
+	const char *k, *kind;
+
+	memset(f, 0, sizeof(*f));
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+		if (!strcmp(k, "function")) {
+			f->function = keep(l, jr, jr_string(jr));
+		} else if (!strcmp(k, "file")) {
+			f->file = keep(l, jr, jr_string(jr));
+		} else if (!strcmp(k, "line")) {
+			f->line = (int)jr_int(jr);
+		} else if (!strcmp(k, "module")) {
+			f->module = keep(l, jr, jr_string(jr));
+		} else if (!strcmp(k, "offset")) {
+			f->offset = jr_uint(jr);
+		} else if (!strcmp(k, "kind")) {
+			kind = jr_string(jr);
+			f->kind =
+			    kind && !strcmp(kind, "python") ? RM_FRAME_PYTHON : RM_FRAME_NATIVE;
+		} else {
+			jr_skip(jr); /* "text" is derived from the rest */
+		}
+	}
+}
+
+static void read_frames(struct jr *jr, struct loaded *l, struct rm_stack *s)
+{
+	struct rm_frame *frames = NULL;
+	size_t cap = 0;
+
+	if (!jr_array(jr))
+		return;
+	while (jr_next(jr)) {
+		struct rm_frame *f = grow(frames, &cap, s->nframes, sizeof(*f));
+
+		if (!f) {
+			jr_fail(jr, "out of memory");
+			break;
+		}
+		frames = f;
+		read_frame(jr, l, &frames[s->nframes++]);
+	}
+	s->frames = frames;
+}
+
+static uint32_t read_flags(struct jr *jr)
+{
+	uint32_t flags = 0;
+	const char *f;
+
+	if (!jr_array(jr))
+		return 0;
+	while (jr_next(jr)) {
+		f = jr_string(jr);
+		if (!f)
+			continue;
+		if (!strcmp(f, "native_truncated"))
+			flags |= RM_STACK_NATIVE_TRUNC;
+		else if (!strcmp(f, "python_truncated"))
+			flags |= RM_STACK_PY_TRUNC;
+		else if (!strcmp(f, "python_missing"))
+			flags |= RM_STACK_PY_MISSING;
+	}
+	return flags;
+}
+
+static void read_stack(struct jr *jr, struct loaded *l, struct rm_stack *s)
+{
+	const char *k;
+
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+		if (!strcmp(k, "id"))
+			s->id = (uint32_t)jr_uint(jr);
+		else if (!strcmp(k, "outstanding_bytes"))
+			s->out_bytes = jr_uint(jr);
+		else if (!strcmp(k, "outstanding_count"))
+			s->out_count = jr_uint(jr);
+		else if (!strcmp(k, "allocated_bytes"))
+			s->alloc_bytes = jr_uint(jr);
+		else if (!strcmp(k, "allocated_count"))
+			s->alloc_count = jr_uint(jr);
+		else if (!strcmp(k, "growth_bytes"))
+			s->growth_bytes = jr_int(jr);
+		else if (!strcmp(k, "growth_count"))
+			s->growth_count = jr_int(jr);
+		else if (!strcmp(k, "first_seen_s"))
+			s->first_seen_s = jr_double(jr);
+		else if (!strcmp(k, "last_seen_s"))
+			s->last_seen_s = jr_double(jr);
+		else if (!strcmp(k, "flags"))
+			s->flags = read_flags(jr);
+		else if (!strcmp(k, "frames") && !s->frames)
+			read_frames(jr, l, s);
+		else
+			jr_skip(jr);
+	}
+}
+
+static void read_stacks(struct jr *jr, struct loaded *l)
+{
+	if (!jr_array(jr))
+		return;
+	while (jr_next(jr)) {
+		struct rm_stack *s = grow(l->stacks, &l->stacks_cap, l->r.nstacks, sizeof(*s));
+
+		if (!s) {
+			jr_fail(jr, "out of memory");
+			break;
+		}
+		l->stacks = s;
+		s = &l->stacks[l->r.nstacks++];
+		memset(s, 0, sizeof(*s));
+		read_stack(jr, l, s);
+	}
+	l->r.stacks = l->stacks;
+}
+
+/* Top-level keys that are plain values; false when k is not one. */
+static bool read_meta(struct jr *jr, struct loaded *l, const char *k)
+{
+	struct rm_report *r = &l->r;
+
+	if (!strcmp(k, "schema")) {
+		const char *s = jr_string(jr);
+
+		l->schema_ok = s && !strcmp(s, "leakbpf/v1");
+		if (!l->schema_ok && !jr_failed(jr))
+			jr_fail(jr, "schema is %s, not leakbpf/v1", s ? s : "null");
+	} else if (!strcmp(k, "leakbpf_version")) {
+		r->leakbpf_version = keep(l, jr, jr_string(jr));
+	} else if (!strcmp(k, "pid")) {
+		r->pid = (int)jr_int(jr);
+	} else if (!strcmp(k, "comm")) {
+		r->comm = keep(l, jr, jr_string(jr));
+	} else if (!strcmp(k, "cmdline")) {
+		r->cmdline = keep(l, jr, jr_string(jr));
+	} else if (!strcmp(k, "kernel")) {
+		r->kernel = keep(l, jr, jr_string(jr));
+	} else if (!strcmp(k, "python")) {
+		r->python = keep(l, jr, jr_string(jr));
+	} else if (!strcmp(k, "allocator_note")) {
+		r->allocator_note = keep(l, jr, jr_string(jr));
+	} else if (!strcmp(k, "time")) {
+		r->unix_time = jr_double(jr);
+	} else if (!strcmp(k, "elapsed_s")) {
+		r->elapsed_s = jr_double(jr);
+	} else if (!strcmp(k, "interval_s")) {
+		r->interval_s = jr_double(jr);
+	} else if (!strcmp(k, "min_age_s")) {
+		r->min_age_s = jr_double(jr);
+	} else if (!strcmp(k, "final")) {
+		r->final = jr_bool(jr);
+	} else if (!strcmp(k, "target_exited")) {
+		r->target_exited = jr_bool(jr);
+	} else if (!strcmp(k, "exit_status")) {
+		r->exit_status = jr_null(jr) ? -1 : (int)jr_int(jr);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void read_report(struct jr *jr, struct loaded *l)
+{
+	const char *k;
+
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+		if (read_meta(jr, l, k))
+			continue;
+		if (!strcmp(k, "counts"))
+			read_counts(jr, &l->r.counts);
+		else if (!strcmp(k, "drops"))
+			read_drops(jr, &l->r.drops);
+		else if (!strcmp(k, "probes") && !l->probes)
+			read_probes(jr, l);
+		else if (!strcmp(k, "rss"))
+			read_memory(jr, &l->r, true);
+		else if (!strcmp(k, "totals"))
+			read_memory(jr, &l->r, false);
+		else if (!strcmp(k, "stacks") && !l->stacks)
+			read_stacks(jr, l);
+		else
+			jr_skip(jr);
+	}
+	jr_end(jr);
+	if (!jr_failed(jr) && !l->schema_ok)
+		jr_fail(jr, "no \"schema\": not a leakbpf JSON file");
+}
+
+/* The whole file, decompressed when gzipped (zlib reads plain files too). */
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
+	gzFile gz;
+	char *buf = NULL;
+	size_t cap = 0;
+	int n;
+
+	*len = 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	gz = gzdopen(fd, "rb");
+	if (!gz) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	for (;;) {
+		if (cap - *len < 65536) {
+			char *b = realloc(buf, cap ? cap * 2 : 1 << 20);
+
+			if (!b) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = b;
+			cap = cap ? cap * 2 : 1 << 20;
+		}
+		n = gzread(gz, buf + *len, (unsigned)(cap - *len));
+		if (n < 0) {
+			int zerr;
+			const char *msg = gzerror(gz, &zerr);
+
+			snprintf(err, errlen, "%s: %s", path,
+				 zerr == Z_ERRNO ? strerror(errno) : msg);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		*len += n;
+	}
+	gzclose(gz);
+	return buf;
+fail:
+	gzclose(gz);
+	free(buf);
+	return NULL;
+}
+
+struct rm_report *snapshot_load(const char *path, char *err, size_t errlen)
+{
+	struct loaded *l;
+	struct jr jr;
+	size_t len;
+	char *buf = read_all(path, &len, err, errlen);
+
+	if (!buf)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l || !(l->strings = strmap_new())) {
+		free(l);
+		free(buf);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	l->r.exit_status = -1;
+	jr_init(&jr, buf, len);
+	read_report(&jr, l);
+	free(buf);
+	if (jr_failed(&jr)) {
+		snprintf(err, errlen, "%s: %s", path, jr.err);
+		jr_fini(&jr);
+		snapshot_report_free(&l->r);
+		return NULL;
+	}
+	jr_fini(&jr);
+	return &l->r;
+}
+
+void snapshot_report_free(struct rm_report *r)
+{
+	struct loaded *l = (struct loaded *)r;
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < l->r.nstacks; i++)
+		free((void *)l->stacks[i].frames);
+	free(l->stacks);
+	free(l->probes);
+	strmap_free(l->strings);
+	free(l);
+}

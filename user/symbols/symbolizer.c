@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Native symbolizer on elfutils libdwfl.
+ *
+ * Modules come from /proc/PID/maps. Every ELF is opened through the target's
+ * own view (/proc/PID/map_files/START-END, else /proc/PID/root/PATH) and its
+ * symbols and debuginfo are loaded eagerly, because the final report is made
+ * after the target exited, when none of those paths exist any more.
+ * Address -> module lookups use our own table (not dwfl_addrmodule) so that
+ * modules unmapped by dlclose() keep resolving addresses captured earlier.
+ * Not thread-safe: one symbolizer per thread.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "util/strset.h"
+#include "symbols/symbolizer.h"
+
+#define CACHE_MAX_ENTRIES (1u << 20)
+
+/* One mapped object, as the target sees it. */
+struct sym_module {
+	uint64_t start;	    /* first mapping of the object */
+	uint64_t end;	    /* end of its last file-backed mapping */
+	uint64_t first_end; /* end of the first mapping (map_files name) */
+	uint64_t map_off;   /* file offset of the first mapping */
+	uint64_t inode;
+	const char *path; /* interned, exactly as in maps */
+	Dwfl_Module *dm;  /* NULL when no ELF could be loaded */
+	size_t obj;	  /* index into symbolizer.objs when dm */
+	uint64_t bias;	  /* load bias: ELF vaddr + bias = address */
+	bool exec;
+	bool tried; /* loading was attempted (dm may still be NULL) */
+};
+
+struct cache_ent {
+	uint64_t addr;
+	uint8_t state; /* 0 empty, 1 call-site address, 2 return address */
+	struct rm_frame frame;
+};
+
+struct cache {
+	struct cache_ent *ents;
+	size_t cap, count;
+};
+
+/* A function symbol, for our own address -> name search (dwfl's is a
+ * linear scan per lookup: far too slow on libc's or libpython's tables). */
+struct sym_func {
+	uint64_t addr; /* absolute, in the target */
+	uint64_t size;
+	bool sizeless;	  /* size inferred from the section / next symbol */
+	const char *name; /* owned by dwfl, lives as long as the module */
+	unsigned rank;	  /* lower is preferred among aliases at one address */
+};
+
+/* An ELF reported to dwfl. Kept for the symbolizer's lifetime, so frames
+ * captured before a dlclose() still resolve. */
+struct sym_object {
+	const char *path;
+	uint64_t inode;
+	uint64_t bias;
+	Dwfl_Module *dm;
+	struct sym_func *funcs; /* sorted by addr, one per address; built on first need */
+	size_t nfuncs;
+	bool funcs_built;
+};
+
+/* An address range mapped in the target right now. */
+struct sym_range {
+	uint64_t start, end;
+};
+
+struct symbolizer {
+	pid_t pid;
+	int procfd; /* /proc/PID: openat() through it fails once the task is gone,
+		     * even if the PID gets reused */
+	Dwfl *dwfl;
+	Dwfl_Callbacks cb; /* dwfl keeps a pointer to it */
+	char *debuginfo_path;
+	struct sym_module *mods; /* sorted by start, non-overlapping */
+	size_t nmods;
+	struct sym_object *objs;
+	size_t nobjs, capobjs;
+	unsigned serial; /* makes dwfl module names unique */
+	struct strset strs;
+	struct cache cache;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *what)
+{
+	if (err && errlen)
+		snprintf(err, errlen, fmt, what);
+}
+
+/* ---- per-address cache ---- */
+
+static size_t hash_addr(uint64_t addr, size_t cap)
+{
+	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+static struct cache_ent *cache_slot(struct cache *c, uint64_t addr, uint8_t state)
+{
+	size_t j = hash_addr(addr, c->cap);
+
+	while (c->ents[j].state && (c->ents[j].addr != addr || c->ents[j].state != state))
+		j = (j + 1) & (c->cap - 1);
+	return &c->ents[j];
+}
+
+static const struct rm_frame *cache_get(struct cache *c, uint64_t addr, uint8_t state)
+{
+	if (!c->count)
+		return NULL;
+	struct cache_ent *e = cache_slot(c, addr, state);
+
+	return e->state ? &e->frame : NULL;
+}
+
+static void cache_clear(struct cache *c)
+{
+	if (c->ents)
+		memset(c->ents, 0, c->cap * sizeof(*c->ents));
+	c->count = 0;
+}
+
+static void cache_put(struct cache *c, uint64_t addr, uint8_t state, const struct rm_frame *f)
+{
+	/* Bounded: a target with endless distinct addresses (JIT) must not
+	 * make us grow forever; re-resolving is only a cost. */
+	if (c->count >= CACHE_MAX_ENTRIES)
+		cache_clear(c);
+	if ((c->count + 1) * 2 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		struct cache_ent *ents = calloc(cap, sizeof(*ents));
+
+		if (!ents)
+			return;
+		struct cache old = *c;
+
+		c->ents = ents;
+		c->cap = cap;
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.ents[i].state)
+				*cache_slot(c, old.ents[i].addr, old.ents[i].state) = old.ents[i];
+		free(old.ents);
+	}
+	struct cache_ent *e = cache_slot(c, addr, state);
+
+	if (!e->state)
+		c->count++;
+	e->addr = addr;
+	e->state = state;
+	e->frame = *f;
+}
+
+/* ---- modules ---- */
+
+static const struct sym_module *find_module(const struct symbolizer *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nmods;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->mods[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && addr < s->mods[lo - 1].end)
+		return &s->mods[lo - 1];
+	return NULL;
+}
+
+static bool same_object(const struct sym_module *a, const struct sym_module *b)
+{
+	return a->start == b->start && a->map_off == b->map_off && a->inode == b->inode &&
+	       a->path == b->path;
+}
+
+/*
+ * Parse /proc/PID/maps into objects: runs of mappings of the same file.
+ * Anonymous mappings between them (alignment gaps, .bss) do not end a run.
+ * Returns false when maps cannot be read or is empty (target gone).
+ */
+static bool read_maps(struct symbolizer *s, struct sym_module **out, size_t *nout,
+		      struct sym_range **ranges_out, size_t *nranges_out)
+{
+	int fd = openat(s->procfd, "maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	FILE *f = fdopen(fd, "r");
+
+	if (!f) {
+		close(fd);
+		return false;
+	}
+	struct sym_module *mods = NULL, *cur = NULL;
+	size_t n = 0, cap = 0;
+	struct sym_range *ranges = NULL;
+	size_t nranges = 0, capranges = 0;
+	char *line = NULL;
+	size_t linecap = 0;
+	bool ok = true;
+
+	while (getline(&line, &linecap, f) > 0) {
+		uint64_t start, end, off, inode;
+		char perms[8];
+		int pos = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %" SCNu64 " %n",
+			   &start, &end, perms, &off, &inode, &pos) < 5 ||
+		    !pos)
+			continue;
+		const char *path = line + pos;
+
+		if (nranges && ranges[nranges - 1].end == start) {
+			ranges[nranges - 1].end = end;
+		} else {
+			if (nranges == capranges) {
+				size_t ncap = capranges ? capranges * 2 : 64;
+				struct sym_range *tmp = realloc(ranges, ncap * sizeof(*ranges));
+
+				if (!tmp) {
+					ok = false;
+					break;
+				}
+				ranges = tmp;
+				capranges = ncap;
+			}
+			ranges[nranges++] = (struct sym_range){start, end};
+		}
+		if (!*path)
+			continue; /* anonymous: keeps the current run open */
+		bool exec = perms[2] == 'x';
+
+		if (cur && cur->inode == inode && !strcmp(cur->path, path) && start >= cur->end) {
+			cur->end = end;
+			cur->exec |= exec;
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct sym_module *tmp = realloc(mods, ncap * sizeof(*mods));
+
+			if (!tmp) {
+				ok = false;
+				break;
+			}
+			mods = tmp;
+			cap = ncap;
+		}
+		cur = &mods[n++];
+		*cur = (struct sym_module){.start = start,
+					   .end = end,
+					   .first_end = end,
+					   .map_off = off,
+					   .inode = inode,
+					   .path = strset_add(&s->strs, path),
+					   .exec = exec};
+		if (!cur->path) {
+			ok = false;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (!ok || !n) {
+		free(mods);
+		free(ranges);
+		return false;
+	}
+	/* Only objects with code can appear in a stack. */
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (mods[i].exec)
+			mods[k++] = mods[i];
+	*out = mods;
+	*nout = k;
+	*ranges_out = ranges;
+	*nranges_out = nranges;
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/*
+ * Open the object's file as the target sees it: the mapping itself via
+ * map_files (works for deleted files and other mount namespaces), else the
+ * path under the target's root. *name gets a path for dwfl, whose directory
+ * it searches for .gnu_debuglink files.
+ */
+static int open_object(struct symbolizer *s, const struct sym_module *m, char *name, size_t len)
+{
+	bool deleted = ends_with(m->path, " (deleted)");
+	char rel[4096 + 16];
+	struct stat st;
+	int fd = -1;
+
+	snprintf(rel, sizeof(rel), "map_files/%" PRIx64 "-%" PRIx64, m->start, m->first_end);
+	/* stat first: opening a mapped device node could have side effects. */
+	if (!fstatat(s->procfd, rel, &st, 0) && S_ISREG(st.st_mode))
+		fd = openat(s->procfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (deleted || m->path[0] != '/')) {
+		snprintf(name, len, "/proc/%d/%s", (int)s->pid, rel);
+		return fd;
+	}
+	snprintf(rel, sizeof(rel), "root%s", m->path);
+	if (fd < 0 && !deleted && m->path[0] == '/' && !fstatat(s->procfd, rel, &st, 0) &&
+	    S_ISREG(st.st_mode))
+		fd = openat(s->procfd, rel, O_RDONLY | O_CLOEXEC);
+	snprintf(name, len, "/proc/%d/%s", (int)s->pid, rel);
+	return fd;
+}
+
+/* Load bias of an ELF whose file offset map_off is mapped at map_start. */
+static bool elf_bias(Elf *elf, uint64_t map_start, uint64_t map_off, uint64_t *bias)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	GElf_Ehdr eh;
+	size_t phnum;
+
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
+		return false;
+	if (eh.e_type == ET_EXEC) {
+		*bias = 0;
+		return true;
+	}
+	if (eh.e_type != ET_DYN || elf_getphdrnum(elf, &phnum))
+		return false;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		/* The kernel maps the segment from its page-aligned offset. */
+		if ((ph.p_offset & ~(page - 1)) <= map_off && map_off < ph.p_offset + ph.p_filesz) {
+			*bias = map_start - (ph.p_vaddr - ph.p_offset + map_off);
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct sym_object *find_object(struct symbolizer *s, const char *path, uint64_t inode,
+				      uint64_t bias)
+{
+	for (size_t i = 0; i < s->nobjs; i++)
+		if (s->objs[i].path == path && s->objs[i].inode == inode && s->objs[i].bias == bias)
+			return &s->objs[i];
+	return NULL;
+}
+
+/*
+ * Report m's ELF to dwfl (between report_begin_add and report_end). Sets
+ * m->dm/bias; returns true when a new dwfl module was reported.
+ */
+static bool report_object(struct symbolizer *s, struct sym_module *m)
+{
+	char name[4096 + 32];
+	int fd = open_object(s, m, name, sizeof(name));
+
+	if (fd < 0)
+		return false;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	uint64_t bias;
+	bool ok = elf && elf_bias(elf, m->start, m->map_off, &bias);
+
+	elf_end(elf);
+	if (!ok) {
+		close(fd);
+		return false;
+	}
+	/* Same file at the same place again (dlclose + dlopen, or a split
+	 * run in maps): one dwfl module serves all of them. */
+	struct sym_object *obj = find_object(s, m->path, m->inode, bias);
+
+	if (obj) {
+		close(fd);
+		m->dm = obj->dm;
+		m->obj = (size_t)(obj - s->objs);
+		m->bias = bias;
+		return false;
+	}
+	if (s->nobjs == s->capobjs) {
+		size_t cap = s->capobjs ? s->capobjs * 2 : 64;
+		struct sym_object *tmp = realloc(s->objs, cap * sizeof(*tmp));
+
+		if (!tmp) {
+			close(fd);
+			return false;
+		}
+		s->objs = tmp;
+		s->capobjs = cap;
+	}
+	/* Unique dwfl names: dwfl_report_elf() would otherwise hand back (or,
+	 * on a mismatch, discard) an older module of the same name and range. */
+	char modname[4096 + 32];
+
+	snprintf(modname, sizeof(modname), "%s#%u", m->path, s->serial++);
+	Dwfl_Module *dm = dwfl_report_elf(s->dwfl, modname, name, fd, bias, true);
+
+	if (!dm) {
+		close(fd); /* only consumed on success */
+		return false;
+	}
+	s->objs[s->nobjs] =
+	    (struct sym_object){.path = m->path, .inode = m->inode, .bias = bias, .dm = dm};
+	m->obj = s->nobjs++;
+	m->dm = dm;
+	m->bias = bias;
+	return true;
+}
+
+static int cmp_module(const void *a, const void *b)
+{
+	const struct sym_module *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static bool overlaps_any(const struct sym_range *r, size_t n, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = n;
+
+	/* first range ending after start */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && r[lo].start < end;
+}
+
+/* Load everything needed to resolve a module later, target alive or not. */
+static void load_eagerly(Dwfl_Module *dm)
+{
+	Dwarf_Addr bias;
+
+	dwfl_module_getelf(dm, &bias);
+	dwfl_module_getdwarf(dm, &bias);
+	dwfl_module_getsymtab(dm);
+}
+
+/* Returns false when the maps could not be read (target gone). */
+static bool update_modules(struct symbolizer *s)
+{
+	struct sym_module *fresh;
+	struct sym_range *ranges;
+	size_t nfresh, nranges, nunknown = 0;
+
+	if (!read_maps(s, &fresh, &nfresh, &ranges, &nranges))
+		return false;
+	for (size_t i = 0; i < nfresh; i++) {
+		const struct sym_module *old = find_module(s, fresh[i].start);
+
+		if (old && same_object(old, &fresh[i])) {
+			fresh[i].dm = old->dm; /* also remembers failures */
+			fresh[i].bias = old->bias;
+			fresh[i].obj = old->obj;
+			fresh[i].tried = true;
+		} else {
+			nunknown++;
+		}
+	}
+	if (!nunknown) {
+		free(fresh);
+		free(ranges);
+		return true;
+	}
+	size_t first_new = s->nobjs;
+
+	dwfl_report_begin_add(s->dwfl);
+	for (size_t i = 0; i < nfresh; i++) {
+		if (!fresh[i].tried)
+			report_object(s, &fresh[i]);
+		fresh[i].tried = true;
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	for (size_t i = first_new; i < s->nobjs; i++)
+		load_eagerly(s->objs[i].dm);
+
+	/* Keep unmapped modules nothing else took the place of: frames
+	 * captured before a dlclose() still name them. */
+	size_t n = nfresh;
+	struct sym_module *all = realloc(fresh, (nfresh + s->nmods) * sizeof(*all));
+
+	if (!all) {
+		free(fresh);
+		free(ranges);
+		return true;
+	}
+	for (size_t i = 0; i < s->nmods; i++)
+		if (!overlaps_any(ranges, nranges, s->mods[i].start, s->mods[i].end))
+			all[n++] = s->mods[i];
+	qsort(all, n, sizeof(*all), cmp_module);
+	free(s->mods);
+	free(ranges);
+	s->mods = all;
+	s->nmods = n;
+	/* Cached misses may now resolve. */
+	cache_clear(&s->cache);
+	return true;
+}
+
+static int find_elf_unused(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			   char **file_name, Elf **elfp)
+{
+	/* Every module is reported with its ELF already open (opened through
+	 * the target's view by open_object()); never fall back to a bare path
+	 * from the tracer's mount namespace. */
+	(void)mod;
+	(void)userdata;
+	(void)modname;
+	(void)base;
+	(void)file_name;
+	(void)elfp;
+	return -1;
+}
+
+/* True when the target has a different root than us (container, chroot). */
+static bool foreign_root(int procfd)
+{
+	struct stat ours, theirs;
+
+	if (stat("/", &ours) || fstatat(procfd, "root/", &theirs, 0))
+		return false;
+	return ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino;
+}
+
+struct symbolizer *symbolizer_new(pid_t pid, char *err, size_t errlen)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+	char dir[32];
+
+	if (!s) {
+		set_err(err, errlen, "%s", "out of memory");
+		return NULL;
+	}
+	s->pid = pid;
+	snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+	s->procfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->procfd < 0) {
+		set_err(err, errlen, "cannot open %s", dir);
+		free(s);
+		return NULL;
+	}
+	/* Debug files: next to the object, in /usr/lib/debug (by build ID or
+	 * path), and in the target's own /usr/lib/debug when its root differs. */
+	int n =
+	    foreign_root(s->procfd)
+		? asprintf(&s->debuginfo_path, ":.debug:/usr/lib/debug:%s/root/usr/lib/debug", dir)
+		: asprintf(&s->debuginfo_path, ":.debug:/usr/lib/debug");
+
+	if (n < 0) {
+		s->debuginfo_path = NULL;
+		goto fail_oom;
+	}
+	s->cb.find_elf = find_elf_unused;
+	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.debuginfo_path = &s->debuginfo_path;
+	elf_version(EV_CURRENT);
+	s->dwfl = dwfl_begin(&s->cb);
+	if (!s->dwfl)
+		goto fail_oom;
+	if (!update_modules(s) || !s->nmods) {
+		set_err(err, errlen, "no executable mappings readable in %s/maps", dir);
+		symbolizer_free(s);
+		return NULL;
+	}
+	return s;
+fail_oom:
+	set_err(err, errlen, "%s", "out of memory");
+	symbolizer_free(s);
+	return NULL;
+}
+
+void symbolizer_refresh(struct symbolizer *s)
+{
+	if (s)
+		update_modules(s); /* maps unreadable once the target is gone */
+}
+
+/* glibc exports malloc as an alias of __libc_malloc (and cfree of free):
+ * users know the public name, so fewer leading underscores win, then
+ * global over weak over local. */
+static unsigned alias_rank(const char *name, const GElf_Sym *sym)
+{
+	unsigned n = 0, bind = GELF_ST_BIND(sym->st_info);
+
+	while (name[n] == '_')
+		n++;
+	return n * 4 + (bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2);
+}
+
+static int cmp_func(const void *a, const void *b)
+{
+	const struct sym_func *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static void build_funcs(struct sym_object *o)
+{
+	int n = dwfl_module_getsymtab(o->dm);
+
+	o->funcs_built = true;
+	if (n <= 0 || !(o->funcs = malloc((size_t)n * sizeof(*o->funcs))))
+		return;
+	size_t k = 0;
+
+	for (int i = 0; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		Elf *elf;
+		Dwarf_Addr bias;
+		const char *name =
+		    dwfl_module_getsym_info(o->dm, i, &sym, &addr, &shndx, &elf, &bias);
+		int type = GELF_ST_TYPE(sym.st_info);
+		uint64_t size = sym.st_size;
+
+		if (!name || !*name || shndx == SHN_UNDEF || !addr)
+			continue;
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && (type != STT_NOTYPE || !size))
+			continue;
+		/* Sizeless (asm, _init, _fini): extends to the end of its section
+		 * at most, and below to the next function. */
+		if (!size) {
+			Elf_Scn *scn = shndx < SHN_LORESERVE ? elf_getscn(elf, shndx) : NULL;
+			GElf_Shdr sh;
+
+			if (!scn || !gelf_getshdr(scn, &sh) ||
+			    addr >= sh.sh_addr + sh.sh_size + bias)
+				continue;
+			size = sh.sh_addr + sh.sh_size + bias - addr;
+		}
+		o->funcs[k++] =
+		    (struct sym_func){addr, size, !sym.st_size, name, alias_rank(name, &sym)};
+	}
+	qsort(o->funcs, k, sizeof(*o->funcs), cmp_func);
+	size_t u = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		struct sym_func *prev = u ? &o->funcs[u - 1] : NULL;
+
+		if (prev && prev->addr == o->funcs[i].addr) {
+			/* a real size beats an inferred one */
+			if (!o->funcs[i].sizeless &&
+			    (prev->sizeless || o->funcs[i].size > prev->size)) {
+				prev->size = o->funcs[i].size;
+				prev->sizeless = false;
+			}
+			continue;
+		}
+		if (prev && prev->sizeless && prev->addr + prev->size > o->funcs[i].addr)
+			prev->size = o->funcs[i].addr - prev->addr;
+		o->funcs[u++] = o->funcs[i];
+	}
+	o->nfuncs = u;
+}
+
+static const char *function_name(struct symbolizer *s, size_t obj, uint64_t pc)
+{
+	struct sym_object *o = &s->objs[obj];
+	size_t lo = 0, hi;
+
+	if (!o->funcs_built)
+		build_funcs(o);
+	hi = o->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->funcs[mid].addr <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	const struct sym_func *f = &o->funcs[lo - 1];
+
+	return pc < f->addr + f->size ? f->name : NULL;
+}
+
+static uint64_t module_offset(const struct sym_module *m, uint64_t addr)
+{
+	/* With the ELF: its virtual address (what addr2line -e takes).
+	 * Without: the file offset. Same for ordinary shared objects. */
+	return m->dm ? addr - m->bias : addr - m->start + m->map_off;
+}
+
+void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out)
+{
+	uint8_t state = is_return ? 2 : 1;
+
+	memset(out, 0, sizeof(*out));
+	out->address = addr;
+	out->kind = RM_FRAME_NATIVE;
+	if (!s)
+		return;
+	const struct rm_frame *hit = cache_get(&s->cache, addr, state);
+
+	if (hit) {
+		*out = *hit;
+		return;
+	}
+	const struct sym_module *m = find_module(s, addr);
+
+	if (m) {
+		out->module = m->path;
+		out->offset = module_offset(m, addr);
+	}
+	if (m && m->dm) {
+		/* A return address points after the call, maybe already into
+		 * the next function or line: look up the call instruction. */
+		uint64_t pc = is_return && addr ? addr - 1 : addr;
+		Dwfl_Line *l;
+		int line = 0;
+
+		out->function = strset_add(&s->strs, function_name(s, m->obj, pc));
+		l = dwfl_module_getsrc(m->dm, pc);
+		if (l) {
+			const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+
+			out->file = strset_add(&s->strs, file);
+			out->line = out->file ? line : 0;
+		}
+	}
+	cache_put(&s->cache, addr, state, out);
+}
+
+const char *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
+{
+	const struct sym_module *m = s ? find_module(s, addr) : NULL;
+
+	return m ? m->path : NULL;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	if (s->procfd >= 0)
+		close(s->procfd);
+	free(s->debuginfo_path);
+	free(s->mods);
+	for (size_t i = 0; i < s->nobjs; i++)
+		free(s->objs[i].funcs);
+	free(s->objs);
+	free(s->cache.ents);
+	strset_free(&s->strs);
+	free(s);
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The traced process as seen through /proc. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "target/process.h"
+
+static void free_maps(struct lb_target *t)
+{
+	for (size_t i = 0; i < t->nmaps; i++)
+		free(t->maps[i].path);
+	free(t->maps);
+	t->maps = NULL;
+	t->nmaps = 0;
+}
+
+int target_reload_maps(struct lb_target *t)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	struct lb_mapping *maps = NULL;
+	size_t n = 0, cap = 0;
+	char *line = NULL;
+	size_t linecap = 0;
+	while (getline(&line, &linecap, f) > 0) {
+		struct lb_mapping m = {0};
+		int pathpos = 0;
+		unsigned devmaj, devmin;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %lu %n", &m.start,
+			   &m.end, m.perms, &m.offset, &devmaj, &devmin, &m.inode, &pathpos) < 7)
+			continue;
+		char *p = line + pathpos;
+		p[strcspn(p, "\n")] = '\0';
+		m.path = strdup(p);
+		if (!m.path)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct lb_mapping *nm = realloc(maps, cap * sizeof(*maps));
+			if (!nm) {
+				free(m.path);
+				break;
+			}
+			maps = nm;
+		}
+		maps[n++] = m;
+	}
+	free(line);
+	fclose(f);
+	if (n == 0) {
+		free(maps);
+		return -1;
+	}
+	free_maps(t);
+	t->maps = maps;
+	t->nmaps = n;
+	return 0;
+}
+
+static char *read_cmdline(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return strdup("");
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; n && i < n - 1; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	return strdup(buf);
+}
+
+int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen)
+{
+	char path[64], buf[PATH_MAX];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "no such process: %d", pid);
+		return -1;
+	}
+	if (!fgets(t->comm, sizeof(t->comm), f))
+		t->comm[0] = '\0';
+	fclose(f);
+	t->comm[strcspn(t->comm, "\n")] = '\0';
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "process %d is a kernel thread or a zombie", pid);
+		else
+			snprintf(err, errlen, "cannot read /proc/%d/exe: %s", pid, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	t->exe_path = strdup(buf);
+	t->cmdline = read_cmdline(pid);
+	if (target_reload_maps(t)) {
+		snprintf(err, errlen, "cannot read the mappings of process %d (did it exit?)", pid);
+		target_close(t);
+		return -1;
+	}
+	return 0;
+}
+
+void target_close(struct lb_target *t)
+{
+	free_maps(t);
+	free(t->exe_path);
+	free(t->cmdline);
+	t->exe_path = t->cmdline = NULL;
+}
+
+bool target_alive(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	char buf[512];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* A zombie has no memory left to trace. */
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+const struct lb_mapping *target_find_module(const struct lb_target *t, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; i < t->nmaps; i++) {
+		const struct lb_mapping *m = &t->maps[i];
+		if (m->path[0] != '/')
+			continue;
+		if (!strncmp(base_name(m->path), prefix, plen))
+			return m;
+	}
+	return NULL;
+}
+
+const struct lb_mapping *target_exe_mapping(const struct lb_target *t)
+{
+	for (size_t i = 0; i < t->nmaps; i++)
+		if (t->exe_path && !strcmp(t->maps[i].path, t->exe_path))
+			return &t->maps[i];
+	return NULL;
+}
+
+int target_file_path(const struct lb_target *t, const struct lb_mapping *m, char *buf, size_t len)
+{
+	/* map_files names the exact inode the target maps, even when the path
+	 * is another file (or none) in our mount namespace. */
+	snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, t->pid, m->start, m->end);
+	if (access(buf, R_OK) == 0)
+		return 0;
+	if (m->path[0] != '/')
+		return -1;
+	snprintf(buf, len, "/proc/%d/root%s", t->pid, m->path);
+	return access(buf, R_OK) == 0 ? 0 : -1;
+}
+
+uint64_t target_module_base(const struct lb_target *t, const struct lb_mapping *m)
+{
+	uint64_t base = m->start - m->offset;
+	for (size_t i = 0; i < t->nmaps; i++) {
+		const struct lb_mapping *o = &t->maps[i];
+		if (o->inode == m->inode && !strcmp(o->path, m->path) && o->offset == 0)
+			return o->start;
+	}
+	return base;
+}
+
+uint64_t target_rss(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	uint64_t kb = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
