@@ -24,7 +24,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLEAKBPF_VERSION='"$(V
 LDLIBS := -lbpf -ldw -lelf -lz -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror
 
-.PHONY: all clean deps demo test bench vmlinux format install check-format
+.PHONY: all clean deps demo test unit bench vmlinux format install check-format
 all: leakbpf
 
 .SECONDARY:
@@ -45,6 +45,24 @@ $(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)
 leakbpf: $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The fast tier: tests/unit/test_*.c, each linked against the loader's
+# objects (all but main), run without root in seconds.
+LIB := $(OUT)/libleakbpf.a
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRC))
+
+$(LIB): $(filter-out $(OUT)/user/cli/main.o,$(USER_OBJ))
+	rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(LIB) -o $@ $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	scripts/check-layers.sh
+	scripts/run-unit.sh $(UNIT_BIN)
+
 -include $(USER_OBJ:.o=.d)
 
 # Regenerate the kernel type header from the running kernel's BTF.
@@ -64,6 +82,7 @@ tests-build: leakbpf
 
 test: deps
 	$(MAKE) all tests-build
+	$(MAKE) unit
 	$(SUDO) scripts/run-tests.sh
 
 bench: deps
@@ -73,10 +92,10 @@ bench: deps
 	$(SUDO) bench/python/run.sh
 
 format:
-	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
+	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
 
 check-format:
-	clang-format --dry-run -Werror bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c bench/*.c
+	clang-format --dry-run -Werror bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
 
 install: leakbpf
 	install -D -m 0755 leakbpf $(DESTDIR)$(PREFIX)/sbin/leakbpf
