@@ -16,6 +16,7 @@
 #include "snapshot/snapshot.h"
 #include "util/json.h"
 #include "util/strmap.h"
+#include "util/fmt.h"
 
 /* Frames printed per stack; the rest are summarised (as in the table). */
 #define DIFF_MAX_FRAMES 16
@@ -143,15 +144,6 @@ static void rank(struct diff *d)
 	qsort(d->e, d->n, sizeof(*d->e), by_growth);
 }
 
-static const char *signed_human(int64_t v, char *buf, size_t len)
-{
-	char tmp[24];
-
-	human_bytes(v < 0 ? -(double)v : (double)v, tmp, sizeof(tmp));
-	snprintf(buf, len, "%s%s", v < 0 ? "-" : "+", tmp);
-	return buf;
-}
-
 static const char *clock_of(double unix_time, char *buf, size_t len)
 {
 	time_t t = (time_t)unix_time;
@@ -182,13 +174,13 @@ static void print_header(const struct diff *d, FILE *out)
 		" blocks)\n",
 		human_bytes((double)a->out_bytes, b1, 32), a->out_count,
 		human_bytes((double)b->out_bytes, b2, 32), b->out_count,
-		signed_human((int64_t)(b->out_bytes - a->out_bytes), b3, 32),
+		signed_bytes((int64_t)(b->out_bytes - a->out_bytes), b3, 32),
 		(int64_t)(b->out_count - a->out_count));
 	if (a->rss_bytes && b->rss_bytes)
 		fprintf(out, "target RSS: %s -> %s (%s)\n",
 			human_bytes((double)a->rss_bytes, b1, 32),
 			human_bytes((double)b->rss_bytes, b2, 32),
-			signed_human((int64_t)(b->rss_bytes - a->rss_bytes), b3, 32));
+			signed_bytes((int64_t)(b->rss_bytes - a->rss_bytes), b3, 32));
 	else
 		fputs("target RSS: unknown in one snapshot (target gone)\n", out);
 }
@@ -217,7 +209,7 @@ static void print_diff(const struct diff *d, unsigned top, FILE *out)
 		}
 		shown++;
 		fprintf(out, "\n#%u %s (%+" PRId64 " blocks) to %s in %" PRIu64 " blocks%s\n",
-			shown, signed_human(e->growth_bytes, b1, 32), e->growth_count,
+			shown, signed_bytes(e->growth_bytes, b1, 32), e->growth_count,
 			human_bytes((double)e->b_bytes, b2, 32), e->b_count,
 			e->a_count ? "" : " (new)");
 		unsigned n = s->nframes, show = n > DIFF_MAX_FRAMES ? DIFF_MAX_FRAMES : n;
@@ -231,10 +223,10 @@ static void print_diff(const struct diff *d, unsigned top, FILE *out)
 		fputs("\nno stack grew\n", out);
 	if (rest)
 		fprintf(out, "\n... %zu more stacks grew by %s in total (-T to see more)\n", rest,
-			signed_human(rest_bytes, b1, 32));
+			signed_bytes(rest_bytes, b1, 32));
 	if (shrunk)
 		fprintf(out, "%s%zu stacks shrank by %s in total\n", rest ? "" : "\n", shrunk,
-			signed_human(shrunk_bytes, b1, 32));
+			signed_bytes(shrunk_bytes, b1, 32));
 	fflush(out);
 }
 

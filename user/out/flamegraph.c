@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "out/formats.h"
+#include "util/fmt.h"
 
 #define FG_WIDTH     1200  /* total image width, px */
 #define FG_XPAD	     10	   /* left/right margin, px */
@@ -179,25 +180,6 @@ static void put_fixed2(FILE *out, double v)
 	c = (unsigned long long)(v * 100.0 + 0.5);
 
 	fprintf(out, "%llu.%02llu", c / 100, c % 100);
-}
-
-static void fmt_bytes(char *buf, size_t len, uint64_t b)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	double v = (double)b;
-	unsigned long long c;
-	int u = -1;
-
-	if (b < 1024) {
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
-		return;
-	}
-	while (v >= 1024.0 && u < 5) {
-		v /= 1024.0;
-		u++;
-	}
-	c = (unsigned long long)(v * 100.0 + 0.5);
-	snprintf(buf, len, "%llu.%02llu %s", c / 100, c % 100, units[u]);
 }
 
 static void put_percent(FILE *out, uint64_t part, uint64_t total)
@@ -475,7 +457,7 @@ static void put_node(FILE *out, const struct fg_view *v, const struct fg_node *n
 	int y = v->height - FG_BOTTOM - (int)(nd->depth + 1) * FG_FRAME_H;
 	char human[32], fill[32];
 
-	fmt_bytes(human, sizeof(human), nd->bytes);
+	fmt_bytes((double)nd->bytes, 2, human, sizeof(human));
 	node_fill(nd, fill, sizeof(fill));
 	fprintf(out, "<g class=\"fg\" data-s=\"%llu\" data-b=\"%llu\" data-d=\"%u\" data-k=\"%s\">",
 		(unsigned long long)nd->start, (unsigned long long)nd->bytes, nd->depth,
@@ -665,7 +647,7 @@ static void put_header(FILE *out, const struct rm_report *r, const struct fg_tre
 {
 	char human[32];
 
-	fmt_bytes(human, sizeof(human), v->total);
+	fmt_bytes((double)v->total, 2, human, sizeof(human));
 	fprintf(out,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" id=\"leakbpf-fg\" width=\"%d\" height=\"%d\" "

@@ -5,34 +5,10 @@
 #include <string.h>
 #include <time.h>
 #include "out/table.h"
+#include "util/fmt.h"
 
 /* Frames printed per stack; the rest are summarised. */
 #define MAX_TABLE_FRAMES 16
-
-const char *human_bytes(double bytes, char *buf, size_t len)
-{
-	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	double v = fabs(bytes);
-	unsigned u = 0;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	const char *sign = bytes < 0 ? "-" : "";
-	if (u == 0)
-		snprintf(buf, len, "%s%.0f B", sign, v);
-	else
-		snprintf(buf, len, "%s%.1f %s", sign, v, units[u]);
-	return buf;
-}
-
-static const char *signed_bytes(int64_t b, char *buf, size_t len)
-{
-	char tmp[24];
-	human_bytes((double)(b < 0 ? -b : b), tmp, sizeof(tmp));
-	snprintf(buf, len, "%s%s", b < 0 ? "-" : "+", tmp);
-	return buf;
-}
 
 /* One line listing the non-zero drop counters, or "none". */
 static void print_drops(const struct rm_drops *d, FILE *out)

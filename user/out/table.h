@@ -10,7 +10,5 @@
  * always includes events seen and drops. */
 void report_text_print(const struct rm_report *r, unsigned top, FILE *out);
 
-/* "12.3 KiB" into buf. */
-const char *human_bytes(double bytes, char *buf, size_t len);
 
 #endif

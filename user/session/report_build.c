@@ -9,20 +9,7 @@
 #include "session/report_build.h"
 #include "symbols/symbolizer.h"
 #include "target/process.h"
-
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static double wall_time(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
+#include "util/clock.h"
 
 struct ranked {
 	uint32_t id;
@@ -245,7 +232,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 
 	struct rm_report *r = &out->r;
 	*r = b->meta;
-	r->unix_time = wall_time();
+	r->unix_time = wall_time_s();
 	r->elapsed_s = (now - b->attach_ns) / 1e9;
 	r->interval_s = (now - (b->prev_ns ? b->prev_ns : b->attach_ns)) / 1e9;
 	r->min_age_s = b->min_age_s;

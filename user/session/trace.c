@@ -32,6 +32,8 @@
 #include "target/process.h"
 #include "unwind/code_ranges.h"
 #include "session/trace.h"
+#include "util/clock.h"
+#include "util/fmt.h"
 
 struct session {
 	const struct options *o;
