@@ -10,5 +10,4 @@
  * always includes events seen and drops. */
 void report_text_print(const struct rm_report *r, unsigned top, FILE *out);
 
-
 #endif

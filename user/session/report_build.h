@@ -40,5 +40,4 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		 struct built_report *out);
 void report_release(struct built_report *br);
 
-
 #endif
