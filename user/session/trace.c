@@ -236,6 +236,19 @@ static int load_bpf(struct session *s)
 	return 0;
 }
 
+/* Whether pid is gone or on its way out. Probes fail with ESRCH as soon as
+ * the process drops its mappings, a moment before /proc shows it dead:
+ * give it that moment (up to 0.5 s) rather than report a half attach. */
+static bool target_exiting(pid_t pid)
+{
+	for (int i = 0; i < 50; i++) {
+		if (!target_alive(pid))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 static int attach_all(struct session *s)
 {
 	char err[512];
@@ -256,7 +269,7 @@ static int attach_all(struct session *s)
 		s->skel->bss->lb_py_code_watch = 0;
 	/* a target that exited meanwhile takes its files along: the caller
 	 * says so in one line */
-	if (failed && !s->launched && !target_alive(s->target.pid))
+	if (failed && !s->launched && target_exiting(s->target.pid))
 		return 0;
 	if (!s->probes.nattached)
 		return fail("no probe could be attached (%s)", s->probes.commit_err);
