@@ -15,8 +15,8 @@
 #include "out/table.h"
 #include "snapshot/snapshot.h"
 #include "util/json.h"
-#include "util/strmap.h"
 #include "util/fmt.h"
+#include "util/intern.h"
 
 /* Frames printed per stack; the rest are summarised (as in the table). */
 #define DIFF_MAX_FRAMES 16
@@ -41,7 +41,7 @@ struct diff_entry {
 struct diff {
 	const struct rm_report *a, *b;
 	const char *path_a, *path_b;
-	struct strmap *keys;
+	struct interner *keys;
 	struct diff_entry *e; /* by key index */
 	size_t n, cap;
 };
@@ -81,7 +81,7 @@ static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
 		size_t len;
 		char *key = stack_key(s, &len);
 		bool added;
-		long idx = key ? strmap_intern(d->keys, key, len, &added) : -1;
+		long idx = key ? interner_add(d->keys, key, len, &added) : -1;
 		struct diff_entry *e;
 
 		free(key);
@@ -346,7 +346,7 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "leakbpf: %s\n", err);
 		goto out;
 	}
-	d.keys = strmap_new();
+	d.keys = interner_new();
 	if (!d.keys || add_report(&d, d.a, false) || add_report(&d, d.b, true)) {
 		fprintf(stderr, "leakbpf: out of memory\n");
 		goto out;
@@ -356,7 +356,7 @@ int cmd_diff(int argc, char **argv)
 		print_diff(&d, top, stdout);
 	rc = json && write_json_to(&d, json) ? 1 : 0;
 out:
-	strmap_free(d.keys);
+	interner_free(d.keys);
 	free(d.e);
 	snapshot_report_free((struct rm_report *)d.a);
 	snapshot_report_free((struct rm_report *)d.b);

@@ -37,7 +37,7 @@ void py_code_cache_free(struct py_code_cache *c)
 			free(c->slots[i].linetable);
 	free(c->slots);
 	c->slots = NULL;
-	strset_free(&c->strings);
+	interner_clear(&c->strings);
 }
 
 static size_t slot_of(uint64_t code, uint32_t tag)
@@ -94,8 +94,8 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	info->code = code;
 	info->tag = tag;
 	info->firstlineno = firstlineno;
-	info->function = strset_add(&c->strings, fn);
-	info->file = strset_add(&c->strings, file);
+	info->function = interner_str(&c->strings, fn);
+	info->file = interner_str(&c->strings, file);
 	if (!info->function || !info->file)
 		return -1;
 	info->linetable_len = py_mem_bytes(c->pid, l, linetable, LINETABLE_MAX, &info->linetable);

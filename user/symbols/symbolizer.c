@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "util/strset.h"
+#include "util/intern.h"
 #include "symbols/symbolizer.h"
 
 #define CACHE_MAX_ENTRIES (1u << 20)
@@ -92,7 +92,7 @@ struct symbolizer {
 	struct sym_object *objs;
 	size_t nobjs, capobjs;
 	unsigned serial; /* makes dwfl module names unique */
-	struct strset strs;
+	struct interner strs;
 	struct cache cache;
 };
 
@@ -269,7 +269,7 @@ static bool read_maps(struct symbolizer *s, struct sym_module **out, size_t *nou
 					   .first_end = end,
 					   .map_off = off,
 					   .inode = inode,
-					   .path = strset_add(&s->strs, path),
+					   .path = interner_str(&s->strs, path),
 					   .exec = exec};
 		if (!cur->path) {
 			ok = false;
@@ -742,12 +742,12 @@ void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, stru
 		Dwfl_Line *l;
 		int line = 0;
 
-		out->function = strset_add(&s->strs, function_name(s, m->obj, pc));
+		out->function = interner_str(&s->strs, function_name(s, m->obj, pc));
 		l = dwfl_module_getsrc(m->dm, pc);
 		if (l) {
 			const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
 
-			out->file = strset_add(&s->strs, file);
+			out->file = interner_str(&s->strs, file);
 			out->line = out->file ? line : 0;
 		}
 	}
@@ -775,6 +775,6 @@ void symbolizer_free(struct symbolizer *s)
 		free(s->objs[i].funcs);
 	free(s->objs);
 	free(s->cache.ents);
-	strset_free(&s->strs);
+	interner_clear(&s->strs);
 	free(s);
 }
