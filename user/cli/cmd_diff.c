@@ -15,6 +15,7 @@
 #include "out/table.h"
 #include "snapshot/snapshot.h"
 #include "util/json.h"
+#include "util/array.h"
 #include "util/fmt.h"
 #include "util/intern.h"
 
@@ -49,29 +50,21 @@ struct diff {
 /* Frame texts joined by NUL bytes: the identity of a stack across runs. */
 static char *stack_key(const struct rm_stack *s, size_t *len)
 {
-	size_t cap = 256, n = 0;
-	char *key = malloc(cap), text[1024];
+	size_t cap = 0, n = 0;
+	char *key = NULL, text[1024];
 
-	for (unsigned i = 0; key && i < s->nframes; i++) {
+	for (unsigned i = 0; i < s->nframes; i++) {
 		size_t l = strlen(rm_frame_format(&s->frames[i], text, sizeof(text))) + 1;
 
-		if (n + l > cap) {
-			char *k;
-
-			while (n + l > cap)
-				cap *= 2;
-			k = realloc(key, cap);
-			if (!k) {
-				free(key);
-				return NULL;
-			}
-			key = k;
+		if (ARRAY_RESERVE(key, cap, n + l)) {
+			free(key);
+			return NULL;
 		}
 		memcpy(key + n, text, l);
 		n += l;
 	}
 	*len = n;
-	return key;
+	return key ? key : strdup("");
 }
 
 static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
@@ -88,15 +81,8 @@ static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
 		if (idx < 0)
 			return -1;
 		if (added) {
-			if (d->n == d->cap) {
-				size_t cap = d->cap ? d->cap * 2 : 64;
-				struct diff_entry *ne = realloc(d->e, cap * sizeof(*ne));
-
-				if (!ne)
-					return -1;
-				d->e = ne;
-				d->cap = cap;
-			}
+			if (ARRAY_RESERVE(d->e, d->cap, d->n + 1))
+				return -1;
 			memset(&d->e[d->n++], 0, sizeof(*d->e));
 		}
 		e = &d->e[idx];

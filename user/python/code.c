@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "util/hash.h"
 #include "python/bpf_cfg.h"
 #include "python/code.h"
 #include "python/linetable.h"
@@ -42,8 +43,7 @@ void py_code_cache_free(struct py_code_cache *c)
 
 static size_t slot_of(uint64_t code, uint32_t tag)
 {
-	uint64_t h = (code >> 4) * 0x9e3779b97f4a7c15ULL ^ tag;
-	return (h >> 40) & (PY_CODE_SLOTS - 1);
+	return hash_mix64(hash_mix64(code) ^ tag) & (PY_CODE_SLOTS - 1);
 }
 
 static uint64_t field64(const uint8_t *head, uint16_t off)

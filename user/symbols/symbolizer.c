@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "util/array.h"
+#include "util/hash.h"
 #include "util/intern.h"
 #include "target/maps.h"
 #include "symbols/symbolizer.h"
@@ -107,14 +108,9 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *what)
 
 /* ---- per-address cache ---- */
 
-static size_t hash_addr(uint64_t addr, size_t cap)
-{
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
-}
-
 static struct cache_ent *cache_slot(struct cache *c, uint64_t addr, uint8_t state)
 {
-	size_t j = hash_addr(addr, c->cap);
+	size_t j = hash_mix64(addr) & (c->cap - 1);
 
 	while (c->ents[j].state && (c->ents[j].addr != addr || c->ents[j].state != state))
 		j = (j + 1) & (c->cap - 1);
@@ -363,16 +359,9 @@ static bool report_object(struct symbolizer *s, struct sym_module *m)
 		m->bias = bias;
 		return false;
 	}
-	if (s->nobjs == s->capobjs) {
-		size_t cap = s->capobjs ? s->capobjs * 2 : 64;
-		struct sym_object *tmp = realloc(s->objs, cap * sizeof(*tmp));
-
-		if (!tmp) {
-			close(fd);
-			return false;
-		}
-		s->objs = tmp;
-		s->capobjs = cap;
+	if (ARRAY_RESERVE(s->objs, s->capobjs, s->nobjs + 1)) {
+		close(fd);
+		return false;
 	}
 	/* Unique dwfl names: dwfl_report_elf() would otherwise hand back (or,
 	 * on a mismatch, discard) an older module of the same name and range. */
