@@ -15,8 +15,9 @@
 #include "out/table.h"
 #include "snapshot/snapshot.h"
 #include "util/json.h"
-#include "util/strmap.h"
+#include "util/array.h"
 #include "util/fmt.h"
+#include "util/intern.h"
 
 /* Frames printed per stack; the rest are summarised (as in the table). */
 #define DIFF_MAX_FRAMES 16
@@ -41,7 +42,7 @@ struct diff_entry {
 struct diff {
 	const struct rm_report *a, *b;
 	const char *path_a, *path_b;
-	struct strmap *keys;
+	struct interner *keys;
 	struct diff_entry *e; /* by key index */
 	size_t n, cap;
 };
@@ -49,29 +50,21 @@ struct diff {
 /* Frame texts joined by NUL bytes: the identity of a stack across runs. */
 static char *stack_key(const struct rm_stack *s, size_t *len)
 {
-	size_t cap = 256, n = 0;
-	char *key = malloc(cap), text[1024];
+	size_t cap = 0, n = 0;
+	char *key = NULL, text[1024];
 
-	for (unsigned i = 0; key && i < s->nframes; i++) {
+	for (unsigned i = 0; i < s->nframes; i++) {
 		size_t l = strlen(rm_frame_format(&s->frames[i], text, sizeof(text))) + 1;
 
-		if (n + l > cap) {
-			char *k;
-
-			while (n + l > cap)
-				cap *= 2;
-			k = realloc(key, cap);
-			if (!k) {
-				free(key);
-				return NULL;
-			}
-			key = k;
+		if (ARRAY_RESERVE(key, cap, n + l)) {
+			free(key);
+			return NULL;
 		}
 		memcpy(key + n, text, l);
 		n += l;
 	}
 	*len = n;
-	return key;
+	return key ? key : strdup("");
 }
 
 static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
@@ -81,22 +74,15 @@ static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
 		size_t len;
 		char *key = stack_key(s, &len);
 		bool added;
-		long idx = key ? strmap_intern(d->keys, key, len, &added) : -1;
+		long idx = key ? interner_add(d->keys, key, len, &added) : -1;
 		struct diff_entry *e;
 
 		free(key);
 		if (idx < 0)
 			return -1;
 		if (added) {
-			if (d->n == d->cap) {
-				size_t cap = d->cap ? d->cap * 2 : 64;
-				struct diff_entry *ne = realloc(d->e, cap * sizeof(*ne));
-
-				if (!ne)
-					return -1;
-				d->e = ne;
-				d->cap = cap;
-			}
+			if (ARRAY_RESERVE(d->e, d->cap, d->n + 1))
+				return -1;
 			memset(&d->e[d->n++], 0, sizeof(*d->e));
 		}
 		e = &d->e[idx];
@@ -346,7 +332,7 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "leakbpf: %s\n", err);
 		goto out;
 	}
-	d.keys = strmap_new();
+	d.keys = interner_new();
 	if (!d.keys || add_report(&d, d.a, false) || add_report(&d, d.b, true)) {
 		fprintf(stderr, "leakbpf: out of memory\n");
 		goto out;
@@ -356,7 +342,7 @@ int cmd_diff(int argc, char **argv)
 		print_diff(&d, top, stdout);
 	rc = json && write_json_to(&d, json) ? 1 : 0;
 out:
-	strmap_free(d.keys);
+	interner_free(d.keys);
 	free(d.e);
 	snapshot_report_free((struct rm_report *)d.a);
 	snapshot_report_free((struct rm_report *)d.b);

@@ -13,7 +13,7 @@
 #include <zlib.h>
 #include "out/formats.h"
 #include "util/json.h"
-#include "util/strmap.h"
+#include "util/intern.h"
 
 /* profile.proto field numbers */
 enum {
@@ -124,11 +124,11 @@ struct prof {
 	struct pb out;	/* the Profile message */
 	struct pb tmp;	/* scratch for one nested message */
 	struct pb tmp2; /* scratch for a message nested in tmp */
-	struct strmap *strings;
-	struct strmap *functions; /* key: name id, file id */
-	struct strmap *locations; /* key: every frame field */
-	struct strmap *mappings;  /* key: module path */
-	uint64_t *mapping_limit;  /* per mapping: highest offset + 1 */
+	struct interner *strings;
+	struct interner *functions; /* key: name id, file id */
+	struct interner *locations; /* key: every frame field */
+	struct interner *mappings;  /* key: module path */
+	uint64_t *mapping_limit;    /* per mapping: highest offset + 1 */
 	size_t mapping_cap;
 };
 
@@ -140,7 +140,7 @@ static uint64_t str_id(struct prof *pf, const char *s)
 
 	if (fixed)
 		s = fixed;
-	id = strmap_intern(pf->strings, s ? s : "", s ? strlen(s) : 0, NULL);
+	id = interner_add(pf->strings, s ? s : "", s ? strlen(s) : 0, NULL);
 	free(fixed);
 
 	if (id < 0) {
@@ -173,7 +173,7 @@ static uint64_t function_id(struct prof *pf, const struct rm_frame *f)
 						  : "<unknown>";
 	key[0] = str_id(pf, name);
 	key[1] = str_id(pf, f->file);
-	idx = strmap_intern(pf->functions, key, sizeof(key), &added);
+	idx = interner_add(pf->functions, key, sizeof(key), &added);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
@@ -200,7 +200,7 @@ static uint64_t mapping_id(struct prof *pf, const struct rm_frame *f)
 
 	if (f->kind != RM_FRAME_NATIVE || !f->module)
 		return 0;
-	idx = strmap_intern(pf->mappings, f->module, strlen(f->module), NULL);
+	idx = interner_add(pf->mappings, f->module, strlen(f->module), NULL);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
@@ -238,7 +238,7 @@ static uint64_t location_id(struct prof *pf, const struct rm_frame *f)
 	key[3] = str_id(pf, f->function);
 	key[4] = str_id(pf, f->file);
 	key[5] = (uint64_t)(int64_t)f->line;
-	idx = strmap_intern(pf->locations, key, sizeof(key), &added);
+	idx = interner_add(pf->locations, key, sizeof(key), &added);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
@@ -301,8 +301,8 @@ static void write_sample(struct prof *pf, const struct rm_stack *s)
 
 static void write_mappings(struct prof *pf)
 {
-	for (size_t i = 0; i < strmap_count(pf->mappings); i++) {
-		const char *path = strmap_key(pf->mappings, i, NULL);
+	for (size_t i = 0; i < interner_count(pf->mappings); i++) {
+		const char *path = interner_key(pf->mappings, i, NULL);
 
 		pf->tmp.len = 0;
 		pb_int(&pf->tmp, MAPPING_ID, i + 1);
@@ -341,9 +341,9 @@ static void write_header(struct prof *pf, const struct rm_report *r)
 
 static void write_strings(struct prof *pf)
 {
-	for (size_t i = 0; i < strmap_count(pf->strings); i++) {
+	for (size_t i = 0; i < interner_count(pf->strings); i++) {
 		size_t len;
-		const char *s = strmap_key(pf->strings, i, &len);
+		const char *s = interner_key(pf->strings, i, &len);
 
 		pb_tag(&pf->out, PROFILE_STRING_TABLE, WIRE_LEN);
 		pb_varint(&pf->out, len);
@@ -388,10 +388,10 @@ int pprof_write(const struct rm_report *r, FILE *out)
 	int rc = -1;
 
 	memset(&pf, 0, sizeof(pf));
-	pf.strings = strmap_new();
-	pf.functions = strmap_new();
-	pf.locations = strmap_new();
-	pf.mappings = strmap_new();
+	pf.strings = interner_new();
+	pf.functions = interner_new();
+	pf.locations = interner_new();
+	pf.mappings = interner_new();
 	if (!pf.strings || !pf.functions || !pf.locations || !pf.mappings) {
 		errno = ENOMEM;
 		goto out;
@@ -419,9 +419,9 @@ out:
 	free(pf.tmp.p);
 	free(pf.tmp2.p);
 	free(pf.mapping_limit);
-	strmap_free(pf.strings);
-	strmap_free(pf.functions);
-	strmap_free(pf.locations);
-	strmap_free(pf.mappings);
+	interner_free(pf.strings);
+	interner_free(pf.functions);
+	interner_free(pf.locations);
+	interner_free(pf.mappings);
 	return rc;
 }

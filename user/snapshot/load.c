@@ -13,12 +13,12 @@
 #include <zlib.h>
 #include "snapshot/snapshot.h"
 #include "util/json.h"
-#include "util/strmap.h"
+#include "util/intern.h"
 
 /* The report and everything it points to. */
 struct loaded {
 	struct rm_report r; /* first: snapshot_report_free() casts back */
-	struct strmap *strings;
+	struct interner *strings;
 	struct rm_probe *probes;
 	struct rm_stack *stacks;
 	size_t stacks_cap;
@@ -31,12 +31,12 @@ static const char *keep(struct loaded *l, struct jr *jr, const char *s)
 
 	if (!s)
 		return NULL;
-	i = strmap_intern(l->strings, s, strlen(s), NULL);
+	i = interner_add(l->strings, s, strlen(s), NULL);
 	if (i < 0) {
 		jr_fail(jr, "out of memory");
 		return NULL;
 	}
-	return strmap_key(l->strings, i, NULL);
+	return interner_key(l->strings, i, NULL);
 }
 
 /* Grow *arr (of elements of size sz) to hold n + 1 elements. */
@@ -416,7 +416,7 @@ struct rm_report *snapshot_load(const char *path, char *err, size_t errlen)
 	if (!buf)
 		return NULL;
 	l = calloc(1, sizeof(*l));
-	if (!l || !(l->strings = strmap_new())) {
+	if (!l || !(l->strings = interner_new())) {
 		free(l);
 		free(buf);
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -446,6 +446,6 @@ void snapshot_report_free(struct rm_report *r)
 		free((void *)l->stacks[i].frames);
 	free(l->stacks);
 	free(l->probes);
-	strmap_free(l->strings);
+	interner_free(l->strings);
 	free(l);
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "util/array.h"
+#include "util/hash.h"
 #include "attach/skel.h"
 #include "target/elf_file.h"
 #include "target/process.h"
@@ -29,11 +31,11 @@ static bool judge_nofp(struct text_ranges *tr, const struct lb_target *t,
 			elf_file_close(ef);
 		}
 	}
-	struct tr_module *n = realloc(tr->mods, (tr->nmods + 1) * sizeof(*n));
-	if (n) {
-		tr->mods = n;
-		tr->mods[tr->nmods++] = (struct tr_module){strdup(m->path), m->inode, nofp};
-	}
+	char *copy = strdup(m->path);
+	if (copy && !ARRAY_RESERVE(tr->mods, tr->capmods, tr->nmods + 1))
+		tr->mods[tr->nmods++] = (struct tr_module){copy, m->inode, nofp};
+	else
+		free(copy);
 	return nofp;
 }
 
@@ -51,7 +53,7 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 	struct lb_range r[LB_MAX_RANGES];
 	uint32_t n = 0;
 	uint64_t lo = UINT64_MAX, hi = 0;
-	uint64_t sig = 0xcbf29ce484222325ULL;
+	uint64_t sig = HASH_SEED;
 	/* /proc/PID/maps is sorted by address already */
 	for (size_t i = 0; i < t->nmaps && n < LB_MAX_RANGES; i++) {
 		const struct lb_mapping *m = &t->maps[i];
@@ -65,7 +67,7 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 			lo = m->start < lo ? m->start : lo;
 			hi = m->end > hi ? m->end : hi;
 		}
-		sig = (sig ^ m->start ^ ((uint64_t)flags << 60)) * 0x100000001b3ULL;
+		sig = hash_u64(hash_u64(sig, m->start), flags);
 	}
 	if (sig == tr->signature)
 		return false;

@@ -18,7 +18,7 @@ struct text_ranges {
 		unsigned long inode;
 		bool nofp;
 	} * mods;
-	size_t nmods;
+	size_t nmods, capmods;
 	uint64_t signature; /* of the last ranges written */
 };
 
