@@ -18,13 +18,13 @@
 #include <bpf/libbpf.h>
 #include "attach/skel.h"
 #include "account/aggregate.h"
-#include "attach/allocators.h"
 #include "target/elf_file.h"
 #include "target/launch.h"
 #include "session/options.h"
 #include "session/outputs.h"
 #include "attach/probe_set.h"
 #include "python/support.h"
+#include "session/attach.h"
 #include "session/report_build.h"
 #include "out/table.h"
 #include "snapshot/snapshot.h"
@@ -233,50 +233,6 @@ static int load_bpf(struct session *s)
 	if (err)
 		return fail("cannot load the BPF programs: %s (run with -v for the verifier log)",
 			    strerror(-err));
-	return 0;
-}
-
-/* Whether pid is gone or on its way out. Probes fail with ESRCH as soon as
- * the process drops its mappings, a moment before /proc shows it dead:
- * give it that moment (up to 0.5 s) rather than report a half attach. */
-static bool target_exiting(pid_t pid)
-{
-	for (int i = 0; i < 50; i++) {
-		if (!target_alive(pid))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
-static int attach_all(struct session *s)
-{
-	char err[512];
-	const char *extra = s->launched ? s->launch.exe : NULL;
-	const struct lb_target *t = s->launched ? &s->pre_exec : &s->target;
-	if (allocators_attach(t, extra, s->skel, &s->probes, err, sizeof(err)) <= 0)
-		return fail("%s", err);
-	int perr = s->py ? py_attach(s->py, s->skel, &s->probes, s->o->py_alloc_all) : 0;
-	if (perr == -2)
-		return -1;
-	if (perr)
-		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
-				"allocations are not traced\n");
-	/* a probe that failed here may be the code-object watch, which lets
-	 * BPF keep code tags across walks: without it, tags stay per walk */
-	size_t failed = probe_set_commit(&s->probes);
-	if (failed)
-		s->skel->bss->lb_py_code_watch = 0;
-	/* a target that exited meanwhile takes its files along: the caller
-	 * says so in one line */
-	if (failed && !s->launched && target_exiting(s->target.pid))
-		return 0;
-	if (!s->probes.nattached)
-		return fail("no probe could be attached (%s)", s->probes.commit_err);
-	if (failed)
-		fprintf(stderr,
-			"leakbpf: warning: %zu probes could not be attached (the first: %s)\n",
-			failed, s->probes.commit_err);
 	return 0;
 }
 
@@ -589,12 +545,16 @@ int trace_run(const struct options *o)
 	update_code_ranges(&s);
 	if (say)
 		fprintf(stderr, "leakbpf: attaching probes to pid %d\n", s.target.pid);
-	if (attach_all(&s))
+	struct attach_plan plan = {
+	    .target = &s.target,
+	    .maps = s.launched ? &s.pre_exec : &s.target,
+	    .command_exe = s.launched ? s.launch.exe : NULL,
+	    .launched = s.launched,
+	    .py = s.py,
+	    .py_alloc_all = o->py_alloc_all,
+	};
+	if (attach_probes(&plan, s.skel, &s.probes))
 		goto out;
-	if (!s.launched && !target_alive(s.target.pid)) {
-		fail("process %s exited while leakbpf was attaching", s.target.comm);
-		goto out;
-	}
 	if (say)
 		fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
 	s.sym = symbolizer_new(s.target.pid, err, sizeof(err));

@@ -140,6 +140,17 @@ bool target_alive(pid_t pid)
 	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
+bool target_exits_within(pid_t pid, int ms)
+{
+	for (int waited = 0;; waited += 10) {
+		if (!target_alive(pid))
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(10000);
+	}
+}
+
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
