@@ -25,8 +25,10 @@
 /* Address ranges indexed at most, all units together (24 bytes each):
  * past it the index starts over, whatever the target maps. */
 #define INDEX_MAX_RANGES (1u << 21)
-/* Lexical blocks and inlined calls followed below a function at most. */
+/* Lexical blocks and inlined calls followed below a function at most, and
+ * DIEs looked at on the way (the DWARF comes from the target's files). */
 #define WALK_MAX_DEPTH 256
+#define WALK_MAX_STEPS (1u << 20)
 
 struct fn_range {
 	Dwarf_Addr lo, hi; /* unit addresses: dwfl's minus the module bias */
@@ -168,7 +170,7 @@ static bool find_function(const struct unit_funcs *u, Dwarf *dbg, Dwarf_Addr pc,
 static unsigned descend(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *path, unsigned max)
 {
 	Dwarf_Die cur = *fn, child, next;
-	unsigned n = 0, depth = 0;
+	unsigned n = 0, depth = 0, steps = 0;
 
 	while (n < max && depth++ < WALK_MAX_DEPTH && dwarf_child(&cur, &child) == 0) {
 		for (;;) {
@@ -177,7 +179,7 @@ static unsigned descend(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *path, unsigned 
 			if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) &&
 			    dwarf_haspc(&child, pc) == 1)
 				break;
-			if (dwarf_siblingof(&child, &next) != 0)
+			if (++steps > WALK_MAX_STEPS || dwarf_siblingof(&child, &next) != 0)
 				return n;
 			child = next;
 		}
