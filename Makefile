@@ -86,10 +86,11 @@ test: deps
 	$(SUDO) scripts/run-tests.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(LIB)
 	$(MAKE) -C bench
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/python/run.sh
+	$(SUDO) bench/symbols.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
