@@ -21,7 +21,7 @@ USER_OBJ := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLEAKBPF_VERSION='"$(VERSION)"' \
 	  -I$(OUT) -Ibpf -Iuser -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lpthread -lm
+LDLIBS := -lbpf -ldw -lelf -lz -liberty -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror
 
 .PHONY: all clean deps demo test unit bench vmlinux format install check-format
@@ -86,10 +86,11 @@ test: deps
 	$(SUDO) scripts/run-tests.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(LIB)
 	$(MAKE) -C bench
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/python/run.sh
+	$(SUDO) bench/symbols.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c

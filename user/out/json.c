@@ -181,7 +181,7 @@ static void write_flags(uint32_t flags, FILE *out)
 
 static void write_frame(const struct rm_frame *f, FILE *out)
 {
-	char text[512];
+	char text[RM_FRAME_TEXT_MAX];
 
 	putc('{', out);
 	put_str(out, "function", f->function);
@@ -196,6 +196,10 @@ static void write_frame(const struct rm_frame *f, FILE *out)
 	putc(',', out);
 	put_str(out, "kind", f->kind == RM_FRAME_PYTHON ? "python" : "native");
 	putc(',', out);
+	if (f->inlined) { /* only where true: other frames read as before */
+		put_bool(out, "inlined", true);
+		putc(',', out);
+	}
 	put_str(out, "text", rm_frame_format(f, text, sizeof(text)));
 	putc('}', out);
 }

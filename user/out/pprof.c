@@ -222,40 +222,52 @@ static uint64_t mapping_id(struct prof *pf, const struct rm_frame *f)
 	return idx + 1;
 }
 
-/* Location id (1-based) of frame f, emitting the Location when new. One
- * location per distinct frame: inlined frames are separate frames in the
- * model, so each location has exactly one line. */
-static uint64_t location_id(struct prof *pf, const struct rm_frame *f)
+/* Frames per Location at most: a function and those inlined into it. */
+#define LOCATION_MAX_LINES 64
+
+/* Location id (1-based) of frames f[0..n), emitting the Location when new:
+ * one address, a function f[0] and the functions inlined into it there
+ * (f[1..n), innermost last), one Line each, innermost first as pprof
+ * wants them. */
+static uint64_t location_id(struct prof *pf, const struct rm_frame *f, unsigned n)
 {
-	uint64_t key[6];
+	uint64_t key[6 * LOCATION_MAX_LINES];
 	bool added;
 	long idx;
 
 	memset(key, 0, sizeof(key));
-	key[0] = f->kind;
-	key[1] = str_id(pf, f->module);
-	key[2] = f->kind == RM_FRAME_NATIVE ? f->offset : 0;
-	key[3] = str_id(pf, f->function);
-	key[4] = str_id(pf, f->file);
-	key[5] = (uint64_t)(int64_t)f->line;
-	idx = interner_add(pf->locations, key, sizeof(key), &added);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t *k = &key[6 * i];
+
+		k[0] = f[i].kind;
+		k[1] = str_id(pf, f[i].module);
+		k[2] = f[i].kind == RM_FRAME_NATIVE ? f[i].offset : 0;
+		k[3] = str_id(pf, f[i].function);
+		k[4] = str_id(pf, f[i].file);
+		k[5] = (uint64_t)(int64_t)f[i].line;
+	}
+	idx = interner_add(pf->locations, key, 6 * n * sizeof(key[0]), &added);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
 	}
 	if (added) {
-		uint64_t fid = function_id(pf, f);
-		uint64_t mid = mapping_id(pf, f);
+		uint64_t fid[LOCATION_MAX_LINES], mid = mapping_id(pf, &f[0]);
 
-		pf->tmp2.len = 0;
-		pb_int(&pf->tmp2, LINE_FUNCTION_ID, fid);
-		pb_int(&pf->tmp2, LINE_LINE, f->line > 0 ? (uint64_t)f->line : 0);
+		/* before tmp is filled: a new Function is written through it */
+		for (unsigned i = 0; i < n; i++)
+			fid[i] = function_id(pf, &f[i]);
 		pf->tmp.len = 0;
 		pb_int(&pf->tmp, LOCATION_ID, idx + 1);
 		pb_int(&pf->tmp, LOCATION_MAPPING_ID, mid);
 		/* module-relative: the same in live reports and snapshots */
-		pb_int(&pf->tmp, LOCATION_ADDRESS, mid ? f->offset : 0);
-		pb_sub(&pf->tmp, LOCATION_LINE, &pf->tmp2);
+		pb_int(&pf->tmp, LOCATION_ADDRESS, mid ? f[0].offset : 0);
+		for (unsigned i = n; i-- > 0;) {
+			pf->tmp2.len = 0;
+			pb_int(&pf->tmp2, LINE_FUNCTION_ID, fid[i]);
+			pb_int(&pf->tmp2, LINE_LINE, f[i].line > 0 ? (uint64_t)f[i].line : 0);
+			pb_sub(&pf->tmp, LOCATION_LINE, &pf->tmp2);
+		}
 		pb_sub(&pf->out, PROFILE_LOCATION, &pf->tmp);
 	}
 	return idx + 1;
@@ -285,8 +297,16 @@ static void write_sample(struct prof *pf, const struct rm_stack *s)
 {
 	struct pb ids = {0}, vals = {0};
 
-	for (unsigned i = s->nframes; i-- > 0;) /* pprof lists the leaf first */
-		pb_varint(&ids, location_id(pf, &s->frames[i]));
+	/* pprof lists the leaf first; inlined frames join their caller's
+	 * location */
+	for (unsigned i = s->nframes; i-- > 0;) {
+		unsigned g = i;
+
+		while (g > 0 && s->frames[g].inlined && i - g + 1 < LOCATION_MAX_LINES)
+			g--;
+		pb_varint(&ids, location_id(pf, &s->frames[g], i - g + 1));
+		i = g;
+	}
 	pb_varint(&vals, s->alloc_count);
 	pb_varint(&vals, s->alloc_bytes);
 	pb_varint(&vals, s->out_count);

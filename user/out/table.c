@@ -88,9 +88,12 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 									       : "");
 		unsigned n = s->nframes;
 		unsigned show = n > MAX_TABLE_FRAMES ? MAX_TABLE_FRAMES : n;
-		for (unsigned k = 0; k < show; k++)
-			fprintf(out, "    %s\n",
-				rm_frame_format(&s->frames[n - 1 - k], fb, sizeof(fb)));
+		for (unsigned k = 0; k < show; k++) {
+			const struct rm_frame *f = &s->frames[n - 1 - k];
+
+			fprintf(out, "    %s%s\n", rm_frame_format(f, fb, sizeof(fb)),
+				f->inlined ? " (inlined)" : "");
+		}
 		if (show < n)
 			fprintf(out, "    ... %u more frames toward the root\n", n - show);
 	}

@@ -16,6 +16,12 @@ enum rm_frame_kind {
 	RM_FRAME_PYTHON = 1,
 };
 
+/* Longest function name a frame carries, in bytes with the NUL: symbolizers
+ * cut longer ones (C++ names demangle to any length). */
+#define RM_FUNCTION_MAX 1024
+/* Room for rm_frame_format() of a frame whose file is a path of PATH_MAX. */
+#define RM_FRAME_TEXT_MAX (RM_FUNCTION_MAX + 4096 + 32)
+
 /* One resolved frame. Strings are owned by whoever built the report and
  * stay valid as long as the report does. */
 struct rm_frame {
@@ -26,6 +32,8 @@ struct rm_frame {
 	uint64_t offset;      /* address relative to module load base */
 	uint64_t address;     /* raw address in the target (0 for Python) */
 	enum rm_frame_kind kind;
+	bool inlined; /* inlined into the frame before it (its caller), at the
+		       * same address: one machine frame, several source frames */
 };
 
 struct rm_stack {

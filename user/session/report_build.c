@@ -58,7 +58,7 @@ static bool same_frames(const struct rm_stack *a, const struct rm_stack *b)
 		return false;
 	for (unsigned i = 0; i < a->nframes; i++) {
 		const struct rm_frame *x = &a->frames[i], *y = &b->frames[i];
-		if (x->line != y->line || x->kind != y->kind ||
+		if (x->line != y->line || x->kind != y->kind || x->inlined != y->inlined ||
 		    !same_str(x->function, y->function) || !same_str(x->file, y->file) ||
 		    (!x->function && x->offset != y->offset))
 			return false;
@@ -133,8 +133,19 @@ static unsigned native_keep(const struct report_builder *b, const struct agg_sta
 	return k;
 }
 
+/* Native frames of s, inline frames included. */
+static size_t native_frame_count(const struct report_builder *b, const struct agg_stack *s)
+{
+	size_t n = 0;
+	for (unsigned i = native_keep(b, s); i-- > 0;)
+		if (s->ips[i] >= 4096) /* as in build_frames */
+			n += symbolizer_frame_count(b->sym, s->ips[i], true);
+	return n;
+}
+
+/* s's frames into out[0..room), root first; returns how many. */
 static unsigned build_frames(const struct report_builder *b, uint32_t id, const struct agg_stack *s,
-			     struct rm_frame *out)
+			     struct rm_frame *out, size_t room)
 {
 	if (id == 0) {
 		out[0] = overflow_frame;
@@ -150,7 +161,9 @@ static unsigned build_frames(const struct report_builder *b, uint32_t id, const 
 		 * small garbage values: they are not frames */
 		if (s->ips[i] < 4096)
 			continue;
-		symbolizer_lookup(b->sym, s->ips[i], true, &out[n++]);
+		/* one address, one frame or more: functions inlined there */
+		n += symbolizer_frames(b->sym, s->ips[i], true, &out[n],
+				       room > n ? (unsigned)(room - n) : 0);
 	}
 	return n;
 }
@@ -195,7 +208,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	size_t nframes = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct agg_stack *s = &a->stacks[rk[i].id];
-		nframes += s->n_py + s->n_native + 1;
+		nframes += s->n_py + native_frame_count(b, s) + 1;
 	}
 	out->stacks = calloc(nr ? nr : 1, sizeof(*out->stacks));
 	out->frames = calloc(nframes ? nframes : 1, sizeof(*out->frames));
@@ -211,7 +224,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		struct rm_stack *st = &out->stacks[i];
 		st->id = rk[i].id;
 		st->frames = fp;
-		st->nframes = build_frames(b, rk[i].id, s, fp);
+		st->nframes = build_frames(b, rk[i].id, s, fp, out->frames + nframes - fp);
 		fp += st->nframes;
 		st->out_bytes = rk[i].out_bytes;
 		st->out_count = rk[i].out_count;

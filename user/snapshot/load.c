@@ -176,6 +176,8 @@ static void read_frame(struct jr *jr, struct loaded *l, struct rm_frame *f)
 			f->module = keep(l, jr, jr_string(jr));
 		} else if (!strcmp(k, "offset")) {
 			f->offset = jr_uint(jr);
+		} else if (!strcmp(k, "inlined")) {
+			f->inlined = jr_bool(jr);
 		} else if (!strcmp(k, "kind")) {
 			kind = jr_string(jr);
 			f->kind =

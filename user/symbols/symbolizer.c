@@ -23,12 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "util/array.h"
-#include "util/hash.h"
 #include "util/intern.h"
 #include "target/maps.h"
+#include "symbols/demangle.h"
+#include "symbols/frame_cache.h"
+#include "symbols/inlines.h"
 #include "symbols/symbolizer.h"
-
-#define CACHE_MAX_ENTRIES (1u << 20)
 
 /* One mapped object, as the target sees it. */
 struct sym_module {
@@ -44,17 +44,6 @@ struct sym_module {
 	bool exec;
 	bool deleted; /* path ends in " (deleted)" */
 	bool tried;   /* loading was attempted (dm may still be NULL) */
-};
-
-struct cache_ent {
-	uint64_t addr;
-	uint8_t state; /* 0 empty, 1 call-site address, 2 return address */
-	struct rm_frame frame;
-};
-
-struct cache {
-	struct cache_ent *ents;
-	size_t cap, count;
 };
 
 /* A function symbol, for our own address -> name search (dwfl's is a
@@ -97,70 +86,15 @@ struct symbolizer {
 	size_t nobjs, capobjs;
 	unsigned serial; /* makes dwfl module names unique */
 	struct interner strs;
-	struct cache cache;
+	struct frame_cache cache;
+	struct inline_index *inlines;		 /* NULL without memory: no inline frames */
+	struct rm_frame scratch[INLINE_MAX + 1]; /* an address's frames when not cached */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *what)
 {
 	if (err && errlen)
 		snprintf(err, errlen, fmt, what);
-}
-
-/* ---- per-address cache ---- */
-
-static struct cache_ent *cache_slot(struct cache *c, uint64_t addr, uint8_t state)
-{
-	size_t j = hash_mix64(addr) & (c->cap - 1);
-
-	while (c->ents[j].state && (c->ents[j].addr != addr || c->ents[j].state != state))
-		j = (j + 1) & (c->cap - 1);
-	return &c->ents[j];
-}
-
-static const struct rm_frame *cache_get(struct cache *c, uint64_t addr, uint8_t state)
-{
-	if (!c->count)
-		return NULL;
-	struct cache_ent *e = cache_slot(c, addr, state);
-
-	return e->state ? &e->frame : NULL;
-}
-
-static void cache_clear(struct cache *c)
-{
-	if (c->ents)
-		memset(c->ents, 0, c->cap * sizeof(*c->ents));
-	c->count = 0;
-}
-
-static void cache_put(struct cache *c, uint64_t addr, uint8_t state, const struct rm_frame *f)
-{
-	/* Bounded: a target with endless distinct addresses (JIT) must not
-	 * make us grow forever; re-resolving is only a cost. */
-	if (c->count >= CACHE_MAX_ENTRIES)
-		cache_clear(c);
-	if ((c->count + 1) * 2 > c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4096;
-		struct cache_ent *ents = calloc(cap, sizeof(*ents));
-
-		if (!ents)
-			return;
-		struct cache old = *c;
-
-		c->ents = ents;
-		c->cap = cap;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.ents[i].state)
-				*cache_slot(c, old.ents[i].addr, old.ents[i].state) = old.ents[i];
-		free(old.ents);
-	}
-	struct cache_ent *e = cache_slot(c, addr, state);
-
-	if (!e->state)
-		c->count++;
-	e->addr = addr;
-	e->state = state;
-	e->frame = *f;
 }
 
 /* ---- modules ---- */
@@ -471,7 +405,7 @@ static bool update_modules(struct symbolizer *s)
 	s->mods = v.mods;
 	s->nmods = v.nmods;
 	/* Cached misses may now resolve. */
-	cache_clear(&s->cache);
+	frame_cache_clear(&s->cache);
 	return true;
 }
 
@@ -533,6 +467,7 @@ struct symbolizer *symbolizer_new(pid_t pid, char *err, size_t errlen)
 	s->cb.debuginfo_path = &s->debuginfo_path;
 	elf_version(EV_CURRENT);
 	s->dwfl = dwfl_begin(&s->cb);
+	s->inlines = inline_index_new();
 	if (!s->dwfl)
 		goto fail_oom;
 	if (!update_modules(s) || !s->nmods) {
@@ -664,44 +599,101 @@ static uint64_t module_offset(const struct sym_module *m, uint64_t addr)
 	return m->dm ? addr - m->bias : addr - m->start + m->map_off;
 }
 
-void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out)
+/* The readable form of a symbol name, interned. */
+static const char *shown_name(struct symbolizer *s, const char *raw)
 {
-	uint8_t state = is_return ? 2 : 1;
+	char buf[RM_FUNCTION_MAX];
 
-	memset(out, 0, sizeof(*out));
-	out->address = addr;
-	out->kind = RM_FRAME_NATIVE;
-	if (!s)
-		return;
-	const struct rm_frame *hit = cache_get(&s->cache, addr, state);
+	return raw ? interner_str(&s->strs, demangle_name(raw, buf, sizeof(buf))) : NULL;
+}
 
-	if (hit) {
-		*out = *hit;
-		return;
-	}
+/*
+ * addr's frames into out[0..INLINE_MAX], root first: the function that
+ * contains it (named by the symbol table, which names every function the
+ * same way whether or not it has DWARF), then the functions inlined there,
+ * innermost last. Each frame's file:line is where it calls the next one;
+ * the innermost's comes from the line table. Returns how many.
+ */
+static unsigned resolve(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out)
+{
+	struct rm_frame base = {.address = addr, .kind = RM_FRAME_NATIVE};
 	const struct sym_module *m = find_module(s, addr);
 
 	if (m) {
-		out->module = m->path;
-		out->offset = module_offset(m, addr);
+		base.module = m->path;
+		base.offset = module_offset(m, addr);
 	}
-	if (m && m->dm) {
-		/* A return address points after the call, maybe already into
-		 * the next function or line: look up the call instruction. */
-		uint64_t pc = is_return && addr ? addr - 1 : addr;
-		Dwfl_Line *l;
-		int line = 0;
+	out[0] = base;
+	if (!m || !m->dm)
+		return 1;
+	/* A return address points after the call, maybe already into the next
+	 * function or line: look up the call instruction. */
+	uint64_t pc = is_return && addr ? addr - 1 : addr;
+	struct inline_scope scopes[INLINE_MAX], inner = {0};
+	const char *outer = NULL, *fn;
+	Dwfl_Line *l = dwfl_module_getsrc(m->dm, pc);
+	unsigned n;
 
-		out->function = interner_str(&s->strs, function_name(s, m->obj, pc));
-		l = dwfl_module_getsrc(m->dm, pc);
-		if (l) {
-			const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	if (l)
+		inner.call_file = dwfl_lineinfo(l, NULL, &inner.call_line, NULL, NULL, NULL);
+	n = inline_scopes(s->inlines, m->dm, pc, scopes, INLINE_MAX, &inner, &outer);
+	fn = function_name(s, m->obj, pc);
+	out[0].function = shown_name(s, fn ? fn : outer);
+	for (unsigned i = 0; i <= n; i++) {
+		const struct inline_scope *at = i < n ? &scopes[n - 1 - i] : &inner;
 
-			out->file = interner_str(&s->strs, file);
-			out->line = out->file ? line : 0;
+		if (i) {
+			out[i] = base;
+			out[i].function = shown_name(s, scopes[n - i].name);
+			out[i].inlined = true;
 		}
+		out[i].file = interner_str(&s->strs, at->call_file);
+		out[i].line = out[i].file ? at->call_line : 0;
 	}
-	cache_put(&s->cache, addr, state, out);
+	return n + 1;
+}
+
+/* addr's frames, cached per address; *n gets how many. Valid until the
+ * next lookup. */
+static const struct rm_frame *lookup(struct symbolizer *s, uint64_t addr, bool is_return,
+				     unsigned *n)
+{
+	uint8_t variant = is_return ? 1 : 0;
+	const struct rm_frame *hit = frame_cache_get(&s->cache, addr, variant, n);
+
+	if (hit)
+		return hit;
+	*n = resolve(s, addr, is_return, s->scratch);
+	frame_cache_put(&s->cache, addr, variant, s->scratch, *n);
+	return s->scratch;
+}
+
+unsigned symbolizer_frame_count(struct symbolizer *s, uint64_t addr, bool is_return)
+{
+	unsigned n = 1;
+
+	if (s)
+		lookup(s, addr, is_return, &n);
+	return n;
+}
+
+unsigned symbolizer_frames(struct symbolizer *s, uint64_t addr, bool is_return,
+			   struct rm_frame *out, unsigned max)
+{
+	static const struct rm_frame unknown = {.kind = RM_FRAME_NATIVE};
+	const struct rm_frame *f = &unknown;
+	unsigned n = 1;
+
+	if (!max)
+		return 0;
+	if (s)
+		f = lookup(s, addr, is_return, &n);
+	if (n > max)
+		n = max;
+	memcpy(out, f, n * sizeof(*out));
+	if (!s)
+		out[0].address = addr;
+	return n;
 }
 
 const char *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
@@ -724,7 +716,8 @@ void symbolizer_free(struct symbolizer *s)
 	for (size_t i = 0; i < s->nobjs; i++)
 		free(s->objs[i].funcs);
 	free(s->objs);
-	free(s->cache.ents);
+	frame_cache_free(&s->cache);
+	inline_index_free(s->inlines);
 	interner_clear(&s->strs);
 	free(s);
 }
