@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/commands.h"
+#include "out/registry.h"
 #include "out/table.h"
 #include "snapshot/snapshot.h"
 #include "util/array.h"
@@ -19,7 +20,6 @@
 #include "util/fmt.h"
 #include "util/intern.h"
 #include "util/json.h"
-#include "util/outfile.h"
 
 /* Frames printed per stack; the rest are summarised (as in the table). */
 #define DIFF_MAX_FRAMES 16
@@ -282,27 +282,9 @@ static int write_json(const struct diff *d, FILE *out)
 	return fflush(out) || ferror(out) ? -1 : 0;
 }
 
-static int write_json_to(const struct diff *d, const char *path)
+static int write_json_ctx(const void *d, FILE *out)
 {
-	struct outfile of;
-	char err[512];
-
-	if (outfile_open(&of, path, err, sizeof(err))) {
-		fprintf(stderr, "leakbpf: cannot write %s: %s\n", path, err);
-		return -1;
-	}
-	errno = 0;
-	if (write_json(d, of.f)) {
-		fprintf(stderr, "leakbpf: writing %s failed: %s\n", path,
-			strerror(errno ? errno : EIO));
-		outfile_abort(&of);
-		return -1;
-	}
-	if (outfile_close(&of, err, sizeof(err))) {
-		fprintf(stderr, "leakbpf: writing %s failed: %s\n", path, err);
-		return -1;
-	}
-	return 0;
+	return write_json(d, out);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -360,7 +342,7 @@ int cmd_diff(int argc, char **argv)
 	rank(&d);
 	if (!json || strcmp(json, "-"))
 		print_diff(&d, top, stdout);
-	rc = json && write_json_to(&d, json) ? 1 : 0;
+	rc = json && out_write_file(json, "diff", write_json_ctx, &d) ? 1 : 0;
 out:
 	interner_free(d.keys);
 	free(d.e);

@@ -68,27 +68,49 @@ int out_check(const struct out_paths *p)
 	return rc;
 }
 
-static int write_one(const struct out_format *fmt, const char *path, const struct rm_report *r,
-		     bool say)
+int out_write_file(const char *path, const char *what, int (*write)(const void *ctx, FILE *out),
+		   const void *ctx)
 {
 	struct outfile of;
 	char err[512];
 
 	if (outfile_open(&of, path, err, sizeof(err))) {
-		fprintf(stderr, "leakbpf: cannot write %s %s: %s\n", fmt->what, path, err);
+		fprintf(stderr, "leakbpf: cannot write %s %s: %s\n", what, path, err);
 		return -1;
 	}
 	errno = 0;
-	if (fmt->write(r, of.f)) {
-		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", fmt->what, path,
+	if (write(ctx, of.f)) {
+		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", what, path,
 			strerror(errno ? errno : EIO));
 		outfile_abort(&of);
 		return -1;
 	}
 	if (outfile_close(&of, err, sizeof(err))) {
-		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", fmt->what, path, err);
+		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", what, path, err);
 		return -1;
 	}
+	return 0;
+}
+
+struct format_job {
+	const struct out_format *fmt;
+	const struct rm_report *r;
+};
+
+static int write_format(const void *ctx, FILE *out)
+{
+	const struct format_job *job = ctx;
+
+	return job->fmt->write(job->r, out);
+}
+
+static int write_one(const struct out_format *fmt, const char *path, const struct rm_report *r,
+		     bool say)
+{
+	struct format_job job = {fmt, r};
+
+	if (out_write_file(path, fmt->what, write_format, &job))
+		return -1;
 	bool to_stdout = !strcmp(path, "-");
 
 	if (say && !to_stdout)

@@ -50,5 +50,9 @@ int out_check(const struct out_paths *p);
  * report/bound.h). `say` reports every file written on stderr; a failure
  * always is. 0, or -1 when any failed (the others are still written). */
 int out_write(const struct out_paths *p, const struct rm_report *r, size_t max_stacks, bool say);
+/* Write one file ("-": stdout) safely (util/outfile.h) with write(ctx, f);
+ * `what` names it in the one-line message of a failure. 0, or -1. */
+int out_write_file(const char *path, const char *what, int (*write)(const void *ctx, FILE *out),
+		   const void *ctx);
 
 #endif
