@@ -146,6 +146,22 @@ static void test_files(void)
 	CHECK(access(path("new/deeper/d.json"), F_OK) != 0);
 	close(fd);
 
+	/* another user's link in a sticky directory is not followed, also when
+	 * reached through a link of one's own */
+	if (geteuid() == 0) {
+		CHECK_EQ(mkdir(path("tmp"), 01777), 0);
+		CHECK_EQ(chmod(path("tmp"), 01777), 0);
+		CHECK_EQ(symlink(path("sub"), path("tmp/theirs")), 0);
+		CHECK_EQ(lchown(path("tmp/theirs"), 65534, 65534), 0);
+		CHECK_EQ(outfile_check(path("tmp/theirs/x.json"), err, sizeof(err)), -1);
+		CHECK(strstr(err, "symbolic link of uid 65534") != NULL);
+		CHECK_EQ(symlink("tmp/theirs", path("mine")), 0);
+		CHECK_EQ(outfile_check(path("mine/x.json"), err, sizeof(err)), -1);
+		CHECK(strstr(err, "symbolic link of uid 65534") != NULL);
+		CHECK_EQ(lchown(path("tmp/theirs"), 0, 0), 0);
+		CHECK_EQ(outfile_check(path("mine/x.json"), err, sizeof(err)), 0);
+	}
+
 	/* through sudo, files belong to the invoking user */
 	if (geteuid() == 0) {
 		setenv("SUDO_UID", "65534", 1);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,13 +95,22 @@ static void give_to_invoker(int dirfd, const char *name, int fd, const struct ow
 		(void)!fchownat(dirfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW);
 }
 
+/* Links followed in one path at most, as the kernel's MAXSYMLINKS. */
+#define MAX_LINKS 40
+
+static int walk(int fd, const char *path, bool create, const struct owner *o, int *links, char *err,
+		size_t errlen);
+
 /* One component of a directory path: the next directory fd (O_PATH), or
- * -1 with err. A symbolic link is followed only when trusted. */
-static int step(int fd, const char *comp, bool create, const struct owner *o, char *err,
+ * -1 with err. A symbolic link is followed, component by component with
+ * the same rules, only when trusted. */
+static int step(int fd, const char *comp, bool create, const struct owner *o, int *links, char *err,
 		size_t errlen)
 {
 	struct stat pst, st;
+	char target[PATH_MAX];
 	int nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
 
 	if (nfd < 0 && errno == ENOENT && create) {
 		if (mkdirat(fd, comp, 0755) && errno != EEXIST) {
@@ -110,69 +120,82 @@ static int step(int fd, const char *comp, bool create, const struct owner *o, ch
 		give_to_invoker(fd, comp, -1, o);
 		nfd = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	}
+	if (nfd < 0 || fstat(fd, &pst) || fstat(nfd, &st)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (nfd >= 0)
+			close(nfd);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		return nfd;
+	close(nfd);
+	if (!S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "%s", strerror(ENOTDIR));
+		return -1;
+	}
+	if (!outfile_link_trusted(pst.st_mode, st.st_uid, o->me, o->uid)) {
+		snprintf(err, errlen,
+			 "a symbolic link of uid %u in a sticky or world-writable directory (not "
+			 "followed)",
+			 (unsigned)st.st_uid);
+		return -1;
+	}
+	n = readlinkat(fd, comp, target, sizeof(target) - 1);
+	if (n < 0 || ++*links > MAX_LINKS) {
+		snprintf(err, errlen, "%s", strerror(n < 0 ? errno : ELOOP));
+		return -1;
+	}
+	target[n] = '\0';
+	nfd = *target == '/' ? open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)
+			     : fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (nfd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &pst) || fstat(nfd, &st)) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		close(nfd);
-		return -1;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		close(nfd);
-		if (!outfile_link_trusted(pst.st_mode, st.st_uid, o->me, o->uid)) {
-			snprintf(
-			    err, errlen,
-			    "a symbolic link of uid %u in a sticky or world-writable directory "
-			    "(not followed)",
-			    (unsigned)st.st_uid);
-			return -1;
-		}
-		nfd = openat(fd, comp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (nfd < 0) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			return -1;
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
-		close(nfd);
-		snprintf(err, errlen, "%s", strerror(ENOTDIR));
-		return -1;
-	}
-	return nfd;
+	return walk(nfd, target, false, o, links, err, errlen);
 }
 
-static int open_dir(const char *dir, bool create, const struct owner *o, char *err, size_t errlen)
+/* Walk path from the directory fd (which it closes): the fd of the last
+ * directory, or -1 with err naming the path up to the component that
+ * failed. */
+static int walk(int fd, const char *path, bool create, const struct owner *o, int *links, char *err,
+		size_t errlen)
 {
-	char *copy = strdup(dir), *save = NULL, *comp, why[200];
-	int fd = open(*dir == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *copy = strdup(path), *save = NULL, *comp, why[256];
 
-	if (!copy || fd < 0) {
-		snprintf(err, errlen, "%s", strerror(copy ? errno : ENOMEM));
-		goto fail;
+	if (!copy) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		close(fd);
+		return -1;
 	}
 	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(comp, "."))
 			continue;
-		int nfd = step(fd, comp, create, o, why, sizeof(why));
+		int nfd = step(fd, comp, create, o, links, why, sizeof(why));
 
-		if (nfd < 0) {
-			/* name the directory up to the component that failed */
-			int upto = (int)(comp - copy + strlen(comp));
-
-			snprintf(err, errlen, "%.*s: %s", upto, dir, why);
-			goto fail;
-		}
 		close(fd);
 		fd = nfd;
+		if (fd < 0) {
+			int upto = (int)(comp - copy + strlen(comp));
+
+			snprintf(err, errlen, "%.*s: %s", upto, path, why);
+			break;
+		}
 	}
 	free(copy);
 	return fd;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return -1;
+}
+
+static int open_dir(const char *dir, bool create, const struct owner *o, char *err, size_t errlen)
+{
+	int links = 0;
+	int fd = open(*dir == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	return walk(fd, dir, create, o, &links, err, errlen);
 }
 
 int outfile_open_dir(const char *dir, bool create, char *err, size_t errlen)
