@@ -39,15 +39,21 @@ static size_t next_unit(const char *s, const char *also, char out[16], size_t *o
 
 void escape_put(FILE *out, const char *s, const char *also)
 {
+	const char *run; /* bytes copied as they are, written at once */
 	char unit[16];
-	size_t len;
+	size_t len, step;
 
 	if (!s)
 		s = "(null)";
-	while (*s) {
-		s += next_unit(s, also, unit, &len);
+	for (run = s; *s; s += step) {
+		step = next_unit(s, also, unit, &len);
+		if (len == step && !memcmp(unit, s, len))
+			continue;
+		fwrite(run, 1, s - run, out);
 		fwrite(unit, 1, len, out);
+		run = s + step;
 	}
+	fwrite(run, 1, s - run, out);
 }
 
 const char *escape_str(const char *s, const char *also, char *buf, size_t len)
