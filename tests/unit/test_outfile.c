@@ -8,9 +8,11 @@
 #include "unit.h"
 #include "util/outfile.h"
 
+static bool in_proc;
+
 static enum outfile_plan plan(bool exists, mode_t mode, uid_t uid, mode_t dir_mode)
 {
-	struct outfile_facts f = {exists, mode, uid, dir_mode, 1000, 1000};
+	struct outfile_facts f = {exists, mode, uid, dir_mode, in_proc, 1000, 1000};
 	const char *why;
 	enum outfile_plan p = outfile_plan(&f, &why);
 	CHECK((p == OUTFILE_REFUSE) == (why != NULL));
@@ -38,6 +40,10 @@ static void test_plan(void)
 	CHECK_EQ(plan(true, S_IFIFO | 0600, 1000, dir), OUTFILE_IN_PLACE);
 	CHECK_EQ(plan(true, S_IFBLK | 0660, 0, dir), OUTFILE_REFUSE);
 	CHECK_EQ(plan(true, S_IFSOCK | 0755, 1000, dir), OUTFILE_REFUSE);
+	/* the links of /proc (/proc/self/fd/N) stand for open files: in place */
+	in_proc = true;
+	CHECK_EQ(plan(true, S_IFLNK | 0700, 1000, S_IFDIR | 0500), OUTFILE_IN_PLACE);
+	in_proc = false;
 }
 
 static void test_links_in_paths(void)
@@ -130,6 +136,23 @@ static void test_files(void)
 	CHECK_EQ(write_text("/dev/null", "x", err, sizeof(err)), 0);
 	CHECK_EQ(write_text("/dev/full", "x", err, sizeof(err)), -1);
 	CHECK(strstr(err, "No space") != NULL);
+
+	/* a pipe named by /proc/self/fd/N or /dev/fd/N (a shell's >(...)) */
+	int pipefd[2];
+	char name[64], got[16] = "";
+	CHECK_EQ(pipe(pipefd), 0);
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", pipefd[1]);
+	CHECK_EQ(outfile_check(name, err, sizeof(err)), 0);
+	CHECK_EQ(write_text(name, "via", err, sizeof(err)), 0);
+	snprintf(name, sizeof(name), "/dev/fd/%d", pipefd[1]);
+	CHECK_EQ(write_text(name, " fd", err, sizeof(err)), 0);
+	close(pipefd[1]);
+	CHECK_EQ(read(pipefd[0], got, sizeof(got) - 1), 6);
+	CHECK_STR(got, "via fd");
+	close(pipefd[0]);
+	/* but /dev/stdout is a link in /dev */
+	CHECK_EQ(outfile_check("/dev/stdout", err, sizeof(err)), -1);
+	CHECK(strstr(err, "- for standard output") != NULL);
 
 	/* directories created on the way, usable as open directories */
 	int fd = outfile_open_dir(path("new/deeper"), true, err, sizeof(err));

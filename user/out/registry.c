@@ -13,13 +13,9 @@ static int flamegraph_titled(const struct rm_report *r, FILE *f)
 }
 
 const struct out_format out_formats[OUT_NFORMATS] = {
-    {"folded", "FILE|-", "folded stacks", "write folded stacks (flamegraph.pl input)",
-     folded_write},
-    {"flamegraph", "FILE|-", "flame graph", "write an interactive SVG flame graph",
-     flamegraph_titled},
-    {"json", "FILE|-", "JSON report", "write the report as JSON (schema leakbpf/v1)", json_write},
-    {"pprof", "FILE|-", "pprof profile", "write a gzipped pprof heap profile", pprof_write},
-    {"speedscope", "FILE|-", "speedscope profile", "write a speedscope profile", speedscope_write},
+#define OUT_FORMAT_ENTRY(option, arg, what, help, writer) {#option, arg, what, help, writer},
+    OUT_FORMATS(OUT_FORMAT_ENTRY)
+#undef OUT_FORMAT_ENTRY
 };
 
 void out_longopts(struct option *opts, int first_val)

@@ -3,7 +3,10 @@
  * The output formats, listed once: the tracer's options and `leakbpf
  * report` both take them from here, check them before they start and
  * write them through here (safe files, bounded size). A new format is one
- * line of out_formats[] in registry.c.
+ * line of OUT_FORMATS:
+ *
+ *   X(option, argument in usage, what the file is in messages, usage line,
+ *     writer)
  */
 #ifndef OUT_REGISTRY_H
 #define OUT_REGISTRY_H
@@ -14,7 +17,23 @@
 #include <stdio.h>
 #include "report/model.h"
 
-#define OUT_NFORMATS 5
+#define OUT_FORMATS(X)                                                                             \
+	X(folded, "FILE|-", "folded stacks", "write folded stacks (flamegraph.pl input)",          \
+	  folded_write)                                                                            \
+	X(flamegraph, "FILE|-", "flame graph", "write an interactive SVG flame graph",             \
+	  flamegraph_titled)                                                                       \
+	X(json, "FILE|-", "JSON report", "write the report as JSON (schema leakbpf/v1)",           \
+	  json_write)                                                                              \
+	X(pprof, "FILE|-", "pprof profile", "write a gzipped pprof heap profile", pprof_write)     \
+	X(speedscope, "FILE|-", "speedscope profile", "write a speedscope profile",                \
+	  speedscope_write)
+
+enum {
+#define OUT_FORMAT_INDEX(option, arg, what, help, writer) OUT_FORMAT_##option,
+	OUT_FORMATS(OUT_FORMAT_INDEX)
+#undef OUT_FORMAT_INDEX
+	    OUT_NFORMATS
+};
 
 struct out_format {
 	const char *option; /* long option without "--" */

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "util/outfile.h"
 
@@ -27,9 +29,11 @@ enum outfile_plan outfile_plan(const struct outfile_facts *f, const char **why)
 	*why = NULL;
 	if (!f->exists)
 		return OUTFILE_REPLACE;
+	if (S_ISLNK(f->mode) && f->dir_is_proc)
+		return OUTFILE_IN_PLACE;
 	if (S_ISLNK(f->mode)) {
-		*why = "it is a symbolic link (leakbpf never writes through one: remove it or name "
-		       "another file)";
+		*why = "it is a symbolic link (leakbpf never writes through one: remove it, name "
+		       "another file, or - for standard output)";
 		return OUTFILE_REFUSE;
 	}
 	if (S_ISDIR(f->mode)) {
@@ -234,20 +238,23 @@ static int open_parent(const char *path, const struct owner *o, const char **nam
 	return fd;
 }
 
-/* The plan for name in dirfd, as it is now. */
-static enum outfile_plan plan_now(int dirfd, const char *name, const struct owner *o, char *err,
-				  size_t errlen)
+/* The plan for name in dirfd, as it is now; *open_flags are those of an
+ * in-place open. */
+static enum outfile_plan plan_now(int dirfd, const char *name, const struct owner *o,
+				  int *open_flags, char *err, size_t errlen)
 {
 	struct outfile_facts f = {.me = o->me, .invoker = o->uid};
 	struct stat st, dst;
+	struct statfs sfs;
 	const char *why;
 	enum outfile_plan p;
 
-	if (fstat(dirfd, &dst)) {
+	if (fstat(dirfd, &dst) || fstatfs(dirfd, &sfs)) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return OUTFILE_REFUSE;
 	}
 	f.dir_mode = dst.st_mode;
+	f.dir_is_proc = sfs.f_type == PROC_SUPER_MAGIC;
 	if (!fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
 		f.exists = true;
 		f.mode = st.st_mode;
@@ -257,6 +264,8 @@ static enum outfile_plan plan_now(int dirfd, const char *name, const struct owne
 		return OUTFILE_REFUSE;
 	}
 	p = outfile_plan(&f, &why);
+	/* a /proc link is followed to the pipe or file it stands for */
+	*open_flags = O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISLNK(f.mode) ? 0 : O_NOFOLLOW);
 	if (p == OUTFILE_REFUSE && f.uid != f.me && f.uid != f.invoker)
 		snprintf(err, errlen, "%s; it belongs to uid %u", why, (unsigned)f.uid);
 	else if (p == OUTFILE_REFUSE)
@@ -301,7 +310,7 @@ int outfile_openat(struct outfile *of, int dirfd, const char *name, char *err, s
 {
 	struct owner o = owner_of_run();
 	struct stat st;
-	int fd;
+	int fd, flags;
 
 	memset(of, 0, sizeof(*of));
 	of->dirfd = dirfd;
@@ -310,11 +319,11 @@ int outfile_openat(struct outfile *of, int dirfd, const char *name, char *err, s
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return -1;
 	}
-	switch (plan_now(dirfd, name, &o, err, errlen)) {
+	switch (plan_now(dirfd, name, &o, &flags, err, errlen)) {
 	case OUTFILE_REFUSE:
 		goto fail;
 	case OUTFILE_IN_PLACE:
-		fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		fd = openat(dirfd, name, flags | O_TRUNC);
 		break;
 	default:
 		fd = create_temp(dirfd, of->tmp, &o, err, errlen);
@@ -409,7 +418,9 @@ int outfile_close(struct outfile *of, char *err, size_t errlen)
 	if (rc || !of->tmp[0])
 		goto out;
 	/* the destination may have changed while the report was written */
-	if (plan_now(of->dirfd, of->name, &o, err, errlen) == OUTFILE_REFUSE) {
+	int flags;
+
+	if (plan_now(of->dirfd, of->name, &o, &flags, err, errlen) == OUTFILE_REFUSE) {
 		rc = -1;
 		goto out;
 	}
@@ -450,18 +461,19 @@ int outfile_check(const char *path, char *err, size_t errlen)
 {
 	struct owner o = owner_of_run();
 	const char *name;
-	int dirfd, fd, rc = -1;
+	int dirfd, fd, flags, rc = -1;
 
 	if (!strcmp(path, "-"))
 		return 0;
 	dirfd = open_parent(path, &o, &name, err, errlen);
 	if (dirfd < 0)
 		return -1;
-	switch (plan_now(dirfd, name, &o, err, errlen)) {
+	switch (plan_now(dirfd, name, &o, &flags, err, errlen)) {
 	case OUTFILE_REFUSE:
 		break;
 	case OUTFILE_IN_PLACE:
-		fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		/* not truncated yet: that is for when it is written */
+		fd = openat(dirfd, name, flags | O_NONBLOCK);
 		if (fd < 0 && errno != ENXIO) { /* ENXIO: a FIFO nobody reads yet */
 			snprintf(err, errlen, "%s", strerror(errno));
 			break;

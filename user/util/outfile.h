@@ -6,8 +6,10 @@
  * never followed, nor a file planted by another user replaced in a sticky or
  * world-writable directory. Files get mode 0644 whatever the umask, and
  * belong to the invoking user when run through sudo (SUDO_UID/SUDO_GID).
- * Character devices and FIFOs (/dev/null, a pipe) are written in place.
- * "-" is standard output. Errors are one line in err, without the path.
+ * Character devices and FIFOs (/dev/null, a pipe) are written in place, and
+ * so are the links of /proc (/proc/self/fd/N, /dev/fd/N: a shell's >(...)),
+ * which no user can plant. "-" is standard output. Errors are one line in
+ * err, without the path.
  */
 #ifndef UTIL_OUTFILE_H
 #define UTIL_OUTFILE_H
@@ -22,12 +24,13 @@ struct outfile_facts {
 	mode_t mode; /* destination, not followed */
 	uid_t uid;
 	mode_t dir_mode;
+	bool dir_is_proc;  /* the directory is in procfs */
 	uid_t me, invoker; /* effective user; SUDO_UID (or me) */
 };
 
 enum outfile_plan {
 	OUTFILE_REPLACE,  /* new file next to it, renamed over it */
-	OUTFILE_IN_PLACE, /* a character device or FIFO: write into it */
+	OUTFILE_IN_PLACE, /* a character device, FIFO or /proc link: write into it */
 	OUTFILE_REFUSE,
 };
 
