@@ -12,6 +12,15 @@
 
 static struct options o;
 static int rc;
+
+/* The path given for an output format (out/registry.h), by option name. */
+static const char *output(const char *option)
+{
+	for (int i = 0; i < OUT_NFORMATS; i++)
+		if (!strcmp(out_formats[i].option, option))
+			return o.outputs.path[i];
+	return "(no such format)";
+}
 static char err[2048], out[8192];
 
 static void slurp(FILE *f, char *buf, size_t len)
@@ -91,12 +100,23 @@ static void test_defaults(void)
 	CHECK_EQ(o.min_size, 0);
 	CHECK(o.max_size == UINT64_MAX);
 	CHECK(!o.native && !o.no_python && !o.py_alloc_all && !o.verbose && !o.quiet);
-	CHECK(!o.folded && !o.flamegraph && !o.json && !o.pprof && !o.speedscope);
+	CHECK(!output("folded") && !output("flamegraph") && !output("json") && !output("pprof") &&
+	      !output("speedscope"));
+	CHECK_EQ(o.output_stacks, 1000);
 	CHECK(o.snapshot_every_s == 0);
 	CHECK(o.snapshot_dir == NULL);
 	CHECK_EQ(o.snapshot_keep, 48);
 	CHECK_EQ(o.max_tracked, 4 << 20);
 	CHECK_EQ(o.max_stacks, 256 << 10);
+}
+
+/* --output-stacks: stacks per output file, 0 for all */
+static void test_output_stacks(void)
+{
+	GOOD("-p", "1", "--output-stacks", "0");
+	CHECK_EQ(o.output_stacks, 0);
+	GOOD("-p", "1", "--output-stacks=64M");
+	CHECK_EQ(o.output_stacks, 64 << 20);
 }
 
 static void test_target_forms(void)
@@ -131,11 +151,11 @@ static void test_every_option(void)
 	CHECK_EQ(o.min_size, 4096);
 	CHECK_EQ(o.max_size, 1 << 20);
 	CHECK(o.native && o.no_python && o.py_alloc_all && o.quiet && o.verbose);
-	CHECK_STR(o.folded, "f.txt");
-	CHECK_STR(o.flamegraph, "f.svg");
-	CHECK_STR(o.json, "-");
-	CHECK_STR(o.pprof, "p.pb.gz");
-	CHECK_STR(o.speedscope, "s.json");
+	CHECK_STR(output("folded"), "f.txt");
+	CHECK_STR(output("flamegraph"), "f.svg");
+	CHECK_STR(output("json"), "-");
+	CHECK_STR(output("pprof"), "p.pb.gz");
+	CHECK_STR(output("speedscope"), "s.json");
 	CHECK(o.snapshot_every_s == 30);
 	CHECK_STR(o.snapshot_dir, "/tmp/snaps");
 	CHECK_EQ(o.snapshot_keep, 3);
@@ -247,6 +267,8 @@ static void test_bad_values(void)
 	BAD("'5G'", "-p", "1", "--max-tracked", "5G");
 	BAD("'63'", "-p", "1", "--max-stacks", "63");
 	BAD("'65M'", "-p", "1", "--max-stacks", "65M");
+	BAD("'-1'", "-p", "1", "--output-stacks", "-1");
+	BAD("'65M'", "-p", "1", "--output-stacks", "65M");
 	/* positionals */
 	BAD("INTERVAL", "-p", "1", "0");
 	BAD("'x'", "-p", "1", "x");
@@ -266,6 +288,7 @@ static void test_bad_combinations_and_syntax(void)
 	BAD("unknown option", "-p", "1", "-x");
 	BAD("-p", "-p");
 	BAD("--json", "-p", "1", "--json");
+	BAD("only one output", "-p", "1", "--json", "-", "--folded", "-");
 	BAD("needs a value", "-p", "1", "-T");
 }
 
@@ -343,6 +366,7 @@ int main(void)
 	RUN(test_every_option);
 	RUN(test_positionals);
 	RUN(test_help_and_version);
+	RUN(test_output_stacks);
 	RUN(test_bad_values);
 	RUN(test_bad_combinations_and_syntax);
 	RUN(test_durations);

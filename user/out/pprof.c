@@ -10,8 +10,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "out/formats.h"
+#include "util/array.h"
+#include "util/gzip.h"
 #include "util/json.h"
 #include "util/intern.h"
 
@@ -61,20 +62,9 @@ struct pb {
 
 static void pb_bytes(struct pb *b, const void *src, size_t n)
 {
-	if (b->oom)
+	if (b->oom || ARRAY_RESERVE(b->p, b->cap, b->len + n)) {
+		b->oom = true;
 		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
 	}
 	memcpy(b->p + b->len, src, n);
 	b->len += n;
@@ -205,17 +195,9 @@ static uint64_t mapping_id(struct prof *pf, const struct rm_frame *f)
 		pf->out.oom = true;
 		return 0;
 	}
-	if ((size_t)idx >= pf->mapping_cap) {
-		size_t cap = pf->mapping_cap ? pf->mapping_cap * 2 : 16;
-		uint64_t *l = realloc(pf->mapping_limit, cap * sizeof(*l));
-
-		if (!l) {
-			pf->out.oom = true;
-			return 0;
-		}
-		memset(l + pf->mapping_cap, 0, (cap - pf->mapping_cap) * sizeof(*l));
-		pf->mapping_limit = l;
-		pf->mapping_cap = cap;
+	if (ARRAY_RESERVE(pf->mapping_limit, pf->mapping_cap, (size_t)idx + 1)) {
+		pf->out.oom = true;
+		return 0;
 	}
 	if (f->offset + 1 > pf->mapping_limit[idx])
 		pf->mapping_limit[idx] = f->offset + 1;
@@ -371,37 +353,6 @@ static void write_strings(struct prof *pf)
 	}
 }
 
-static int gzip_to(FILE *out, const uint8_t *data, size_t len)
-{
-	z_stream z;
-	uint8_t buf[16384];
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	/* windowBits 15 + 16: a gzip wrapper, as pprof expects */
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		errno = ENOMEM;
-		return -1;
-	}
-	z.next_in = (uint8_t *)data;
-	z.avail_in = len;
-	do {
-		z.next_out = buf;
-		z.avail_out = sizeof(buf);
-		rc = deflate(&z, Z_FINISH);
-		if (rc == Z_STREAM_ERROR ||
-		    fwrite(buf, 1, sizeof(buf) - z.avail_out, out) != sizeof(buf) - z.avail_out) {
-			deflateEnd(&z);
-			if (rc == Z_STREAM_ERROR)
-				errno = EINVAL;
-			return -1;
-		}
-	} while (rc != Z_STREAM_END);
-	deflateEnd(&z);
-	return 0;
-}
-
 int pprof_write(const struct rm_report *r, FILE *out)
 {
 	struct prof pf;
@@ -426,7 +377,10 @@ int pprof_write(const struct rm_report *r, FILE *out)
 		errno = ENOMEM;
 		goto out;
 	}
-	if (gzip_to(out, pf.out.p, pf.out.len))
+	FILE *gz = gzip_open(out, 6);
+	if (!gz)
+		goto out;
+	if ((fwrite(pf.out.p, 1, pf.out.len, gz) != pf.out.len) | fclose(gz))
 		goto out;
 	if (fflush(out) || ferror(out)) {
 		if (!errno)

@@ -372,8 +372,9 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 	read_counters(s, &d, &c);
 	uint64_t events = s->agg.counts.allocs + s->agg.counts.frees;
 	double dt = (now - *last_ns) / 1e9;
-	uint64_t drops = d.ringbuf_alloc + d.ringbuf_free + d.thread_map_full + d.nest_overflow +
-			 s->agg.addr_table_full + s->agg.stack_table_full;
+	d.addr_table_full = s->agg.addr_table_full;
+	d.stack_table_full = s->agg.stack_table_full;
+	uint64_t drops = rm_drops_lost(&d);
 	uint64_t out = 0;
 	for (uint32_t i = 0; i < s->agg.nstacks; i++)
 		out += s->agg.stacks[i].used ? s->agg.stacks[i].out_bytes : 0;
@@ -564,7 +565,7 @@ int trace_run(const struct options *o)
 	}
 	if (o->snapshot_dir) {
 		s.snap = snapshot_writer_new(o->snapshot_dir, o->snapshot_every_s, o->snapshot_keep,
-					     err, sizeof(err));
+					     o->output_stacks, err, sizeof(err));
 		if (!s.snap) {
 			fail("%s", err);
 			goto out;
