@@ -327,6 +327,11 @@ static int final_report(struct session *s)
 		fprintf(stderr, "leakbpf: %s\n", line);
 	}
 	report_release(&br);
+	/* records the intake could not decode: none unless the BPF programs
+	 * and the intake disagree, but never a silent loss */
+	if (s->intake.malformed)
+		fprintf(stderr, "leakbpf: warning: %" PRIu64 " malformed BPF records ignored\n",
+			s->intake.malformed);
 	return err;
 }
 
