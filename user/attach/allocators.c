@@ -7,7 +7,7 @@
 #include "attach/allocators.h"
 #include "attach/function_probe.h"
 #include "attach/skel.h"
-#include "leakbpf.h"
+#include "settings.h"
 #include "target/elf_file.h"
 #include "target/process.h"
 

@@ -21,7 +21,7 @@
 #include "attach/skel.h"
 #include "attach/x86.h"
 #include "python/alloc_probes.h"
-#include "python/bpf_cfg.h"
+#include "settings.h"
 #include "target/elf_file.h"
 
 enum pya_strategy {
@@ -237,7 +237,7 @@ static void attach_freelist_news(const struct py_alloc_target *t, struct probe_s
 	}
 }
 
-int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *skel)
+uint64_t py_alloc_preheader_flags(const struct py_alloc_target *t)
 {
 	/* Py_TPFLAGS_MANAGED_DICT (3.11), | Py_TPFLAGS_MANAGED_WEAKREF (3.12+) */
 	uint64_t flags = 0;
@@ -245,8 +245,7 @@ int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *sk
 		flags = 1u << 4;
 	else if (t->major == 3 && t->minor >= 12)
 		flags = (1u << 4) | (1u << 3);
-	skel->rodata->lb_pya_preheader_flags = flags;
-	return 0;
+	return flags;
 }
 
 int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, struct probe_set *ps,

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/hash.h"
-#include "python/bpf_cfg.h"
+#include "settings.h"
 #include "python/code.h"
 #include "python/linetable.h"
 #include "python/memory.h"

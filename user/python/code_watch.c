@@ -25,7 +25,7 @@
 #include "attach/probe_set.h"
 #include "attach/x86.h"
 #include "attach/skel.h"
-#include "python/bpf_cfg.h"
+#include "settings.h"
 #include "python/code_watch.h"
 #include "python/detect.h"
 #include "python/memory.h"
@@ -134,6 +134,5 @@ int py_codewatch_attach(const struct py_build *b, pid_t pid, struct leakbpf_bpf 
 	struct probe_spec spec = {.name = label, .prog = skel->progs.lb_py_code_dealloc};
 	if (probe_function_at(ps, &m, &spec, fn, 0))
 		return -1;
-	skel->bss->lb_py_code_watch = 1;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "attach/skel.h"
 #include "python/support.h"
 #include "session/attach.h"
+#include "session/bpf_settings.h"
 #include "target/process.h"
 
 int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps)
@@ -24,7 +25,8 @@ int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct 
 		fprintf(stderr, "leakbpf: %s\n", err);
 		return -1;
 	}
-	int perr = p->py ? py_attach(p->py, skel, ps, p->py_alloc_all) : 0;
+	bool code_watch = false;
+	int perr = p->py ? py_attach(p->py, skel, ps, p->py_alloc_all, &code_watch) : 0;
 	if (perr == -2)
 		return -1; /* --py-alloc all on a build without it: said */
 	if (perr)
@@ -33,8 +35,7 @@ int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct 
 	/* a probe that failed here may be the code-object watch, which lets
 	 * BPF keep code tags across walks: without it, tags stay per walk */
 	size_t failed = probe_set_commit(ps);
-	if (failed)
-		skel->bss->lb_py_code_watch = 0;
+	bpf_settings_code_watch(skel, code_watch && !failed);
 	/* a target that exited meanwhile takes its files along: one line.
 	 * Probes fail with ESRCH as soon as it drops its mappings, a moment
 	 * before /proc shows it dead: give it that moment. */

@@ -9,7 +9,9 @@
 #include "session/report_build.h"
 #include "symbols/symbolizer.h"
 #include "target/process.h"
+#include "util/array.h"
 #include "util/clock.h"
+#include "util/hash.h"
 
 struct ranked {
 	uint32_t id;
@@ -26,23 +28,16 @@ static int by_stack_outstanding(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ 0xff) * 0x100000001b3ULL;
-}
-
 static uint64_t hash_frames(const struct rm_stack *st)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = HASH_SEED;
 	for (unsigned i = 0; i < st->nframes; i++) {
 		const struct rm_frame *f = &st->frames[i];
 		h = hash_str(h, f->function);
 		h = hash_str(h, f->file);
-		h = (h ^ (uint64_t)f->line) * 0x100000001b3ULL;
+		h = hash_u64(h, (uint64_t)f->line);
 		if (!f->function)
-			h = (h ^ f->offset) * 0x100000001b3ULL;
+			h = hash_u64(h, f->offset);
 	}
 	return h;
 }
@@ -114,6 +109,16 @@ static size_t merge_same_frames(struct rm_stack *st, size_t n)
 	return kept;
 }
 
+/* The stack's baseline, or none (0) when the id was not its at the
+ * previous report. */
+static struct growth_baseline baseline_of(const struct report_builder *b, uint32_t id,
+					  const struct agg_stack *s)
+{
+	if (id < b->base_cap && b->base[id].serial == s->serial)
+		return b->base[id];
+	return (struct growth_baseline){0};
+}
+
 static const struct rm_frame overflow_frame = {
     .function = "[stack table full: stacks merged]",
 };
@@ -172,9 +177,12 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		 const struct rm_counts *bpf_counts, size_t limit, bool advance,
 		 struct built_report *out)
 {
-	struct aggregate *a = b->agg;
+	const struct aggregate *a = b->agg;
 	uint64_t now = mono_ns();
 	memset(out, 0, sizeof(*out));
+	/* room for the new baselines first: advancing cannot fail halfway */
+	if (advance && ARRAY_RESERVE(b->base, b->base_cap, a->nstacks))
+		return -1;
 
 	/* outstanding per stack, honouring -o */
 	uint64_t *ob = NULL, *oc = NULL;
@@ -201,7 +209,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		struct ranked r = {id, ob ? ob[id] : s->out_bytes, oc ? oc[id] : s->out_count};
 		tot_b += r.out_bytes;
 		tot_c += r.out_count;
-		tot_growth += (int64_t)r.out_bytes - (int64_t)s->prev_out_bytes;
+		tot_growth += (int64_t)r.out_bytes - (int64_t)baseline_of(b, id, s).out_bytes;
 		rk[nr++] = r;
 	}
 
@@ -230,8 +238,9 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		st->out_count = rk[i].out_count;
 		st->alloc_bytes = s->alloc_bytes;
 		st->alloc_count = s->alloc_count;
-		st->growth_bytes = (int64_t)st->out_bytes - (int64_t)s->prev_out_bytes;
-		st->growth_count = (int64_t)st->out_count - (int64_t)s->prev_out_count;
+		struct growth_baseline prev = baseline_of(b, rk[i].id, s);
+		st->growth_bytes = (int64_t)st->out_bytes - (int64_t)prev.out_bytes;
+		st->growth_count = (int64_t)st->out_count - (int64_t)prev.out_count;
 		st->first_seen_s = s->first_ns ? s->first_ns / 1e9 - attach_s : 0;
 		st->last_seen_s = s->last_ns ? s->last_ns / 1e9 - attach_s : 0;
 		st->flags = s->flags;
@@ -267,11 +276,12 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	if (advance) {
 		/* The new baseline covers every stack, not only the ones shown. */
 		for (uint32_t id = 0; id < a->nstacks; id++) {
-			struct agg_stack *s = &a->stacks[id];
-			if (!s->used)
-				continue;
-			s->prev_out_bytes = ob ? ob[id] : s->out_bytes;
-			s->prev_out_count = oc ? oc[id] : s->out_count;
+			const struct agg_stack *s = &a->stacks[id];
+			b->base[id] = (struct growth_baseline){
+			    .serial = s->used ? s->serial : 0,
+			    .out_bytes = ob ? ob[id] : s->out_bytes,
+			    .out_count = oc ? oc[id] : s->out_count,
+			};
 		}
 		b->prev_ns = now;
 		if (r->rss_bytes)
@@ -279,6 +289,13 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	}
 	free(rk);
 	return 0;
+}
+
+void report_builder_free(struct report_builder *b)
+{
+	free(b->base);
+	b->base = NULL;
+	b->base_cap = 0;
 }
 
 void report_release(struct built_report *br)

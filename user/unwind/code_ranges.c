@@ -3,10 +3,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include "util/array.h"
 #include "util/hash.h"
-#include "attach/skel.h"
 #include "target/elf_file.h"
 #include "target/process.h"
 #include "unwind/code_ranges.h"
@@ -48,9 +46,9 @@ static bool in_spans(const uint64_t (*spans)[2], size_t n, uint64_t addr)
 }
 
 bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
-			const uint64_t (*interp)[2], size_t ninterp, struct leakbpf_bpf *skel)
+			const uint64_t (*interp)[2], size_t ninterp, struct walk_ranges *out)
 {
-	struct lb_range r[LB_MAX_RANGES];
+	struct lb_range *r = out->r;
 	uint32_t n = 0;
 	uint64_t lo = UINT64_MAX, hi = 0;
 	uint64_t sig = HASH_SEED;
@@ -72,15 +70,9 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 	if (sig == tr->signature)
 		return false;
 	tr->signature = sig;
-	int fd = bpf_map__fd(skel->maps.ranges);
-	/* shrink first so the programs never search entries being rewritten */
-	if (skel->bss->nranges > n)
-		skel->bss->nranges = n;
-	for (uint32_t k = 0; k < n; k++)
-		bpf_map_update_elem(fd, &k, &r[k], BPF_ANY);
-	skel->bss->nranges = n;
-	skel->bss->fp_lo = lo;
-	skel->bss->fp_hi = hi;
+	out->n = n;
+	out->fp_lo = lo;
+	out->fp_hi = hi;
 	return true;
 }
 
