@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Command line of the trace mode: leakbpf [options] -p PID [INTERVAL [COUNT]] */
+/* Command line of the trace mode:
+ *   leakbpf [options] -p PID [INTERVAL [COUNT]]
+ *   leakbpf [options] [INTERVAL [COUNT]] -c "CMD ARGS"
+ *   leakbpf [options] [INTERVAL [COUNT]] -- CMD ARG... */
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
@@ -10,7 +13,10 @@
 
 struct options {
 	pid_t pid;		  /* -p */
-	const char *command;	  /* -c "CMD ARGS" */
+	const char *command;	  /* -c "CMD ARGS", as given */
+	char **command_argv;	  /* the command's words: -c split (owned), or after -- */
+	bool command_owned;	  /* command_argv was allocated (-c) */
+	char *const *command_env; /* the command's environment (main's, as leakbpf got it) */
 	double interval_s;	  /* positional INTERVAL, default 5 */
 	long count;		  /* positional COUNT: reports before exiting, 0 = unlimited */
 	double duration_s;	  /* -d, 0 = until target exits or signal */
@@ -35,9 +41,15 @@ struct options {
 /* Parse argv. Returns 0 to run, 1 when --help/--version was printed (exit 0),
  * -1 after printing a one-line error (exit 2). */
 int options_parse(int argc, char **argv, struct options *o);
+/* Free what options_parse allocated. */
+void options_free(struct options *o);
+
+/* Longest duration taken (-d, INTERVAL, -o, --snapshot-every): a year. */
+#define DURATION_MAX_S (365.0 * 86400)
 
 /* "10", "10s", "250ms", "2m", "1h" -> seconds. `bare_unit_s` is the unit of a
- * bare number (1 for seconds, 0.001 for milliseconds). -1 on error. */
+ * bare number (1 for seconds, 0.001 for milliseconds). -1 on error, and for
+ * more than DURATION_MAX_S. */
 double parse_duration(const char *s, double bare_unit_s);
 /* "4096", "4k", "1M", "2G" -> bytes. Returns -1 on error. */
 int parse_size(const char *s, uint64_t *out);

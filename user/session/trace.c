@@ -142,8 +142,8 @@ static bool needs_libpython(const char *exe)
 static int open_target(struct session *s, char *err, size_t errlen)
 {
 	const struct options *o = s->o;
-	if (o->command) {
-		if (launch_start(&s->launch, o->command, err, errlen))
+	if (o->command_argv) {
+		if (launch_start(&s->launch, o->command_argv, o->command_env, err, errlen))
 			return -1;
 		s->launched = true;
 		/* Before exec the child maps our own libc: the one the command
@@ -152,7 +152,7 @@ static int open_target(struct session *s, char *err, size_t errlen)
 			return -1;
 		launch_release(&s->launch);
 		if (launch_wait_exec(&s->launch)) {
-			snprintf(err, errlen, "%s did not start", o->command);
+			snprintf(err, errlen, "%s did not start", s->launch.exe);
 			return -1;
 		}
 		/* A Python linked to libpython*.so: hold it once the loader

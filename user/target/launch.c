@@ -13,7 +13,6 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <wordexp.h>
 #include "target/launch.h"
 
 static char *find_in_path(const char *name)
@@ -34,27 +33,11 @@ static char *find_in_path(const char *name)
 	return NULL;
 }
 
-static char **split_words(const char *command)
-{
-	wordexp_t we;
-	if (wordexp(command, &we, WRDE_NOCMD) || we.we_wordc == 0)
-		return NULL;
-	char **argv = calloc(we.we_wordc + 1, sizeof(*argv));
-	for (size_t i = 0; argv && i < we.we_wordc; i++)
-		argv[i] = strdup(we.we_wordv[i]);
-	wordfree(&we);
-	return argv;
-}
-
-int launch_start(struct launch *l, const char *command, char *err, size_t errlen)
+int launch_start(struct launch *l, char *const *argv, char *const *envp, char *err, size_t errlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->go_fd = -1;
-	l->argv = split_words(command);
-	if (!l->argv || !l->argv[0]) {
-		snprintf(err, errlen, "cannot parse the command '%s'", command);
-		return -1;
-	}
+	l->argv = argv;
 	l->exe = find_in_path(l->argv[0]);
 	if (!l->exe) {
 		snprintf(err, errlen, "command not found: %s", l->argv[0]);
@@ -77,7 +60,7 @@ int launch_start(struct launch *l, const char *command, char *err, size_t errlen
 		/* Wait until the probes are in place (EOF = go). */
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
-		execv(l->exe, l->argv);
+		execve(l->exe, l->argv, envp);
 		fprintf(stderr, "leakbpf: cannot run %s: %s\n", l->exe, strerror(errno));
 		_exit(127);
 	}
@@ -282,9 +265,6 @@ void launch_detach(struct launch *l)
 void launch_free(struct launch *l)
 {
 	launch_release(l);
-	for (char **a = l->argv; a && *a; a++)
-		free(*a);
-	free(l->argv);
 	free(l->exe);
 	memset(l, 0, sizeof(*l));
 }

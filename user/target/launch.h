@@ -13,18 +13,19 @@
 
 struct launch {
 	pid_t pid;
-	int go_fd;    /* write end: closing it lets the child exec */
-	char **argv;  /* the command split into words */
-	char *exe;    /* resolved path of argv[0] */
-	bool execed;  /* child passed exec */
-	bool exiting; /* child is stopped at its exit event */
+	int go_fd;	   /* write end: closing it lets the child exec */
+	char *const *argv; /* the command's words (the caller's) */
+	char *exe;	   /* resolved path of argv[0] */
+	bool execed;	   /* child passed exec */
+	bool exiting;	   /* child is stopped at its exit event */
 	bool exited;
 	int status;  /* wait status once exited */
 	bool traced; /* under ptrace */
 };
 
-/* Fork a child that waits for launch_release(). -1 with err on failure. */
-int launch_start(struct launch *l, const char *command, char *err, size_t errlen);
+/* Fork a child that waits for launch_release(), then runs argv (argv[0]
+ * looked up in PATH) with the environment envp. -1 with err on failure. */
+int launch_start(struct launch *l, char *const *argv, char *const *envp, char *err, size_t errlen);
 /* Let the child exec the command. */
 void launch_release(struct launch *l);
 /* After launch_release: wait until the command's image is mapped and the
