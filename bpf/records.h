@@ -14,6 +14,8 @@
 #define LB_MAX_NATIVE 64
 /* Python frames walked per allocation, innermost first. */
 #define LB_MAX_PY 48
+/* Blocks of nested allocator calls carried by one record (struct lb_inner). */
+#define LB_MAX_INNER 4
 
 enum lb_event_type {
 	LB_EV_ALLOC = 1, /* addr/size became live; old_addr (if set) died */
@@ -31,8 +33,9 @@ struct lb_hdr {
 	__u8 type; /* enum lb_event_type */
 	__u8 n_native;
 	__u8 n_py;
-	__u8 flags; /* enum lb_event_flags */
-	__u32 pad;
+	__u8 flags;   /* enum lb_event_flags */
+	__u8 n_inner; /* LB_EV_ALLOC: struct lb_inner after the frames */
+	__u8 pad[3];
 	__u64 addr;
 };
 
@@ -48,10 +51,25 @@ struct lb_py_frame {
 	__u32 tag;   /* cheap identity of the code object (address reuse guard) */
 };
 
+/* A block returned by an allocator call nested in the recorded one (a
+ * signal handler's malloc interrupting it, the allocator's own bookkeeping
+ * such as obmalloc's arena map) that is not the recorded call's own block:
+ * an allocation of its own. Its stack is the record's with `ip`, the inner
+ * call's return address, as innermost frame. Four words. */
+struct lb_inner {
+	__u64 addr; /* the block returned; 0: the inner call only freed `old` */
+	__u64 old;  /* realloc: the block it freed, else 0 */
+	__u64 size;
+	__u64 ip;
+};
+
 /* An allocation. As sent, a record ends after its frames: ips[0..n_native)
  * followed directly by the n_py Python frames (struct lb_py_frame, two
- * words each, from words[n_native]), so that it takes LB_ALLOC_LEN bytes of
- * the ring buffer, not sizeof. */
+ * words each, from words[n_native]) and the n_inner blocks of nested calls
+ * (struct lb_inner, four words each, from words[n_native + 2 n_py]), so
+ * that it takes LB_ALLOC_LEN bytes of the ring buffer, not sizeof. h.addr
+ * is 0 when the recorded call made no block of its own but inner calls
+ * did (n_inner > 0). */
 struct lb_alloc_event {
 	struct lb_hdr h;
 	__u64 ts_ns; /* bpf_ktime_get_ns() */
@@ -59,12 +77,13 @@ struct lb_alloc_event {
 	__u64 old_addr; /* realloc: block that this call freed, else 0 */
 	union {
 		__u64 ips[LB_MAX_NATIVE];
-		__u64 words[LB_MAX_NATIVE + 2 * LB_MAX_PY];
+		__u64 words[LB_MAX_NATIVE + 2 * LB_MAX_PY + 4 * LB_MAX_INNER];
 	};
 };
 
-#define LB_ALLOC_HEAD		     40u /* offsetof(struct lb_alloc_event, ips) */
-#define LB_ALLOC_LEN(n_native, n_py) (LB_ALLOC_HEAD + 8u * (n_native) + 16u * (n_py))
+#define LB_ALLOC_HEAD 40u /* offsetof(struct lb_alloc_event, ips) */
+#define LB_ALLOC_LEN(n_native, n_py, n_inner)                                                      \
+	(LB_ALLOC_HEAD + 8u * (n_native) + 16u * (n_py) + 32u * (n_inner))
 
 /* Counters kept per CPU in the "counters" map and summed by userspace. */
 enum lb_counter {
@@ -78,8 +97,11 @@ enum lb_counter {
 	LB_C_STACK_TRUNC,    /* native stack hit LB_MAX_NATIVE */
 	LB_C_PY_ERR,	     /* Python frame walk failed */
 	LB_C_PY_TRUNC,	     /* Python stack hit LB_MAX_PY */
-	LB_C_NESTED_IGNORED, /* inner allocator calls (accounted by the outer) */
+	LB_C_NESTED_IGNORED, /* inner allocator calls that returned the outer call's block */
 	LB_C_FILTERED,	     /* outside -z/-Z size bounds */
+	LB_C_RET_UNMATCHED,  /* allocator returns whose entry was lost (thread state
+				evicted, a signal handler on an alternate stack
+				above the interrupted call): the block is not seen */
 	LB_C_MAX,
 };
 

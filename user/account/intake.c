@@ -6,7 +6,8 @@
 #include "account/intake.h"
 
 _Static_assert(offsetof(struct lb_alloc_event, ips) == LB_ALLOC_HEAD &&
-		   sizeof(struct lb_py_frame) == 16 && sizeof(struct lb_hdr) == 16,
+		   sizeof(struct lb_py_frame) == 16 && sizeof(struct lb_hdr) == 16 &&
+		   sizeof(struct lb_inner) == 32,
 	       "records as sent: see bpf/records.h");
 /* A Python frame as sent is read as the aggregate's, in place. */
 _Static_assert(sizeof(struct agg_py_frame) == sizeof(struct lb_py_frame) &&
@@ -39,7 +40,8 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		return 0;
 	}
 	if (h.type != LB_EV_ALLOC || size < LB_ALLOC_HEAD || h.n_native > LB_MAX_NATIVE ||
-	    h.n_py > LB_MAX_PY || size < LB_ALLOC_LEN(h.n_native, h.n_py) || !h.addr)
+	    h.n_py > LB_MAX_PY || h.n_inner > LB_MAX_INNER ||
+	    size < LB_ALLOC_LEN(h.n_native, h.n_py, h.n_inner) || (!h.addr && !h.n_inner))
 		return -1;
 	const char *rec = data;
 	uint64_t ts_ns, bytes, old_addr;
@@ -58,6 +60,8 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		ips = ev->ips;
 		py = ev->py;
 	}
+	ev->n_inner = h.n_inner;
+	memcpy(ev->inner, pyf + sizeof(*py) * h.n_py, sizeof(ev->inner[0]) * h.n_inner);
 	ev->addr = h.addr;
 	ev->alloc = (struct agg_alloc){
 	    .addr = h.addr,
@@ -73,6 +77,40 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 	return 0;
 }
 
+void intake_inner(struct intake_event *ev, unsigned i, struct agg_alloc *out)
+{
+	const struct agg_alloc *al = &ev->alloc;
+	unsigned n = al->n_native < LB_MAX_NATIVE ? al->n_native : LB_MAX_NATIVE - 1;
+	ev->inner_ips[0] = ev->inner[i].ip;
+	memcpy(ev->inner_ips + 1, al->ips, 8u * n);
+	*out = *al;
+	out->addr = ev->inner[i].addr;
+	out->old_addr = ev->inner[i].old;
+	out->size = ev->inner[i].size;
+	out->ips = ev->inner_ips;
+	out->n_native = (uint16_t)(n + 1);
+	if (n < al->n_native)
+		out->flags |= RM_STACK_NATIVE_TRUNC;
+}
+
+/* An allocation record: the call's own block (or only the block it freed),
+ * then each inner block. */
+static void take_alloc(struct aggregate *agg, struct intake_event *ev)
+{
+	if (ev->alloc.addr)
+		agg_alloc(agg, &ev->alloc);
+	else if (ev->alloc.old_addr)
+		agg_free_block(agg, ev->alloc.old_addr);
+	for (unsigned i = 0; i < ev->n_inner; i++) {
+		struct agg_alloc al;
+		intake_inner(ev, i, &al);
+		if (al.addr)
+			agg_alloc(agg, &al);
+		else if (al.old_addr)
+			agg_free_block(agg, al.old_addr);
+	}
+}
+
 int intake_record(void *ctx, void *data, size_t size)
 {
 	struct intake *in = ctx;
@@ -84,7 +122,7 @@ int intake_record(void *ctx, void *data, size_t size)
 	if (ev.type == LB_EV_FREE)
 		agg_free_block(in->agg, ev.addr);
 	else
-		agg_alloc(in->agg, &ev.alloc);
+		take_alloc(in->agg, &ev);
 	return 0;
 }
 
@@ -109,6 +147,7 @@ void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
 	d->stacks_truncated = sum[LB_C_STACK_TRUNC];
 	d->py_errors = sum[LB_C_PY_ERR];
 	d->py_truncated = sum[LB_C_PY_TRUNC];
+	d->returns_unmatched = sum[LB_C_RET_UNMATCHED];
 	c->nested_ignored = sum[LB_C_NESTED_IGNORED];
 	c->filtered = sum[LB_C_FILTERED];
 }

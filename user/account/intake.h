@@ -24,15 +24,24 @@ struct intake_event {
 	int type;		/* LB_EV_ALLOC or LB_EV_FREE */
 	uint64_t addr;		/* LB_EV_FREE: the block that died */
 	struct agg_alloc alloc; /* LB_EV_ALLOC; its frames point into the record (or
-				   into ips[] and py[] when it is not 8-byte aligned) */
+				   into ips[] and py[] when it is not 8-byte aligned).
+				   alloc.addr is 0 when only inner calls made blocks */
+	unsigned n_inner;	/* blocks of nested allocator calls (struct lb_inner) */
+	struct lb_inner inner[LB_MAX_INNER];
 	uint64_t ips[LB_MAX_NATIVE];
 	struct agg_py_frame py[LB_MAX_PY];
+	uint64_t inner_ips[LB_MAX_NATIVE]; /* intake_inner's stack */
 };
 
 /* Decode the size bytes of one record at data into ev. 0, or -1 when the
  * record is malformed (short, unknown type, counts out of bounds, an
- * allocation at address 0). */
+ * allocation at address 0 with no inner block). */
 int intake_decode(const void *data, size_t size, struct intake_event *ev);
+/* Inner block i of a decoded allocation as an allocation of its own: the
+ * record's stack under the inner call's return address (the outermost
+ * native frame dropped when that makes more than LB_MAX_NATIVE). Its
+ * frames are valid until ev changes. */
+void intake_inner(struct intake_event *ev, unsigned i, struct agg_alloc *out);
 
 /* The ring buffer's sample callback (libbpf ring_buffer_sample_fn): ctx is
  * a struct intake. Always 0: a malformed record is counted, not fatal. */

@@ -83,13 +83,15 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 	return 0;
 }
 
+/* Entry links first: a return probe then never fires for a call whose
+ * entry went unseen (the return program counts such returns as lost). */
 static int pending_cmp(const void *a, const void *b)
 {
 	const struct probe_pending *x = a, *y = b;
-	if (x->prog != y->prog)
-		return (uintptr_t)x->prog < (uintptr_t)y->prog ? -1 : 1;
 	if (x->ret != y->ret)
 		return x->ret ? 1 : -1;
+	if (x->prog != y->prog)
+		return (uintptr_t)x->prog < (uintptr_t)y->prog ? -1 : 1;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
 	return strcmp(x->path, y->path);

@@ -24,6 +24,7 @@ enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK };
 	X(ringbuf_free, "free events lost (ring buffer full)", RM_DROP_LOST)                       \
 	X(thread_map_full, "calls untraced (thread map full)", RM_DROP_LOST)                       \
 	X(nest_overflow, "nested calls too deep", RM_DROP_LOST)                                    \
+	X(returns_unmatched, "returns without their entry", RM_DROP_LOST)                          \
 	X(stack_errors, "native stacks unreadable", RM_DROP_STACK)                                 \
 	X(stacks_truncated, "native stacks truncated", RM_DROP_STACK)                              \
 	X(py_errors, "python stacks unreadable", RM_DROP_STACK)                                    \
