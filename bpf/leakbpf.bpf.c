@@ -45,6 +45,19 @@ volatile __u64 fp_lo = 0, fp_hi = 0;
 volatile __u32 lb_py_code_watch = 0;
 volatile __u64 lb_py_code_deaths = 0;
 
+/* The target's life (.bss). Written by userspace: stop the target (SIGSTOP)
+ * when it executes a program (-c: leakbpf is its parent and holds it until
+ * the new image is traced), after it maps code (while a module such as
+ * libpython is awaited), or when it calls _exit (until leakbpf read what
+ * only its memory tells: Python names, its modules). Written by the exec
+ * program: the image these probes were placed for is gone (they may still
+ * fire in the new one, which maps the same libc): every probe is then
+ * ignored. */
+volatile __u32 hold_exec = 0;
+volatile __u32 hold_code = 0;
+volatile __u32 hold_exit = 0;
+volatile __u32 image_gone = 0;
+
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
 /* A call whose entry could not tell its block (an object allocator given a
@@ -166,6 +179,14 @@ struct {
 	__type(value, struct lb_range);
 } ranges SEC(".maps");
 
+/* Threads of the target in an mmap of code (lb_mmap_enter -> _exit). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} code_maps SEC(".maps");
+
 /* The Python walk's state, per thread (struct lb_py_task). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -191,9 +212,15 @@ static __always_inline void count(__u32 which)
 		*v += 1;
 }
 
-static __always_inline bool is_target(void)
+static __always_inline bool in_target(void)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+/* A probe hit to account: in the target, whose image is the probed one. */
+static __always_inline bool is_target(void)
+{
+	return in_target() && !image_gone;
 }
 
 /* Wake the reader only when the buffer is getting full: saves an irq_work
@@ -567,6 +594,67 @@ static __always_inline int on_pyobj_sized_new(struct pt_regs *ctx, __s64 a1, __s
 		    : on_entry(ctx, LB_K_NONE, 0, 0);
 }
 
+/* A record of the target's life (header only), sent at once. */
+static __always_inline void send_life(__u8 type, __u64 addr)
+{
+	struct lb_hdr h = {.type = type, .addr = addr};
+	if (bpf_ringbuf_output(&events, &h, sizeof(h), BPF_RB_FORCE_WAKEUP))
+		count(LB_C_RB_DROP_FREE);
+}
+
+#define LB_SIGSTOP   19
+#define LB_PROT_EXEC 4
+
+/* The target executed a program: its probes now describe nothing. */
+static __always_inline int on_exec(void)
+{
+	if (!in_target())
+		return 0;
+	image_gone = 1;
+	send_life(LB_EV_EXEC, 0);
+	if (hold_exec)
+		bpf_send_signal(LB_SIGSTOP);
+	return 0;
+}
+
+/* _exit: the process is about to go, its memory still readable. */
+static __always_inline int on_exiting(void)
+{
+	if (!is_target())
+		return 0;
+	send_life(LB_EV_EXITING, 0);
+	if (hold_exit)
+		bpf_send_signal(LB_SIGSTOP);
+	return 0;
+}
+
+/* mmap(addr, len, prot, flags, fd, off) of code from a file. */
+static __always_inline int on_mmap_enter(__u64 prot, __s64 fd)
+{
+	if (!in_target() || !(prot & LB_PROT_EXEC) || fd < 0)
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+	bpf_map_update_elem(&code_maps, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_mmap_exit(__s64 ret)
+{
+	if (!in_target())
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	if (!bpf_map_lookup_elem(&code_maps, &tid))
+		return 0;
+	bpf_map_delete_elem(&code_maps, &tid);
+	if (ret < 0 && ret > -4096)
+		return 0;
+	send_life(LB_EV_CODE, (__u64)ret);
+	if (hold_code)
+		bpf_send_signal(LB_SIGSTOP);
+	return 0;
+}
+
 /* The code object deallocator: a code object dies, another one may take
  * its address (python.bpf.h, code tags). */
 static __always_inline int on_code_death(void)
@@ -707,4 +795,31 @@ SEC("uprobe")
 int BPF_KPROBE(lb_py_code_dealloc)
 {
 	return on_code_death();
+}
+
+/* libc's _exit (user/attach/allocators.c probes it with the malloc family). */
+SEC("uprobe")
+int BPF_KPROBE(lb_exit)
+{
+	return on_exiting();
+}
+
+/* The target's life: exec, and mmap of code (user/attach/process_events.c). */
+
+SEC("tp/sched/sched_process_exec")
+int lb_exec(void *ctx)
+{
+	return on_exec();
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int lb_mmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_mmap_enter(ctx->args[2], (__s64)ctx->args[4]);
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int lb_mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_mmap_exit(ctx->ret);
 }

@@ -20,6 +20,10 @@
 enum lb_event_type {
 	LB_EV_ALLOC = 1, /* addr/size became live; old_addr (if set) died */
 	LB_EV_FREE = 2,	 /* addr died */
+	/* The target's life, header only (sent with a wakeup): */
+	LB_EV_EXEC = 16,    /* it executed a new program: the probes' image is gone */
+	LB_EV_CODE = 17,    /* it mapped a file with code at addr (mmap PROT_EXEC) */
+	LB_EV_EXITING = 18, /* it called _exit: its memory is still there */
 };
 
 enum lb_event_flags {

@@ -33,6 +33,7 @@ enum lb_kind {
 	LB_K_MEMALIGN = 4,	 /* (align, size) -> ptr */
 	LB_K_POSIX_MEMALIGN = 5, /* (ptr *out, align, size) -> int */
 	LB_K_FREE = 6,		 /* (ptr) */
+	LB_K_EXIT = 7,		 /* _exit(status): the process is about to exit */
 	LB_K_MAX,
 };
 

@@ -35,7 +35,8 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		return -1;
 	memcpy(&h, data, sizeof(h));
 	ev->type = h.type;
-	if (h.type == LB_EV_FREE) {
+	if (h.type == LB_EV_FREE || h.type == LB_EV_EXEC || h.type == LB_EV_CODE ||
+	    h.type == LB_EV_EXITING) {
 		ev->addr = h.addr;
 		return 0;
 	}
@@ -119,10 +120,23 @@ int intake_record(void *ctx, void *data, size_t size)
 		in->malformed++;
 		return 0;
 	}
-	if (ev.type == LB_EV_FREE)
+	switch (ev.type) {
+	case LB_EV_FREE:
 		agg_free_block(in->agg, ev.addr);
-	else
+		break;
+	case LB_EV_EXEC:
+		in->execs++;
+		break;
+	case LB_EV_CODE:
+		in->code_maps++;
+		break;
+	case LB_EV_EXITING:
+		in->exiting++;
+		break;
+	default:
 		take_alloc(in->agg, &ev);
+		break;
+	}
 	return 0;
 }
 

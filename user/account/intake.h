@@ -17,12 +17,15 @@
 struct intake {
 	struct aggregate *agg;
 	uint64_t malformed; /* records that failed to decode: none unless a bug */
+	uint64_t execs;	    /* LB_EV_EXEC records: the target executed a program */
+	uint64_t code_maps; /* LB_EV_CODE records: it mapped code */
+	uint64_t exiting;   /* LB_EV_EXITING records: it called _exit */
 };
 
 /* One record, decoded. */
 struct intake_event {
-	int type;		/* LB_EV_ALLOC or LB_EV_FREE */
-	uint64_t addr;		/* LB_EV_FREE: the block that died */
+	int type;		/* enum lb_event_type */
+	uint64_t addr;		/* LB_EV_FREE: the block that died; LB_EV_CODE: where */
 	struct agg_alloc alloc; /* LB_EV_ALLOC; its frames point into the record (or
 				   into ips[] and py[] when it is not 8-byte aligned).
 				   alloc.addr is 0 when only inner calls made blocks */

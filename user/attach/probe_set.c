@@ -49,7 +49,9 @@ void probe_set_init(struct probe_set *ps, struct bpf_object *obj)
 	struct bpf_program *p;
 	if (ps->multi)
 		bpf_object__for_each_program(p, obj)
-		    bpf_program__set_expected_attach_type(p, UMULTI_ATTACH_TYPE);
+		    /* uprobe programs only: not the tracepoints of process_events.c */
+		    if (bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
+			bpf_program__set_expected_attach_type(p, UMULTI_ATTACH_TYPE);
 }
 
 static int queue(struct probe_set *ps, const char *path, uint64_t file_off,

@@ -45,6 +45,11 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 	escape_put(out, r->comm ? r->comm : "?", NULL); /* the target names itself */
 	fprintf(out, "), %.1f s traced%s%s\n", r->elapsed_s, r->final ? ", final report" : "",
 		r->target_exited ? ", target exited" : "");
+	if (r->execs)
+		fprintf(out,
+			"the target executed a new program (%u time%s): the numbers are the "
+			"new program's, since then\n",
+			r->execs, r->execs > 1 ? "s" : "");
 	fprintf(out, "outstanding: %s in %" PRIu64 " blocks (%s in the last %.1f s)",
 		human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
 		signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);

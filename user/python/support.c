@@ -135,11 +135,11 @@ int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out)
 }
 
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
-	      bool *code_watch)
+	      bool *code_watch, char *err, size_t errlen)
 {
 	py->alloc.all = alloc_all;
 	*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
-	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note);
+	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note, err, errlen);
 }
 
 int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint32_t tag,

@@ -34,9 +34,9 @@ int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out);
  * pymalloc block (--py-alloc all). *code_watch says whether the code
  * object deallocator is probed (then BPF may keep code tags across walks).
  * 0, -1 when probes failed, -2 when alloc_all is impossible on this build
- * (message printed). */
+ * (said in err). */
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
-	      bool *code_watch);
+	      bool *code_watch, char *err, size_t errlen);
 
 /* Resolve one frame of a stack (code object address, instruction offset,
  * tag: see struct lb_py_frame). Called when a stack is first seen, while

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* One image of the target, opened and closed (see image.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach/skel.h"
+#include "python/support.h"
+#include "session/attach.h"
+#include "session/bpf_settings.h"
+#include "session/image.h"
+#include "session/options.h"
+#include "symbols/symbolizer.h"
+#include "util/escape.h"
+
+/* Python frames of a new stack, resolved while their code objects live. */
+static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_frame *out)
+{
+	py_resolve_frame(py, f->code, f->lasti, f->tag, out);
+}
+
+static int load_bpf(struct image *im, const struct image_plan *p, char *err, size_t errlen)
+{
+	const struct options *o = p->o;
+	im->skel = leakbpf_bpf__open();
+	if (!im->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	probe_set_init(&im->probes, im->skel->obj);
+	struct py_bpf_settings py;
+	if (im->py && py_bpf_settings(im->py, &py)) {
+		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
+		py_close(im->py);
+		im->py = NULL;
+	}
+	struct bpf_load_settings st = {
+	    .target_tgid = (uint32_t)im->target.pid,
+	    .min_size = o->min_size,
+	    .max_size = o->max_size,
+	    .interp_stacks = o->native,
+	    .py = im->py ? &py : NULL,
+	};
+	bpf_settings_load(im->skel, &st);
+	int e = leakbpf_bpf__load(im->skel);
+	if (e) {
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: %s (run with -v for the verifier log)",
+			 strerror(-e));
+		return -1;
+	}
+	return 0;
+}
+
+/* The BPF walk's code ranges, the interpreter's marked. */
+static bool update_code_ranges(struct image *im)
+{
+	size_t n;
+	const uint64_t(*interp)[2] = py_interpreter_text(im->py, &n);
+	struct walk_ranges r;
+	if (!text_ranges_update(&im->tr, &im->target, interp, n, &r))
+		return false;
+	bpf_settings_ranges(im->skel, &r);
+	return true;
+}
+
+void image_refresh_modules(struct image *im)
+{
+	im->code_maps_seen = im->intake.code_maps;
+	/* once the target executed a new program its maps are another's */
+	if (image_execed(im) || target_reload_maps(&im->target))
+		return;
+	/* the symbolizer knows code modules only: re-read when code changed */
+	if (update_code_ranges(im))
+		symbolizer_refresh(im->sym);
+}
+
+static void set_meta(struct image *im, const struct image_plan *p)
+{
+	struct rm_report *m = &im->builder.meta;
+	m->pid = im->target.pid;
+	m->comm = im->target.comm;
+	m->cmdline = p->cmdline ? p->cmdline : im->target.cmdline;
+	m->leakbpf_version = LEAKBPF_VERSION;
+	m->kernel = p->kernel;
+	m->python = im->py ? py_describe(im->py) : NULL;
+	m->allocator_note = im->py ? py_allocator_note(im->py) : NULL;
+	m->exit_status = -1;
+}
+
+struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
+{
+	const struct options *o = p->o;
+	struct image *im = calloc(1, sizeof(*im));
+	if (!im) {
+		target_close(p->target);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	im->target = *p->target;
+	memset(p->target, 0, sizeof(*p->target));
+	im->ncpus = libbpf_num_possible_cpus();
+	if (!o->no_python) {
+		const char *warning = NULL;
+		im->py = py_open(&im->target, &warning);
+		if (warning) {
+			/* it names the target's files */
+			char shown[4 * PATH_MAX];
+			fprintf(stderr, "leakbpf: warning: %s; tracing native allocations only\n",
+				escape_str(warning, NULL, shown, sizeof(shown)));
+		}
+	}
+	if (p->say)
+		fprintf(stderr, "leakbpf: loading BPF programs\n");
+	if (load_bpf(im, p, err, errlen))
+		goto fail;
+	if (agg_init(&im->agg, o->max_tracked, (uint32_t)o->max_stacks,
+		     im->py ? resolve_py_frame : NULL, im->py)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	im->intake.agg = &im->agg;
+	im->rb =
+	    ring_buffer__new(bpf_map__fd(im->skel->maps.events), intake_record, &im->intake, NULL);
+	if (!im->rb) {
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	update_code_ranges(im);
+	/* a command (leakbpf is its parent) is held where leakbpf must look */
+	bpf_settings_hold(im->skel, p->hold, false, p->hold);
+	if (p->say)
+		fprintf(stderr, "leakbpf: attaching probes to pid %d\n", im->target.pid);
+	struct attach_plan plan = {
+	    .target = &im->target,
+	    .maps = p->alloc_maps ? p->alloc_maps : &im->target,
+	    .command_exe = p->command_exe,
+	    .py = im->py,
+	    .py_alloc_all = o->py_alloc_all,
+	};
+	if (attach_probes(&plan, im->skel, &im->probes, err, errlen))
+		goto fail;
+	char why[256];
+	im->watching = !process_events_attach(&im->events, im->skel, why, sizeof(why));
+	if (!im->watching)
+		fprintf(stderr,
+			"leakbpf: warning: %s: an exec of the target or a module it maps will "
+			"only be noticed later, or not at all\n",
+			why);
+	if (p->say)
+		fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
+	im->sym = symbolizer_new(im->target.pid, why, sizeof(why));
+	if (!im->sym) {
+		snprintf(err, errlen, "cannot read the target's modules: %s", why);
+		goto fail;
+	}
+	set_meta(im, p);
+	im->builder.agg = &im->agg;
+	im->builder.sym = im->sym;
+	im->builder.py = im->py;
+	im->builder.native_all = o->native;
+	im->builder.min_age_s = o->min_age_s;
+	return im;
+fail:
+	image_close(im);
+	return NULL;
+}
+
+void image_close(struct image *im)
+{
+	if (!im)
+		return;
+	ring_buffer__free(im->rb);
+	if (im->watching)
+		process_events_detach(&im->events);
+	probe_set_destroy(&im->probes);
+	text_ranges_free(&im->tr);
+	leakbpf_bpf__destroy(im->skel);
+	symbolizer_free(im->sym);
+	report_builder_free(&im->builder);
+	agg_free(&im->agg);
+	py_close(im->py);
+	target_close(&im->target);
+	free(im);
+}
+
+bool image_execed(const struct image *im)
+{
+	return im->intake.execs || (im->skel && im->skel->bss->image_gone);
+}
+
+void image_hold_code(struct image *im, bool hold)
+{
+	bpf_settings_hold(im->skel, im->skel->bss->hold_exec, hold, im->skel->bss->hold_exit);
+}
+
+void image_counters(struct image *im, struct rm_drops *d, struct rm_counts *c)
+{
+	intake_counters(bpf_map__fd(im->skel->maps.counters), im->ncpus, d, c);
+	d->addr_table_full = im->agg.addr_table_full;
+	d->stack_table_full = im->agg.stack_table_full;
+}
+
+int image_build(struct image *im, size_t limit, bool advance, bool final, bool exited,
+		int exit_status, struct built_report *out)
+{
+	struct rm_drops d;
+	struct rm_counts c;
+	intake_counters(bpf_map__fd(im->skel->maps.counters), im->ncpus, &d, &c);
+	im->builder.meta.final = final;
+	im->builder.meta.target_exited = exited;
+	im->builder.meta.exit_status = exited ? exit_status : -1;
+	im->builder.meta.probes = im->probes.probes;
+	im->builder.meta.nprobes = im->probes.nprobes;
+	return report_build(&im->builder, &d, &c, limit, advance, out);
+}
