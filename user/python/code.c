@@ -68,18 +68,27 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	uint64_t linetable = field64(head, l->co_linetable);
 	int32_t firstlineno;
 	memcpy(&firstlineno, head + l->co_firstlineno, sizeof(firstlineno));
-	/* the same stamp as BPF: co_version, else the name's hash */
-	int64_t stamp = 0;
+	/* the stamps BPF may have used: co_version; else the name's hash, or
+	 * its text while the hash was not computed (it may be by now), or 0
+	 * when BPF could only read the hash and found none */
+	int64_t stamps[3] = {0, 0, 0};
 	if (l->co_version != PY_NONE) {
 		uint32_t v;
 		memcpy(&v, head + l->co_version, sizeof(v));
-		stamp = v;
-	} else if (name && py_mem_read(c->pid, name + l->str_hash, &stamp, sizeof(stamp))) {
-		stamp = 0;
+		stamps[0] = stamps[1] = v;
+	} else if (name) {
+		__u64 s[LB_PY_STR_WIN / 8];
+		if (!py_mem_read(c->pid, name + l->str_length, s, sizeof(s))) {
+			stamps[0] = (int64_t)s[1];
+			stamps[1] = (int64_t)lb_py_name_digest(
+			    s, (uint32_t)(l->str_state - l->str_length) / 8,
+			    (uint32_t)(l->str_ascii_data - l->str_length) / 8);
+		}
 	}
-	/* BPF may have seen the name's hash before it was computed (-1). */
-	if (lb_py_tag(name, filename, stamp, (uint32_t)firstlineno) != tag &&
-	    lb_py_tag(name, filename, -1, (uint32_t)firstlineno) != tag) {
+	bool seen = false;
+	for (size_t i = 0; i < 3 && !seen; i++)
+		seen = lb_py_tag(name, filename, stamps[i], (uint32_t)firstlineno) == tag;
+	if (!seen) {
 		c->stale++;
 		return -1;
 	}

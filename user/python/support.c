@@ -107,6 +107,8 @@ static int fill_cfg(const struct py_build *b, struct lb_py_cfg *c)
 	c->co_code = l->co_code_adaptive == PY_NONE ? 0 : l->co_code_adaptive;
 	c->co_version = rel(l->co_version, cw);
 	c->str_hash = l->str_hash;
+	c->str_state_w = (uint8_t)((l->str_state - l->str_length) / 8);
+	c->str_data_w = (uint8_t)((l->str_ascii_data - l->str_length) / 8);
 	c->frame_kind = l->frame_kind == PY_FRAME_INTERP ? LB_PY_FRAME_INTERP : LB_PY_FRAME_OBJECT;
 	c->lasti_shift = l->lasti_shift;
 	c->owner_cstack = l->owner_cstack;
