@@ -12,12 +12,14 @@
 #include "python/code_watch.h"
 #include "python/detect.h"
 #include "python/support.h"
+#include "account/aggregate.h"
 #include "target/process.h"
 
 struct py_support {
 	pid_t pid;
 	struct py_build b;
 	struct py_code_cache codes;
+	uint64_t trimmed_at; /* agg->stacks_released when names were last trimmed */
 	struct py_alloc_target alloc;
 	const char *alloc_note;
 	char describe[PATH_MAX + 64];
@@ -157,6 +159,42 @@ int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint3
 		return -1;
 	}
 	return 0;
+}
+
+/* The names kept may fill their bound with stacks long dropped: start
+ * over from the ones still used when that frees some (stacks were dropped
+ * since the last time) and the bound is near. */
+void py_trim_names(struct py_support *py, struct aggregate *agg)
+{
+	if (!py || interner_bytes(&py->codes.strings) < PY_CODE_NAME_BYTES / 4 * 3 ||
+	    agg->stacks_released == py->trimmed_at)
+		return;
+	py->trimmed_at = agg->stacks_released;
+	struct interner used = {0};
+	for (uint32_t id = 0; id < agg->nstacks; id++) {
+		struct agg_stack *s = &agg->stacks[id];
+		for (unsigned k = 0; s->used && s->pyres && k < s->n_py; k++) {
+			struct rm_frame *f = &s->pyres[k];
+			const char *fn = f->function ? interner_str(&used, f->function) : NULL;
+			const char *file = f->file ? interner_str(&used, f->file) : NULL;
+			/* without memory for a copy the frame loses its name, which
+			 * is counted */
+			if ((f->function && !fn) || (f->file && !file)) {
+				py->codes.names_unkept++;
+				fn = PY_NAME_UNKEPT;
+				file = NULL;
+			}
+			f->function = fn;
+			f->file = file;
+		}
+	}
+	py_code_cache_restart(&py->codes, &used);
+}
+
+void py_bounds(const struct py_support *py, uint64_t *names_unkept, uint64_t *tables_unkept)
+{
+	*names_unkept = py ? py->codes.names_unkept : 0;
+	*tables_unkept = py ? py->codes.tables_unkept : 0;
 }
 
 bool py_is_interpreter_addr(struct py_support *py, uint64_t addr)

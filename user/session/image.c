@@ -197,11 +197,28 @@ void image_hold_code(struct image *im, bool hold)
 	bpf_settings_hold(im->skel, im->skel->bss->hold_exec, hold, im->skel->bss->hold_exit);
 }
 
+/* The memory bounds of the Python code cache and of the symbolizer. */
+static void bounds_into(const struct image *im, struct rm_drops *d)
+{
+	uint64_t py_names, py_tables, sym_names, sym_restarts;
+	py_bounds(im->py, &py_names, &py_tables);
+	symbolizer_bounds(im->sym, &sym_names, &sym_restarts);
+	d->names_unkept = py_names + sym_names;
+	d->cache_bound = py_tables + sym_restarts;
+}
+
 void image_counters(struct image *im, struct rm_drops *d, struct rm_counts *c)
 {
 	intake_counters(bpf_map__fd(im->skel->maps.counters), im->ncpus, d, c);
 	d->addr_table_full = im->agg.addr_table_full;
 	d->stack_table_full = im->agg.stack_table_full;
+	bounds_into(im, d);
+}
+
+void image_trim(struct image *im)
+{
+	py_trim_names(im->py, &im->agg);
+	symbolizer_trim(im->sym);
 }
 
 int image_build(struct image *im, size_t limit, bool advance, bool final, bool exited,
@@ -215,5 +232,9 @@ int image_build(struct image *im, size_t limit, bool advance, bool final, bool e
 	im->builder.meta.exit_status = exited ? exit_status : -1;
 	im->builder.meta.probes = im->probes.probes;
 	im->builder.meta.nprobes = im->probes.nprobes;
-	return report_build(&im->builder, &d, &c, limit, advance, out);
+	int rc = report_build(&im->builder, &d, &c, limit, advance, out);
+	/* read after the build, which resolved frames */
+	if (!rc)
+		bounds_into(im, &out->r.drops);
+	return rc;
 }

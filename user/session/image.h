@@ -86,4 +86,8 @@ int image_build(struct image *im, size_t limit, bool advance, bool final, bool e
  * own counts), for the live status line. */
 void image_counters(struct image *im, struct rm_drops *d, struct rm_counts *c);
 
+/* Between reports: free names nothing uses any more, start caches over at
+ * their memory bounds (python/, symbols/). */
+void image_trim(struct image *im);
+
 #endif

@@ -595,6 +595,7 @@ static void run_loop(struct session *s)
 			serve_exit(s);
 		if (s->img->intake.code_maps != s->img->code_maps_seen)
 			image_refresh_modules(s->img);
+		image_trim(s->img);
 		uint64_t now = mono_ns();
 		if (now >= next_check) {
 			if (check_target(s))
