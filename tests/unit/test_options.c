@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* session/options.c: every option and positional form, every refusal (-1
- * and one line on stderr), durations and sizes. What it accepts today is
- * what is checked; bounds on absurd values are not decided here. */
+/* session/options.c: every option and positional form, the command forms
+ * (-- and -c), every refusal (-1 and one line on stderr), durations (at
+ * most a year) and sizes. */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
