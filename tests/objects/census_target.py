@@ -72,14 +72,15 @@ def scenario_registry(seconds):
 
 def scenario_loggers(seconds):
     n = [0]
-    manager = logging.Logger.manager
 
     def step():
         for _ in range(100):
             logging.getLogger("svc.conn.%d" % n[0]).setLevel(logging.INFO)
             n[0] += 1
-        loggers = [v for v in manager.loggerDict.values() if type(v) is logging.Logger]
-        truth(logger_dict=len(manager.loggerDict), loggers=len(loggers))
+        known = logging.Logger.manager.loggerDict
+        loggers = [v for v in known.values() if type(v) is logging.Logger]
+        truth(logger_dict=len(known), loggers=len(loggers))
+        del known, loggers
 
     step()
     ready()

@@ -52,9 +52,10 @@ static int usage_error(const char *fmt, const char *arg)
 	fputs("leakbpf objects: ", stderr);
 	fprintf(stderr, fmt, arg);
 	fputs("\nTry 'leakbpf objects --help'.\n", stderr);
-	return 2;
+	return -1;
 }
 
+/* 0 to run, 1 after --help, -1 after a usage error. */
 static int parse_args(int argc, char **argv, struct objects_opts *o)
 {
 	static const struct option longopts[] = {
@@ -218,7 +219,7 @@ int cmd_objects(int argc, char **argv)
 	char err[512];
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
-		return rc > 0 ? 0 : rc;
+		return rc > 0 ? 0 : 2;
 
 	/* signals wait until a census is over: a paused target is always
 	 * resumed before leakbpf exits (and the kernel resumes it when leakbpf
@@ -236,11 +237,11 @@ int cmd_objects(int argc, char **argv)
 		return 1;
 	}
 	FILE *table = o.json && !strcmp(o.json, "-") ? stderr : stdout;
-	bool have = false, stop = false;
+	bool have = false, printed = false;
 	rc = 0;
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (long n = 0; !stop; n++) {
+	for (long n = 0;; n++) {
 		if (census_take(s, &r, err, sizeof(err))) {
 			fprintf(stderr, "leakbpf: %s\n", err);
 			rc = have ? 0 : 1;
@@ -248,11 +249,11 @@ int cmd_objects(int argc, char **argv)
 		}
 		have = true;
 		r.leakbpf_version = LEAKBPF_VERSION;
-		bool last = o.count >= 0 && n >= o.count;
-		struct timespec poll = {0};
-		stop = last || sigtimedwait(&set, NULL, &poll) > 0;
+		struct timespec now = {0};
+		bool stop = (o.count >= 0 && n >= o.count) || sigtimedwait(&set, NULL, &now) > 0;
 		r.final = stop;
-		if (!o.quiet || stop)
+		printed = !o.quiet || stop;
+		if (printed)
 			objects_table_write(&r, table, o.top);
 		if (stop)
 			break;
@@ -265,8 +266,14 @@ int cmd_objects(int argc, char **argv)
 		if (wait_signal(&set, &next))
 			break;
 	}
-	if (have && o.json && write_json(o.json, &r))
-		rc = 1;
+	if (have) {
+		/* the last census is the final report, whatever ended the run */
+		r.final = true;
+		if (!printed)
+			objects_table_write(&r, table, o.top);
+		if (o.json && write_json(o.json, &r))
+			rc = 1;
+	}
 	census_close(s);
 	return rc;
 }

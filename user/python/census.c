@@ -6,6 +6,7 @@
  * what grows, and fill the report model (out/objects.h).
  */
 #include <elf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,15 @@ struct census_session *census_open(pid_t pid, const struct census_options *o, ch
 		free(s);
 		return NULL;
 	}
+	uint64_t probe;
+	if (py_mem_read(pid, s->b.runtime, &probe, sizeof(probe))) {
+		snprintf(err, errlen, "cannot read the memory of pid %d: %s%s", pid, strerror(errno),
+			 errno == EPERM ? " (run as root, or with CAP_SYS_PTRACE)" : "");
+		elf_file_close(s->b.elf);
+		target_close(&s->target);
+		free(s);
+		return NULL;
+	}
 	s->rows = strmap_new();
 	if (!s->rows || setup_target(s, err, errlen)) {
 		if (!s->rows)
@@ -308,7 +318,8 @@ static int fill_types(struct census_session *s, struct obj_report *r, bool first
 	return 0;
 }
 
-/* Rows whose count grew most since the first census. */
+/* Rows whose count grew most since the first census: growing[row] is their
+ * rank (1: most), 0 for the others. */
 static void growing_rows(struct census_session *s, uint8_t *growing)
 {
 	size_t nrows = strmap_count(s->rows);
@@ -325,7 +336,7 @@ static void growing_rows(struct census_session *s, uint8_t *growing)
 		}
 		if (best == SIZE_MAX)
 			break;
-		growing[best] = 1;
+		growing[best] = (uint8_t)(pick + 1);
 	}
 }
 

@@ -96,12 +96,19 @@ void census_frames(struct census_heap *h)
 	const struct census_target *t = h->t;
 	const struct py_layout *pl = &t->pl;
 	uint64_t interp = census_interp(t);
-	uint64_t ts = interp ? field(h, interp, pl->interp_threads) : 0;
-	for (int nt = 0; ts && nt < MAX_THREADS; nt++, ts = field(h, ts, pl->ts_next)) {
-		uint64_t f = field(h, ts, pl->ts_frame);
+	uint64_t threads[MAX_THREADS], frames[MAX_FRAMES];
+	size_t nt = 0;
+	for (uint64_t ts = interp ? field(h, interp, pl->interp_threads) : 0; ts && nt < MAX_THREADS;
+	     ts = field(h, ts, pl->ts_next))
+		threads[nt++] = ts;
+	/* the oldest thread (the main one) and the outermost frames first:
+	 * their locals name holders best ("__main__.main:q") */
+	while (nt--) {
+		size_t nf = 0;
+		uint64_t f = field(h, threads[nt], pl->ts_frame);
 		if (f && pl->cframe_frame != PY_NONE)
 			f = field(h, f, pl->cframe_frame);
-		for (int nf = 0; f && nf < MAX_FRAMES; nf++, f = field(h, f, pl->fr_prev)) {
+		for (; f && nf < MAX_FRAMES; f = field(h, f, pl->fr_prev)) {
 			if (pl->fr_owner != PY_NONE && pl->owner_cstack != 0xff) {
 				uint8_t owner;
 				if (read_one(t->pid, f + pl->fr_owner, &owner, 1, &h->st.reads))
@@ -109,7 +116,9 @@ void census_frames(struct census_heap *h)
 				if (owner == pl->owner_cstack)
 					continue; /* an entry shim owned by the C stack */
 			}
-			frame_locals(h, f, field(h, f, pl->fr_code));
+			frames[nf++] = f;
 		}
+		while (nf--)
+			frame_locals(h, frames[nf], field(h, frames[nf], pl->fr_code));
 	}
 }

@@ -57,6 +57,8 @@ struct cand {
 	uint64_t growing_items;
 	int64_t growth, delta;
 	bool fresh;
+	uint32_t ranks; /* bit r: holds objects of the type that grows r-th most */
+	const char *path;
 };
 
 static int by_growth(const void *a, const void *b)
@@ -64,6 +66,9 @@ static int by_growth(const void *a, const void *b)
 	const struct cand *x = a, *y = b;
 	if (x->growth != y->growth)
 		return x->growth > y->growth ? -1 : 1;
+	/* at equal growth, a container with a name before one without */
+	if (!x->path != !y->path)
+		return x->path ? -1 : 1;
 	if (x->growing_items != y->growing_items)
 		return x->growing_items > y->growing_items ? -1 : 1;
 	return x->obj < y->obj ? -1 : x->obj > y->obj;
@@ -111,20 +116,58 @@ static void item_types(const struct census_heap *h, const struct holders_in *in,
 	}
 }
 
+/* Dicts that are an object's own attributes (__dict__ of instances,
+ * modules, classes): what they hold is named through their owner. */
+static uint8_t *attribute_dicts(const struct census_heap *h)
+{
+	uint8_t *attrs = calloc(h->nobjs ? h->nobjs : 1, 1);
+	for (size_t i = 0; attrs && i < h->nedges; i++)
+		if (CE_ROLE(h->edges[i]) == CR_ATTRS && CE_INDEX(h->edges[i]) < h->nobjs)
+			attrs[CE_INDEX(h->edges[i])] = 1;
+	return attrs;
+}
+
+/* Choose up to max candidates (sorted by growth): first the most grown
+ * holder of each type that grows, in the order of the types' growth, then
+ * a second one each, then the rest by growth. Chosen ones are moved to the
+ * front, the others keep their order; returns how many to keep. */
+static size_t choose(struct cand *c, size_t nc, size_t max)
+{
+	size_t n = 0;
+	for (int round = 0; round < 2; round++)
+		for (unsigned r = 1; r <= 31 && n < max; r++)
+			for (size_t k = n; k < nc; k++) {
+				if (!(c[k].ranks & (1u << r)))
+					continue;
+				struct cand t = c[k];
+				memmove(c + n + 1, c + n, (k - n) * sizeof(*c));
+				c[n++] = t;
+				break;
+			}
+	(void)n; /* the rest follow, still by growth */
+	return nc < max ? nc : max;
+}
+
 size_t census_holders(struct census_heap *h, const struct holders_in *in, struct obj_holder *out)
 {
 	struct cand *c = NULL;
 	size_t nc = 0, cap = 0;
+	uint8_t *attrs = attribute_dicts(h);
+	if (!attrs)
+		return 0;
 	for (size_t i = 0; i < h->nobjs; i++) {
 		const struct cobj *o = &h->objs[i];
-		if (!is_container(h, i) || !o->items)
+		if (!is_container(h, i) || !o->items || attrs[i])
 			continue;
 		uint64_t g = 0;
+		uint32_t ranks = 0;
 		for (uint32_t k = 0; k < o->nedges; k++) {
 			uint32_t e = h->edges[o->edge_lo + k];
 			uint32_t row = row_of(h, in->type_row, CE_INDEX(e));
-			if (CE_ROLE(e) == CR_ITEM && row != CT_NONE && in->growing[row])
+			if (CE_ROLE(e) == CR_ITEM && row != CT_NONE && in->growing[row]) {
 				g++;
+				ranks |= 1u << (in->growing[row] & 31);
+			}
 		}
 		if (!g)
 			continue;
@@ -141,10 +184,12 @@ size_t census_holders(struct census_heap *h, const struct holders_in *in, struct
 					.growing_items = g,
 					.growth = growth,
 					.delta = (int64_t)o->items - before,
-					.fresh = !found_first};
+					.fresh = !found_first,
+					.ranks = ranks};
 	}
+	free(attrs);
 	qsort(c, nc, sizeof(*c), by_growth);
-	size_t n = nc < in->max ? nc : in->max;
+	size_t n = choose(c, nc, in->max);
 	uint32_t *objs = malloc((n ? n : 1) * sizeof(*objs));
 	const char **paths = calloc(n ? n : 1, sizeof(*paths));
 	if (!objs || !paths)
@@ -152,11 +197,14 @@ size_t census_holders(struct census_heap *h, const struct holders_in *in, struct
 	for (size_t k = 0; k < n; k++)
 		objs[k] = c[k].obj;
 	census_paths(h, objs, n, paths);
+	for (size_t k = 0; k < n; k++)
+		c[k].path = paths[k];
+	qsort(c, n, sizeof(*c), by_growth);
 	for (size_t k = 0; k < n; k++) {
 		const struct cobj *o = &h->objs[c[k].obj];
 		struct obj_holder *ho = &out[k];
 		memset(ho, 0, sizeof(*ho));
-		ho->path = paths[k] ? paths[k] : "?";
+		ho->path = c[k].path ? c[k].path : "?";
 		uint32_t row = row_of(h, in->type_row, c[k].obj);
 		ho->container = row == CT_NONE ? "?" : in->row_names[row];
 		ho->addr = o->addr;

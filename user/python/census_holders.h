@@ -33,7 +33,7 @@ void containers_free(struct census_containers *c);
 
 struct holders_in {
 	const uint32_t *type_row;     /* row of each of h's types (CT_NONE: none) */
-	const uint8_t *growing;	      /* per row: its objects grow */
+	const uint8_t *growing;	      /* per row: rank of its growth (1: most), 0: none */
 	const char *const *row_names; /* per row */
 	const struct census_containers *first, *prev;
 	size_t max; /* holders wanted */

@@ -3,7 +3,7 @@
  * References of the census's objects, read by layout, in batches. The
  * objects of a chunk move through stages together, each stage one batch of
  * reads for the whole chunk:
- *   A  a window around the object (pre-header, header, first fields),
+  *   A  a window of the object (header and first fields),
  *   B  what the window points at: items, a dict's keys header, a set's
  *      table, instance bodies and values,
  *   C  a dict's entries and split values,
@@ -20,8 +20,8 @@
 #include "util/array.h"
 
 #define CHUNK	    4096
-#define PRE	    32 /* pre-header bytes in the window */
-#define WIN	    (PRE + 80)
+#define WIN	    64 /* bytes read of every object */
+#define PRE	    32 /* pre-header of a managed dict (3.11+) */
 #define SMALL_READ  (64 * 1024)
 #define ARENA_BYTES (32u << 20)
 #define MAX_TRIES   3
@@ -46,7 +46,8 @@ struct pend {
 	uint8_t win[WIN];
 	uint8_t chk[48];
 	struct buf body;  /* B: items, keys header, table, tp_dict */
-	struct buf ext;	  /* B: a Python class instance's body */
+		struct buf ext;	 /* B: a Python class instance's pre-header and body */
+	uint32_t ext_pre; /* bytes of ext before the object */
 	struct buf ivals; /* B: a Python class instance's values (3.11+) */
 	struct buf vals;  /* C: a split dict's values */
 	struct buf ents;  /* C: dict entries */
@@ -72,15 +73,27 @@ static uint64_t rd64(const uint8_t *b, size_t off)
 	return v;
 }
 
-/* A field of the object from its window; off may be negative (pre-header). */
+/* A field of the object from its window (off < WIN). */
 static uint64_t wf(const struct pend *p, int off)
 {
-	return rd64(p->win, (size_t)(PRE + off));
+	return off >= 0 && off + 8 <= WIN ? rd64(p->win, (size_t)off) : 0;
 }
 
 static bool in_win(const struct pend *p, int off, size_t len)
 {
-	return p->win_ok && off >= -PRE && off + (int)len <= WIN - PRE;
+	return p->win_ok && off >= 0 && off + (int)len <= WIN;
+}
+
+/* A field of a Python class instance: its pre-header (off < 0) and body
+ * from ext, else from the window; 0 when neither has it. */
+static uint64_t xf(const struct pend *p, int64_t off)
+{
+	if (p->ext.ok && off + (int64_t)p->ext_pre >= 0 &&
+	    off + (int64_t)p->ext_pre + 8 <= (int64_t)p->ext.len)
+		return rd64(p->ext.p, (size_t)(off + p->ext_pre));
+	if (off >= 0 && in_win(p, (int)off, 8))
+		return wf(p, (int)off);
+	return 0;
 }
 
 static uint8_t *arena_get(struct refs *r, size_t len)
@@ -155,12 +168,10 @@ static void shared_keys(struct census_heap *h, struct ctype *ct)
 static void plan_a(struct refs *r, struct pend *p)
 {
 	uint64_t a = r->h->objs[p->obj].addr;
-	/* 1: with the pre-header; 2: without; 3: the header alone */
-	static const int lo[3] = {-PRE, 0, 0}, len[3] = {WIN, WIN - PRE, 16};
+		/* the window, or the header alone near the end of a mapping */
 	memset(p->win, 0, sizeof(p->win));
-	r->reqs[r->nreqs++] = (struct read_req){.addr = a + (uint64_t)(int64_t)lo[p->a_try],
-						.dst = p->win + PRE + lo[p->a_try],
-						.len = (uint32_t)len[p->a_try]};
+	r->reqs[r->nreqs++] =
+	    (struct read_req){.addr = a, .dst = p->win, .len = p->a_try == 0 ? WIN : 16};
 }
 
 static void done_invalid(struct refs *r, struct pend *p)
@@ -173,8 +184,8 @@ static void after_a(struct refs *r, struct pend *p, bool ok)
 {
 	struct census_heap *h = r->h;
 	struct cobj *o = &h->objs[p->obj];
-	if (!ok) {
-		if (++p->a_try < 3)
+		if (!ok) {
+		if (++p->a_try < 2)
 			return;
 		done_invalid(r, p);
 		return;
@@ -206,7 +217,7 @@ static uint64_t instance_dict(const struct refs *r, const struct pend *p)
 	const struct ctype *ct = ptype(r, p);
 	int minor = r->h->t->minor;
 	if (minor >= 11 && (ct->flags & CL_TPFLAGS_MANAGED_DICT)) {
-		uint64_t d = wf(p, -24);
+				uint64_t d = xf(p, -24);
 		/* 3.12: the same word holds values, tagged with bit 0 */
 		return minor == 12 && (d & 1) ? 0 : d;
 	}
@@ -220,13 +231,9 @@ static uint64_t instance_dict(const struct refs *r, const struct pend *p)
 		off += ct->basicsize + n * ct->itemsize;
 		off = (off + 7) & ~7;
 	}
-	if (off < 16 || (off & 7))
+		if (off < 16 || (off & 7))
 		return 0;
-	if (in_win(p, (int)off, 8) && off < WIN - PRE)
-		return wf(p, (int)off);
-	if (p->ext.ok && off + 8 <= (int64_t)p->ext.len)
-		return rd64(p->ext.p, (size_t)off);
-	return 0;
+	return xf(p, off);
 }
 
 /* The instance values of a Python class instance (3.11+): address of the
@@ -244,18 +251,19 @@ static uint64_t instance_values(struct refs *r, const struct pend *p, uint32_t *
 		if (!(ct->flags & CL_TPFLAGS_INLINE_VALUES))
 			return 0;
 		/* inline, right after the header; valid unless a dict took them */
-		uint8_t cap = p->win[PRE + 16 + cl->dv_capacity];
-		uint8_t valid = p->win[PRE + 16 + cl->dv_valid];
+				uint8_t cap = p->win[16 + cl->dv_capacity];
+		uint8_t valid = p->win[16 + cl->dv_valid];
 		if (!valid)
 			return 0;
 		*n = cap < ct->nskeys ? cap : ct->nskeys;
 		return r->h->objs[p->obj].addr + 16 + cl->dv_values;
 	}
-	uint64_t v = minor == 11 ? wf(p, -32) : wf(p, -24);
+		uint64_t v = minor == 11 ? xf(p, -32) : xf(p, -24);
 	if (minor == 12) {
+		/* values are stored as their address minus one (odd) */
 		if (!(v & 1))
 			return 0;
-		v -= 1;
+		v += 1;
 	}
 	if (!v || (v & 7))
 		return 0;
@@ -273,6 +281,7 @@ static void plan_b(struct refs *r, struct pend *p)
 	p->ext = (struct buf){0};
 	p->ivals = (struct buf){0};
 	p->vals = (struct buf){0};
+	p->ext_pre = 0;
 	p->ents = (struct buf){0};
 	if (!p->win_ok) {
 		/* only the header could be read: no contents */
@@ -316,18 +325,19 @@ static void plan_b(struct refs *r, struct pend *p)
 	}
 	if (!ok)
 		p->big = true;
+	if (ct->kind == CK_STR && cl->str_wstr != PY_NONE &&
+	    ((wf(p, r->h->t->pl.str_state) >> 5) & 3) != 3)
+		/* not compact ASCII (3.8-3.11): wstr_length and the legacy data
+		 * pointer lie past the window */
+		want(r, &p->body, a + WIN, 16);
 	if (ct->py_class) {
-		/* the body holds __slots__ and a __dict__ at tp_dictoffset */
-		if (ct->basicsize > WIN - PRE && (ct->nslots || ct->dictoffset > 0) &&
-		    !want(r, &p->ext, a, (size_t)ct->basicsize))
+		/* the pre-header holds a managed dict (3.11+), the body __slots__
+		 * and a __dict__ at tp_dictoffset */
+		bool managed = r->h->t->minor >= 11 && (ct->flags & CL_TPFLAGS_MANAGED_DICT);
+		p->ext_pre = managed ? PRE : 0;
+		if ((managed || (ct->basicsize > WIN && (ct->nslots || ct->dictoffset > 0))) &&
+		    !want(r, &p->ext, a - p->ext_pre, p->ext_pre + (size_t)ct->basicsize))
 			p->big = true;
-		uint32_t nv;
-		uint64_t v = instance_values(r, p, &nv);
-		if (v && nv) {
-			uint64_t first = a + 16 + cl->dv_values;
-			if (!(v == first && in_win(p, 16 + cl->dv_values, nv * 8u)))
-				want(r, &p->ivals, v, nv * 8u);
-		}
 	}
 }
 
@@ -386,9 +396,21 @@ static struct dkeys dict_keys(const struct refs *r, const struct pend *p)
 	return d;
 }
 
+/* A Python class instance's values (3.11+), once its pre-header is read. */
+static void plan_values(struct refs *r, struct pend *p)
+{
+	uint32_t nv;
+	uint64_t v = instance_values(r, p, &nv);
+	uint64_t inline_at = r->h->objs[p->obj].addr + 16 + r->cl->dv_values;
+	if (v && nv && !(v == inline_at && in_win(p, 16 + r->cl->dv_values, nv * 8u)))
+		want(r, &p->ivals, v, nv * 8u);
+}
+
 static void plan_c(struct refs *r, struct pend *p)
 {
 	const struct ctype *ct = ptype(r, p);
+	if (ct->py_class)
+		plan_values(r, p);
 	if (ct->kind != CK_DICT || p->big)
 		return;
 	struct dkeys d = dict_keys(r, p);
@@ -428,9 +450,8 @@ static bool changed(const struct refs *r, const struct pend *p)
 		hi = 24;
 	else if (ct->kind == CK_DICT && r->h->t->minor >= 13)
 		/* ma_used, then keys and values: 3.13's word at 24 is no version */
-		return memcmp(p->chk + 16, p->win + PRE + 16, 8) ||
-		       memcmp(p->chk + 32, p->win + PRE + 32, 16);
-	return memcmp(p->chk + lo, p->win + PRE + lo, hi - lo) != 0;
+				return memcmp(p->chk + 16, p->win + 16, 8) || memcmp(p->chk + 32, p->win + 32, 16);
+	return memcmp(p->chk + lo, p->win + lo, hi - lo) != 0;
 }
 
 /* --- driving the stages --- */
@@ -513,7 +534,6 @@ static void run_stages(struct refs *r)
 			case ST_B:
 				mark(&p->body, q, nq);
 				mark(&p->ext, q, nq);
-				mark(&p->ivals, q, nq);
 				if (!bufs_ok(p))
 					reads_failed(r, p);
 				else
@@ -522,6 +542,7 @@ static void run_stages(struct refs *r)
 			case ST_C:
 				mark(&p->ents, q, nq);
 				mark(&p->vals, q, nq);
+				mark(&p->ivals, q, nq);
 				if (!bufs_ok(p))
 					reads_failed(r, p);
 				else
@@ -608,6 +629,16 @@ static uint64_t dict_extra(struct refs *r, const struct pend *p)
 	return extra + keys;
 }
 
+/* A field of a str: past the window, from the body read for it. */
+static uint64_t str_field(const struct pend *p, int off)
+{
+	if (off < WIN)
+		return wf(p, off);
+	if (p->body.ok && off - WIN + 8 <= (int)p->body.len)
+		return rd64(p->body.p, (size_t)(off - WIN));
+	return 0;
+}
+
 static uint64_t str_size(struct refs *r, const struct pend *p)
 {
 	const struct census_layout *cl = r->cl;
@@ -629,20 +660,20 @@ static uint64_t str_size(struct refs *r, const struct pend *p)
 	} else {
 		/* a legacy string (str subclasses): PyUnicodeObject adds a data
 		 * pointer */
-		data = wf(p, cl->str_compact_size);
+		data = str_field(p, cl->str_compact_size);
 		size = cl->str_compact_size + 8 + (data ? chars : 0);
 	}
 	if (data && !extent_ok(r, data, chars))
 		return cl->str_compact_size;
 	if (!ascii) {
-		uint64_t utf8 = wf(p, cl->str_utf8);
-		int64_t utf8_len = (int64_t)wf(p, cl->str_utf8_length);
+		uint64_t utf8 = str_field(p, cl->str_utf8);
+		int64_t utf8_len = (int64_t)str_field(p, cl->str_utf8_length);
 		if (utf8 && utf8 != data && utf8_len >= 0 && extent_ok(r, utf8, (uint64_t)utf8_len))
 			size += (uint64_t)utf8_len + 1;
 	}
 	if (cl->str_wstr != PY_NONE) {
-		uint64_t wstr = wf(p, cl->str_wstr);
-		int64_t wlen = compact && ascii ? len : (int64_t)wf(p, cl->str_wstr_length);
+		uint64_t wstr = str_field(p, cl->str_wstr);
+		int64_t wlen = compact && ascii ? len : (int64_t)str_field(p, cl->str_wstr_length);
 		if (wstr && (!ready || wstr != data) && wlen >= 0 &&
 		    extent_ok(r, wstr, ((uint64_t)wlen + 1) * 4))
 			size += ((uint64_t)wlen + 1) * 4;
@@ -894,7 +925,7 @@ static void emit_small(struct refs *r, struct pend *p, const struct ctype *ct)
 	switch (ct->kind) {
 	case CK_TUPLE:
 		if (n >= 0 && (size_t)n <= h->lim.max_items)
-			refs_of(h, CR_ITEM, p->body.len ? p->body.p : p->win + PRE + cl->tuple_item,
+			refs_of(h, CR_ITEM, p->body.len ? p->body.p : p->win + cl->tuple_item,
 				(size_t)n);
 		break;
 	case CK_LIST:
@@ -948,7 +979,7 @@ static void emit_class_extras(struct refs *r, struct pend *p, const struct ctype
 	ct = &h->types[p->type]; /* instance_values may read the type's keys */
 	if (v && nv) {
 		const uint8_t *vals =
-		    p->ivals.len ? p->ivals.p : p->win + PRE + 16 + r->cl->dv_values;
+		    p->ivals.len ? p->ivals.p : p->win + 16 + r->cl->dv_values;
 		if (p->ivals.len && !p->ivals.ok)
 			vals = NULL;
 		for (uint32_t i = 0; vals && i < nv; i++) {
@@ -961,10 +992,7 @@ static void emit_class_extras(struct refs *r, struct pend *p, const struct ctype
 	}
 	for (uint32_t i = 0; i < ct->nslots; i++) {
 		uint32_t off = h->slots[ct->slot0 + i].offset;
-		if (in_win(p, (int)off, 8) && off + 8 <= WIN - PRE)
-			census_ref(h, CR_ITEM, wf(p, (int)off));
-		else if (p->ext.ok && off + 8 <= p->ext.len)
-			census_ref(h, CR_ITEM, rd64(p->ext.p, off));
+				census_ref(h, CR_ITEM, xf(p, off));
 	}
 }
 
@@ -1013,7 +1041,7 @@ static void emit(struct refs *r, struct pend *p)
 				bool same = !err &&
 					    !read_one(h->t->pid, h->objs[p->obj].addr, again,
 						      sizeof(again), &h->st.reads) &&
-					    !memcmp(again + 16, p->win + PRE + 16, 48 - 16);
+					    !memcmp(again + 16, p->win + 16, 48 - 16);
 				if (same)
 					break;
 				/* changed while read: forget what was read, try again */
@@ -1023,7 +1051,7 @@ static void emit(struct refs *r, struct pend *p)
 					break;
 				}
 				h->st.retries++;
-				if (read_one(h->t->pid, h->objs[p->obj].addr - PRE, p->win, WIN,
+				if (read_one(h->t->pid, h->objs[p->obj].addr, p->win, WIN,
 					     &h->st.reads)) {
 					p->torn = true;
 					break;
