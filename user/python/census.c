@@ -192,7 +192,8 @@ struct census_session *census_open(pid_t pid, const struct census_options *o, ch
 	}
 	uint64_t probe;
 	if (py_mem_read(pid, s->b.runtime, &probe, sizeof(probe))) {
-		snprintf(err, errlen, "cannot read the memory of pid %d: %s%s", pid, strerror(errno),
+		snprintf(err, errlen, "cannot read the memory of pid %d: %s%s", pid,
+			 strerror(errno),
 			 errno == EPERM ? " (run as root, or with CAP_SYS_PTRACE)" : "");
 		elf_file_close(s->b.elf);
 		target_close(&s->target);

@@ -98,8 +98,8 @@ void census_frames(struct census_heap *h)
 	uint64_t interp = census_interp(t);
 	uint64_t threads[MAX_THREADS], frames[MAX_FRAMES];
 	size_t nt = 0;
-	for (uint64_t ts = interp ? field(h, interp, pl->interp_threads) : 0; ts && nt < MAX_THREADS;
-	     ts = field(h, ts, pl->ts_next))
+	for (uint64_t ts = interp ? field(h, interp, pl->interp_threads) : 0;
+	     ts && nt < MAX_THREADS; ts = field(h, ts, pl->ts_next))
 		threads[nt++] = ts;
 	/* the oldest thread (the main one) and the outermost frames first:
 	 * their locals name holders best ("__main__.main:q") */

@@ -3,7 +3,7 @@
  * References of the census's objects, read by layout, in batches. The
  * objects of a chunk move through stages together, each stage one batch of
  * reads for the whole chunk:
-  *   A  a window of the object (header and first fields),
+ *   A  a window of the object (header and first fields),
  *   B  what the window points at: items, a dict's keys header, a set's
  *      table, instance bodies and values,
  *   C  a dict's entries and split values,
@@ -46,7 +46,7 @@ struct pend {
 	uint8_t win[WIN];
 	uint8_t chk[48];
 	struct buf body;  /* B: items, keys header, table, tp_dict */
-		struct buf ext;	 /* B: a Python class instance's pre-header and body */
+	struct buf ext;	  /* B: a Python class instance's pre-header and body */
 	uint32_t ext_pre; /* bytes of ext before the object */
 	struct buf ivals; /* B: a Python class instance's values (3.11+) */
 	struct buf vals;  /* C: a split dict's values */
@@ -168,7 +168,7 @@ static void shared_keys(struct census_heap *h, struct ctype *ct)
 static void plan_a(struct refs *r, struct pend *p)
 {
 	uint64_t a = r->h->objs[p->obj].addr;
-		/* the window, or the header alone near the end of a mapping */
+	/* the window, or the header alone near the end of a mapping */
 	memset(p->win, 0, sizeof(p->win));
 	r->reqs[r->nreqs++] =
 	    (struct read_req){.addr = a, .dst = p->win, .len = p->a_try == 0 ? WIN : 16};
@@ -184,7 +184,7 @@ static void after_a(struct refs *r, struct pend *p, bool ok)
 {
 	struct census_heap *h = r->h;
 	struct cobj *o = &h->objs[p->obj];
-		if (!ok) {
+	if (!ok) {
 		if (++p->a_try < 2)
 			return;
 		done_invalid(r, p);
@@ -217,7 +217,7 @@ static uint64_t instance_dict(const struct refs *r, const struct pend *p)
 	const struct ctype *ct = ptype(r, p);
 	int minor = r->h->t->minor;
 	if (minor >= 11 && (ct->flags & CL_TPFLAGS_MANAGED_DICT)) {
-				uint64_t d = xf(p, -24);
+		uint64_t d = xf(p, -24);
 		/* 3.12: the same word holds values, tagged with bit 0 */
 		return minor == 12 && (d & 1) ? 0 : d;
 	}
@@ -231,7 +231,7 @@ static uint64_t instance_dict(const struct refs *r, const struct pend *p)
 		off += ct->basicsize + n * ct->itemsize;
 		off = (off + 7) & ~7;
 	}
-		if (off < 16 || (off & 7))
+	if (off < 16 || (off & 7))
 		return 0;
 	return xf(p, off);
 }
@@ -251,14 +251,14 @@ static uint64_t instance_values(struct refs *r, const struct pend *p, uint32_t *
 		if (!(ct->flags & CL_TPFLAGS_INLINE_VALUES))
 			return 0;
 		/* inline, right after the header; valid unless a dict took them */
-				uint8_t cap = p->win[16 + cl->dv_capacity];
+		uint8_t cap = p->win[16 + cl->dv_capacity];
 		uint8_t valid = p->win[16 + cl->dv_valid];
 		if (!valid)
 			return 0;
 		*n = cap < ct->nskeys ? cap : ct->nskeys;
 		return r->h->objs[p->obj].addr + 16 + cl->dv_values;
 	}
-		uint64_t v = minor == 11 ? xf(p, -32) : xf(p, -24);
+	uint64_t v = minor == 11 ? xf(p, -32) : xf(p, -24);
 	if (minor == 12) {
 		/* values are stored as their address minus one (odd) */
 		if (!(v & 1))
@@ -450,7 +450,7 @@ static bool changed(const struct refs *r, const struct pend *p)
 		hi = 24;
 	else if (ct->kind == CK_DICT && r->h->t->minor >= 13)
 		/* ma_used, then keys and values: 3.13's word at 24 is no version */
-				return memcmp(p->chk + 16, p->win + 16, 8) || memcmp(p->chk + 32, p->win + 32, 16);
+		return memcmp(p->chk + 16, p->win + 16, 8) || memcmp(p->chk + 32, p->win + 32, 16);
 	return memcmp(p->chk + lo, p->win + lo, hi - lo) != 0;
 }
 
@@ -978,8 +978,7 @@ static void emit_class_extras(struct refs *r, struct pend *p, const struct ctype
 	uint64_t v = instance_values(r, p, &nv);
 	ct = &h->types[p->type]; /* instance_values may read the type's keys */
 	if (v && nv) {
-		const uint8_t *vals =
-		    p->ivals.len ? p->ivals.p : p->win + 16 + r->cl->dv_values;
+		const uint8_t *vals = p->ivals.len ? p->ivals.p : p->win + 16 + r->cl->dv_values;
 		if (p->ivals.len && !p->ivals.ok)
 			vals = NULL;
 		for (uint32_t i = 0; vals && i < nv; i++) {
@@ -992,7 +991,7 @@ static void emit_class_extras(struct refs *r, struct pend *p, const struct ctype
 	}
 	for (uint32_t i = 0; i < ct->nslots; i++) {
 		uint32_t off = h->slots[ct->slot0 + i].offset;
-				census_ref(h, CR_ITEM, xf(p, off));
+		census_ref(h, CR_ITEM, xf(p, off));
 	}
 }
 
