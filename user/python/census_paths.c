@@ -92,8 +92,9 @@ static int by_label(const void *a, const void *b)
 	return strcmp(x->label, y->label);
 }
 
-/* The roots, modules first (sorted by name, __main__ first), then locals. */
-static size_t roots(struct census_heap *h, struct named_root **out)
+/* The roots, modules first (sorted by name, __main__ first), then locals;
+ * *nmodules of them are modules. */
+static size_t roots(struct census_heap *h, struct named_root **out, size_t *nmodules)
 {
 	struct named_root *r = NULL;
 	size_t n = 0, cap = 0;
@@ -107,6 +108,7 @@ static size_t roots(struct census_heap *h, struct named_root **out)
 		r[n++] = (struct named_root){.obj = i, .label = name};
 	}
 	qsort(r, n, sizeof(*r), by_label);
+	*nmodules = n;
 	for (size_t k = 0; k < h->nroots; k++) {
 		const struct croot *cr = &h->roots[k];
 		const char *mod = globals_module(h, cr->globals);
@@ -224,30 +226,20 @@ static const char *render(struct search *s, uint32_t obj)
 	return census_intern(h, path);
 }
 
-void census_paths(struct census_heap *h, const uint32_t *objs, size_t n, const char **paths)
+/* One breadth-first search from roots r[0..nr). */
+static void search(struct search *s, const struct named_root *r, size_t nr)
 {
-	struct search s = {.h = h};
-	struct named_root *r = NULL;
-	size_t nr;
-	if (!n)
-		return;
-	s.cost = malloc(h->nobjs);
-	s.parent = malloc(h->nobjs * sizeof(*s.parent));
-	s.root_label = malloc(h->nobjs * sizeof(*s.root_label));
-	s.level = malloc(h->nobjs * sizeof(*s.level));
-	s.next = malloc(h->nobjs * sizeof(*s.next));
-	nr = roots(h, &r);
-	if (!s.cost || !s.parent || !s.root_label || !s.level || !s.next)
-		goto out;
-	memset(s.cost, UNSEEN, h->nobjs);
+	struct census_heap *h = s->h;
+	memset(s->cost, UNSEEN, h->nobjs);
+	s->nlevel = s->nnext = 0;
 	for (size_t k = 0; k < nr; k++) {
-		if (s.cost[r[k].obj] == UNSEEN)
-			s.root_label[r[k].obj] = r[k].label;
-		visit(&s, r[k].obj, CT_NONE, 0, true);
+		if (s->cost[r[k].obj] == UNSEEN)
+			s->root_label[r[k].obj] = r[k].label;
+		visit(s, r[k].obj, CT_NONE, 0, true);
 	}
-	for (uint8_t cost = 0; cost <= MAX_DEPTH && s.nlevel; cost++) {
-		for (size_t q = 0; q < s.nlevel; q++) {
-			uint32_t x = s.level[q];
+	for (uint8_t cost = 0; cost <= MAX_DEPTH && s->nlevel; cost++) {
+		for (size_t q = 0; q < s->nlevel; q++) {
+			uint32_t x = s->level[q];
 			const struct cobj *o = &h->objs[x];
 			if (!(o->flags & CO_DONE))
 				continue;
@@ -256,17 +248,44 @@ void census_paths(struct census_heap *h, const uint32_t *objs, size_t n, const c
 				if (CE_ROLE(e) != CR_ITEM && CE_ROLE(e) != CR_ATTRS)
 					continue;
 				bool free = free_step(h, x, e);
-				visit(&s, CE_INDEX(e), x, free ? cost : cost + 1, free);
+				visit(s, CE_INDEX(e), x, free ? cost : cost + 1, free);
 			}
 		}
-		uint32_t *t = s.level;
-		s.level = s.next;
-		s.next = t;
-		s.nlevel = s.nnext;
-		s.nnext = 0;
+		uint32_t *t = s->level;
+		s->level = s->next;
+		s->next = t;
+		s->nlevel = s->nnext;
+		s->nnext = 0;
 	}
+}
+
+void census_paths(struct census_heap *h, const uint32_t *objs, size_t n, const char **paths)
+{
+	struct search s = {.h = h};
+	struct named_root *r = NULL;
+	size_t nr, nmodules = 0;
+	if (!n)
+		return;
+	s.cost = malloc(h->nobjs);
+	s.parent = malloc(h->nobjs * sizeof(*s.parent));
+	s.root_label = malloc(h->nobjs * sizeof(*s.root_label));
+	s.level = malloc(h->nobjs * sizeof(*s.level));
+	s.next = malloc(h->nobjs * sizeof(*s.next));
+	nr = roots(h, &r, &nmodules);
+	if (!s.cost || !s.parent || !s.root_label || !s.level || !s.next)
+		goto out;
+	/* names from modules first: they outlive any frame; a frame's local
+	 * names what no module reaches ("__main__.main:q.queue") */
+	search(&s, r, nmodules);
+	bool unnamed = false;
 	for (size_t k = 0; k < n; k++)
-		paths[k] = render(&s, objs[k]);
+		unnamed |= !(paths[k] = render(&s, objs[k]));
+	if (unnamed && nr > nmodules) {
+		search(&s, r, nr);
+		for (size_t k = 0; k < n; k++)
+			if (!paths[k])
+				paths[k] = render(&s, objs[k]);
+	}
 out:
 	free(r);
 	free(s.cost);
