@@ -90,6 +90,7 @@ bench: deps
 	$(MAKE) -C bench
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/python/run.sh
+	$(SUDO) bench/objects/run.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c

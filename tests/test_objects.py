@@ -98,7 +98,7 @@ def census(exe, scenario, tmp_path, interval=1, count=2, extra=(), step=0.25, ti
     assert res.returncode == 0, f"leakbpf failed ({res.returncode}):\n{res.stderr}"
     assert t.poll() is None, "the target died"
     rep = json.loads(out.read_text())
-    assert rep["schema"] == "leakbpf-objects/v1"
+    assert rep["schema"] == "leakbpf/objects/v1"
     assert len(rep["censuses"]) == count + 1
     return Run(t, truthfile, res, rep)
 

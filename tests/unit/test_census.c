@@ -330,7 +330,7 @@ static void test_json_reads_back(void)
 	int seen = 0;
 	while ((k = jr_key(&jr))) {
 		if (!strcmp(k, "schema")) {
-			CHECK_STR(jr_string(&jr), "leakbpf-objects/v1");
+			CHECK_STR(jr_string(&jr), "leakbpf/objects/v1");
 			seen |= 1;
 		} else if (!strcmp(k, "types")) {
 			CHECK(jr_array(&jr));

@@ -31,7 +31,7 @@ static const char objects_usage[] =
     "      --pause              stop the target during each census (ptrace; the\n"
     "                           table says for how long); without it the target runs\n"
     "      --json FILE|-        write the last census as JSON (schema\n"
-    "                           leakbpf-objects/v1) when leakbpf exits\n"
+    "                           leakbpf/objects/v1) when leakbpf exits\n"
     "      --max-objects N      objects read per census (default 4M; ~70 bytes each)\n"
     "      --max-items N        items read per container (default 16M)\n"
     "  -q, --quiet              only the last table\n"

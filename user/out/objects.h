@@ -101,7 +101,7 @@ struct obj_report {
 /* The table of one census; `top` type rows. 0, or -1 on a write error. */
 int objects_table_write(const struct obj_report *r, FILE *out, unsigned top);
 
-/* The JSON document (schema leakbpf-objects/v1, doc/json-schema.md). 0, or
+/* The JSON document (schema leakbpf/objects/v1, doc/json-schema.md). 0, or
  * -1 on a write error. */
 int objects_json_write(const struct obj_report *r, FILE *out);
 

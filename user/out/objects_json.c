@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `leakbpf objects --json`: schema "leakbpf-objects/v1" (doc/json-schema.md).
+/* `leakbpf objects --json`: schema "leakbpf/objects/v1" (doc/json-schema.md).
  * One type, holder or census per line keeps large files greppable. */
 #include <inttypes.h>
 #include "out/objects.h"
@@ -163,7 +163,7 @@ static void gc(FILE *out, const struct obj_report *r)
 int objects_json_write(const struct obj_report *r, FILE *out)
 {
 	const struct obj_census *last = r->ncensuses ? &r->censuses[r->ncensuses - 1] : NULL;
-	str(out, "{", "schema", "leakbpf-objects/v1");
+	str(out, "{", "schema", "leakbpf/objects/v1");
 	str(out, ",", "leakbpf_version", r->leakbpf_version);
 	i64(out, ",", "pid", r->pid);
 	str(out, ",", "comm", r->comm);

@@ -14,6 +14,7 @@ static const char usage[] =
     "       leakbpf [options] -c \"CMD ARGS\"\n"
     "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
     "       leakbpf report SNAPSHOT [output options]\n"
+    "       leakbpf objects -p PID [INTERVAL [COUNT]]   (Python heap census)\n"
     "\n"
     "Find memory leaks in a running process: outstanding bytes per stack.\n"
     "\n"
