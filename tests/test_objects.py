@@ -183,6 +183,16 @@ def test_registry_grows_and_is_named(exe, version, tmp_path):
     assert "__main__._REGISTRY" in run.result.stdout
 
 
+@pytest.mark.parametrize("exe,version", params(MAIN_PY))
+def test_main_interpreter_beside_a_subinterpreter(exe, version, tmp_path):
+    """The census is of the main interpreter's heap, also when a
+    subinterpreter came after it."""
+    run = census(exe, "subinterp", tmp_path, count=1)
+    row = run.type_row("__main__.Connection")
+    between(row["count"], run.window("registry"), "Connection instances")
+    assert run.report["holders"][0]["path"] == "__main__._REGISTRY"
+
+
 @pytest.mark.parametrize("exe,version", params(SUPPORTED_PY))
 def test_cycles_with_collector_disabled(exe, version, tmp_path):
     """Parent/child cycles with __del__, dropped while gc.disable(): reported

@@ -35,6 +35,7 @@
 int main(void)
 {
 	P("minor", PY_MINOR_VERSION);
+	P("rt_interp_main", offsetof(_PyRuntimeState, interpreters.main));
 	/* the collector's state: in _PyRuntime (3.8), in the interpreter after */
 #if PY_VERSION_HEX >= 0x03090000
 	P("gc_in_runtime", 0);

@@ -15,6 +15,7 @@ int main(int argc, char **argv)
 	if (!l)
 		return 1;
 	P(minor);
+	P(rt_interp_main);
 	P(gc_in_runtime);
 	P(gc_state);
 	P(gc_enabled);

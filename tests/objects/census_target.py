@@ -67,6 +67,18 @@ def scenario_registry(seconds):
     run(step, seconds)
 
 
+def scenario_subinterp(seconds):
+    """The registry, in a process that also runs a subinterpreter (created
+    after the main one: first in the runtime's list of interpreters)."""
+    try:
+        import _interpreters as interpreters
+    except ImportError:
+        import _xxsubinterpreters as interpreters
+    sub = interpreters.create()
+    KEEP.append(sub)
+    scenario_registry(seconds)
+
+
 # --- one named logger per connection ---
 
 

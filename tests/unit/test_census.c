@@ -222,10 +222,12 @@ static void test_debug_offsets(void)
 	memcpy(w, "xdebugpy", 8);
 	for (size_t i = 3; i < sizeof(w) / 8; i++)
 		w[i] = 8 * i;
+	w[5] = 632;   /* runtime_state.interpreters_head */
 	w[10] = 7400; /* interpreter_state.gc */
 	w[70] = 40;   /* unicode_object.asciiobject_size */
 	CHECK_EQ(census_layout_from_debug_offsets(w, sizeof(w), &cl, err, sizeof(err)), 0);
 	CHECK_EQ(cl.gc_state, 7400);
+	CHECK_EQ(cl.rt_interp_main, 640);
 	CHECK_EQ(cl.list_item, 8 * 54);
 	CHECK_EQ(cl.str_compact_size, 56);
 	w[57] = 1u << 20; /* an offset no struct has */

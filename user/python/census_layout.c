@@ -60,6 +60,7 @@
 static const struct census_layout layouts[] = {
     {
 	.minor = 8,
+	.rt_interp_main = 40,
 	.type_size = 416,
 	COMMON,
 	KEYS_38,
@@ -74,6 +75,7 @@ static const struct census_layout layouts[] = {
     },
     {
 	.minor = 9,
+	.rt_interp_main = 40,
 	.type_size = 408,
 	COMMON,
 	KEYS_38,
@@ -87,6 +89,7 @@ static const struct census_layout layouts[] = {
     },
     {
 	.minor = 10,
+	.rt_interp_main = 40,
 	.type_size = 408,
 	COMMON,
 	KEYS_38,
@@ -100,6 +103,7 @@ static const struct census_layout layouts[] = {
     },
     {
 	.minor = 11,
+	.rt_interp_main = 48,
 	.type_size = 408,
 	COMMON,
 	KEYS_311,
@@ -118,6 +122,7 @@ static const struct census_layout layouts[] = {
     },
     {
 	.minor = 12,
+	.rt_interp_main = 48,
 	.type_size = 416,
 	COMMON,
 	KEYS_311,
@@ -137,6 +142,7 @@ static const struct census_layout layouts[] = {
     {
 	/* PyDictValues gained a header (capacity, size, embedded, valid) */
 	.minor = 13,
+	.rt_interp_main = 640,
 	.type_size = 416,
 	COMMON,
 	KEYS_311,
@@ -203,6 +209,12 @@ int census_layout_from_debug_offsets(const void *buf, size_t len, struct census_
 		memcpy((char *)cl + debug_words[i].field, &(uint16_t){(uint16_t)v},
 		       sizeof(uint16_t));
 	}
+	/* interpreters.main follows interpreters.head */
+	if (w[5] >= PY_NONE - 8) {
+		snprintf(err, errlen, "_Py_DebugOffsets: implausible interpreters_head");
+		return -1;
+	}
+	cl->rt_interp_main = (uint16_t)(w[5] + 8);
 	/* the compact header follows the ASCII one by utf8_length and utf8 */
 	cl->str_compact_size = cl->str_ascii_size + 16;
 	cl->str_utf8_length = cl->str_ascii_size;

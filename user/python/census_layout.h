@@ -39,6 +39,7 @@
 
 struct census_layout {
 	int minor;
+	uint16_t rt_interp_main; /* _PyRuntime.interpreters.main */
 	/* the collector's state: _PyRuntime.gc (3.8) or interp->gc */
 	uint8_t gc_in_runtime;
 	uint16_t gc_state;

@@ -29,7 +29,7 @@ uint64_t census_interp(const struct census_target *t)
 {
 	uint64_t interp = 0;
 	struct read_stats st = {0};
-	if (read_one(t->pid, t->runtime + t->pl.rt_interp_head, &interp, sizeof(interp), &st))
+	if (read_one(t->pid, t->runtime + t->cl.rt_interp_main, &interp, sizeof(interp), &st))
 		return 0;
 	return interp;
 }

@@ -13,7 +13,8 @@
 /* Fill h (initialised, empty). 0, or -1 with a one-line reason. */
 int census_walk(struct census_heap *h, char *err, size_t errlen);
 
-/* The main interpreter (runtime->interpreters.head), or 0. */
+/* The main interpreter (runtime->interpreters.main; .head is the newest
+ * one when there are subinterpreters), or 0. */
 uint64_t census_interp(const struct census_target *t);
 
 /* Add the locals of every thread's frames as seeds and roots. */
