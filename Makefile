@@ -17,11 +17,15 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRC))
 # user/ is in folders by job (doc/architecture.md); every .c under it is built.
 USER_SRC := $(sort $(shell find user -name '*.c'))
 USER_OBJ := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
+# Web assets of the outputs (the flame graph's script and style) are files
+# of their own, embedded as C arrays named asset_<file name> at build time.
+ASSETS := $(sort $(wildcard user/out/assets/*))
+ASSET_OBJ := $(patsubst user/out/assets/%,$(OUT)/assets/%.o,$(ASSETS))
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLEAKBPF_VERSION='"$(VERSION)"' \
 	  -I$(OUT) -Ibpf -Iuser -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lpthread -lm
+LDLIBS := -lbpf -ldw -lelf -lz -liberty -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror
 
 .PHONY: all clean deps demo test unit bench vmlinux format install check-format
@@ -42,7 +46,16 @@ $(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-leakbpf: $(USER_OBJ)
+# They go into the SVG inside CDATA sections, which "]]>" would end.
+$(OUT)/assets/%.c: user/out/assets/% scripts/embed.sh
+	@mkdir -p $(dir $@)
+	@! grep -qF ']]>' $< || { echo "$<: contains ]]>, which would end its CDATA section" >&2; exit 1; }
+	scripts/embed.sh asset_$(subst .,_,$(subst -,_,$*)) $< > $@
+
+$(OUT)/assets/%.o: $(OUT)/assets/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+leakbpf: $(USER_OBJ) $(ASSET_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # The fast tier: tests/unit/test_*.c, each linked against the loader's
@@ -51,7 +64,7 @@ LIB := $(OUT)/libleakbpf.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(OUT)/unit/%,$(UNIT_SRC))
 
-$(LIB): $(filter-out $(OUT)/user/cli/main.o,$(USER_OBJ))
+$(LIB): $(filter-out $(OUT)/user/cli/main.o,$(USER_OBJ)) $(ASSET_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -86,10 +99,11 @@ test: deps
 	$(SUDO) scripts/run-tests.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(LIB)
 	$(MAKE) -C bench
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/python/run.sh
+	$(SUDO) bench/symbols.sh
 	$(SUDO) bench/objects/run.sh
 
 format:

@@ -5,27 +5,52 @@
  * with the result and the caller's stack (captured at return, where the
  * instruction pointer is the caller's own return address, so the direct
  * caller of malloc is always the first frame).
+ *
+ * Read top down: the declarations (every setting, every piece of state and
+ * every map), the walkers (unwind.bpf.h, python.bpf.h, python_alloc.bpf.h),
+ * the entry, return and free helpers, and last the programs, one call each.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "leakbpf.h"
+#include "records.h"
+#include "settings.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* ==== Declarations ==== */
+
+/* Settings (.rodata), written before load by user/session/bpf_settings.c. */
 const volatile __u32 target_tgid = 0;
-const volatile __u64 min_size = 0;
-const volatile __u64 max_size = ~0ULL;
-const volatile bool capture_stacks = true;
+const volatile __u64 min_size = 0;	    /* -z */
+const volatile __u64 max_size = ~0ULL;	    /* -Z */
+const volatile bool interp_stacks = false;  /* --native: interpreter stacks too */
+const volatile struct lb_py_cfg lb_py = {}; /* the traced CPython; runtime 0: none */
+/* Type flags that put two more words before the GC head (3.11: managed
+ * dict; 3.12+: managed dict or weakref); 0 before 3.11. */
+const volatile __u64 lb_pya_preheader_flags = 0;
+
+/* State (.bss). Written by userspace while tracing (bpf_settings.c): the
+ * code ranges' count and the bounds of the code built with frame pointers
+ * (most stack words are rejected by these before any search), and whether
+ * the code object deallocator is watched. Written by the programs: code
+ * objects that died (lb_py_code_dealloc). */
+volatile __u32 nranges = 0;
+volatile __u64 fp_lo = 0, fp_hi = 0;
+volatile __u32 lb_py_code_watch = 0;
+volatile __u64 lb_py_code_deaths = 0;
+
+/* Allocator calls that may be in progress at once in one thread. */
+#define LB_MAX_NEST 4
 
 struct pending {
 	__u64 sp; /* stack pointer at entry: identifies the call */
 	__u64 size;
-	__u64 arg; /* realloc: old pointer; posix_memalign: out pointer */
-	__u64 adj; /* subtracted from the result: object -> start of its block */
-	__u32 kind;
-	__u32 src;
+	__u64 arg;  /* realloc: old pointer; posix_memalign: out pointer */
+	__u64 adj;  /* subtracted from the result: object -> start of its block */
+	__u32 kind; /* enum lb_kind */
+	__u32 pad;
 };
 
 struct thread_state {
@@ -34,6 +59,56 @@ struct thread_state {
 	struct pending pend[LB_MAX_NEST];
 };
 
+/* The Python walk's per-thread state (python.bpf.h). 3.11+: a thread's
+ * frames live in one data stack, each caller just below its callee, so one
+ * read of up to LB_PY_SPAN bytes ending at a frame often holds its callers
+ * too; 3.12's C-stack shim frames lie next to the _PyCFrame the walk
+ * starts from. The last two reads are kept. A read never leaves the page
+ * of the bytes asked for, which is mapped. */
+#define LB_PY_SPAN 2048
+#define LB_PY_PAGE 4096
+
+/* Code object tags remembered per thread, direct-mapped by address. An
+ * entry is used only within the generation it was read in:
+ *  - while the code object deallocator is watched (lb_py_code_watch), the
+ *    generation is lb_py_code_deaths: an address can hold another code
+ *    object only after the one read there died, which starts a new
+ *    generation first (the probe runs on entry, before the memory is
+ *    freed); a code object cannot die while a frame of the walk uses it;
+ *  - otherwise each walk is its own generation: all its frames are alive
+ *    together, so an address seen twice in it is the same object.
+ * The two kinds never meet: watched generations are even, others odd. */
+#define LB_PY_TAGS 128
+
+struct lb_py_tagent {
+	__u64 code;
+	__u64 gen;
+	__u32 tag;
+	__u32 pad;
+};
+
+/* In task storage, not a per-CPU map: a preempted walk must not find its
+ * window overwritten by another task. The walk's counters live here rather
+ * than on the stack so that the verifier does not track their values
+ * (bpf_loop callbacks are checked until their states repeat). */
+struct lb_py_task {
+	struct lb_alloc_event rec; /* the record being built (on_return) */
+	__u64 tstate;		   /* PyThreadState; 0: none, retried when the first */
+	__u64 head;		   /* interpreter's thread list changed or after */
+	__u64 stamp_ns;		   /* LB_PY_NEG_TTL_NS */
+	__u64 frame;		   /* next frame to visit */
+	__u64 lo[2], hi[2];	   /* target bytes [lo, hi) are in buf[k] */
+	__u32 newest;		   /* buf[newest] was read last */
+	__u32 err;		   /* the walk failed */
+	__u64 gen;		   /* generation of this walk's tags */
+	__u64 walks;		   /* walks so far (unwatched generations) */
+	__u32 n;		   /* frames emitted */
+	__u32 pad;
+	struct lb_py_tagent tags[LB_PY_TAGS];
+	__u8 buf[2][LB_PY_SPAN];
+};
+
+/* Allocator calls in progress, per thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -41,11 +116,13 @@ struct {
 	__type(value, struct thread_state);
 } threads SEC(".maps");
 
+/* Records to userspace (records.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 32 << 20);
 } events SEC(".maps");
 
+/* enum lb_counter, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_C_MAX);
@@ -53,15 +130,38 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* The target's executable ranges, sorted by lo; nranges of them are valid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_RANGES);
+	__type(key, __u32);
+	__type(value, struct lb_range);
+} ranges SEC(".maps");
+
+/* The Python walk's state, per thread (struct lb_py_task). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lb_py_task);
+} lb_py_tasks SEC(".maps");
+
+#define LB_DECLARATIONS
+
+/* ==== Walkers ==== */
+
+#include "unwind.bpf.h"
+#include "python.bpf.h"
+#include "python_alloc.bpf.h"
+
+/* ==== Entry, return and free ==== */
+
 static __always_inline void count(__u32 which)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);
 	if (v)
 		*v += 1;
 }
-
-#include "python.bpf.h"
-#include "unwind.bpf.h"
 
 static __always_inline bool is_target(void)
 {
@@ -130,7 +230,6 @@ static __always_inline int on_entry_adj(struct pt_regs *ctx, __u32 kind, __u64 s
 	ts->pend[d].arg = arg;
 	ts->pend[d].adj = adj;
 	ts->pend[d].kind = kind;
-	ts->pend[d].src = LB_COOKIE_SRC(bpf_get_attach_cookie(ctx));
 	ts->depth = d + 1;
 	return 0;
 }
@@ -189,7 +288,6 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	}
 	if (addr == 0 && old == 0)
 		return 0;
-	count(LB_C_ALLOC_CALLS);
 	if (addr && (p.size < min_size || p.size > max_size)) {
 		count(LB_C_FILTERED);
 		addr = 0;
@@ -219,30 +317,33 @@ static __always_inline int on_return(struct pt_regs *ctx)
 		}
 	}
 	e->h.type = addr ? LB_EV_ALLOC : LB_EV_FREE;
-	e->h.src = p.src;
-	e->h.tid = tid;
-	e->h.ts_ns = bpf_ktime_get_ns();
-	e->h.addr = addr ? addr : old;
 	e->h.n_native = 0;
 	e->h.n_py = 0;
+	e->h.flags = 0;
+	e->h.pad = 0;
+	e->h.addr = addr ? addr : old;
+	e->ts_ns = bpf_ktime_get_ns();
 	e->size = p.size;
 	e->old_addr = addr ? old : 0;
-	e->flags = 0;
-	e->kind = p.kind;
-	if (addr && capture_stacks) {
+	if (addr) {
 		long n = capture_native(ctx, e);
 		if (n < 0) {
-			e->flags |= LB_F_NATIVE_ERR;
 			count(LB_C_STACK_ERR);
-			n = 0;
+			n = -n;
 		}
 		if (n >= LB_MAX_NATIVE) {
-			e->flags |= LB_F_NATIVE_TRUNC;
+			e->h.flags |= LB_F_NATIVE_TRUNC;
 			count(LB_C_STACK_TRUNC);
 		}
 		e->h.n_native = n;
-		if (t)
-			lb_py_collect(t, e);
+		if (t) {
+			__u32 f = lb_py_collect(t, e);
+			e->h.flags |= f;
+			if (f & LB_F_PY_TRUNC)
+				count(LB_C_PY_TRUNC);
+			if (f & LB_F_PY_ERR)
+				count(LB_C_PY_ERR);
+		}
 	}
 	if (!t) {
 		bpf_ringbuf_submit(e, rb_flags());
@@ -284,22 +385,58 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 			return 0;
 		}
 	}
-	count(LB_C_FREE_CALLS);
 	struct lb_free_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(LB_C_RB_DROP_FREE);
 		return 0;
 	}
 	e->h.type = LB_EV_FREE;
-	e->h.src = LB_COOKIE_SRC(bpf_get_attach_cookie(ctx));
 	e->h.n_native = 0;
 	e->h.n_py = 0;
-	e->h.tid = tid;
-	e->h.ts_ns = 0; /* no one reads it: saves the clock read */
+	e->h.flags = 0;
+	e->h.pad = 0;
 	e->h.addr = ptr;
 	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
 }
+
+/* An object allocator of the Python type `type` with n items. */
+static __always_inline int on_pyobj_alloc(struct pt_regs *ctx, __u64 type, __s64 n)
+{
+	__u64 size, pre;
+	if (!pya_obj_block(type, n, &size, &pre))
+		return 0;
+	return on_entry_adj(ctx, LB_K_MALLOC, size, 0, pre);
+}
+
+/* _PyObject_GC_Resize(op, n): a realloc of op's block. */
+static __always_inline int on_pyobj_resize(struct pt_regs *ctx, __u64 op, __s64 n)
+{
+	__u64 block = op ? op - PYA_GC_HEAD : 0;
+	return on_entry_adj(ctx, LB_K_REALLOC, pya_resize_size(op, n), block, PYA_GC_HEAD);
+}
+
+/* A free-listed type's constructor: an allocation whether or not the
+ * object comes from the free list (when it does not, the GC allocator
+ * underneath is a nested call and is not counted twice). */
+static __always_inline int on_pyobj_sized_new(struct pt_regs *ctx, __s64 a1, __s64 a2)
+{
+	__u64 size = pya_sized_new_size(bpf_get_attach_cookie(ctx), a1, a2);
+	return size ? on_entry_adj(ctx, LB_K_MALLOC, size, 0, PYA_GC_HEAD) : 0;
+}
+
+/* The code object deallocator: a code object dies, another one may take
+ * its address (python.bpf.h, code tags). */
+static __always_inline int on_code_death(void)
+{
+	if (is_target())
+		__sync_fetch_and_add(&lb_py_code_deaths, 1);
+	return 0;
+}
+
+/* ==== Programs ==== */
+
+/* libc's allocators; also the exported PyObject_* / PyMem_* functions. */
 
 SEC("uprobe")
 int BPF_KPROBE(lb_malloc, __u64 size)
@@ -337,6 +474,7 @@ int BPF_KPROBE(lb_posix_memalign, __u64 out, __u64 align, __u64 size)
 	return on_entry(ctx, LB_K_POSIX_MEMALIGN, size, out);
 }
 
+/* The return of every allocation-family probe above and below. */
 SEC("uretprobe")
 int BPF_KRETPROBE(lb_ret)
 {
@@ -349,4 +487,82 @@ int BPF_KPROBE(lb_free, __u64 ptr)
 	return on_free(ctx, ptr);
 }
 
-#include "python_alloc.bpf.h"
+/* pymalloc internals, (void *ctx, ...): builds where pymalloc's fast path
+ * is not inlined into its callers (userspace picks the set per build, see
+ * user/python/alloc_probes.c). */
+
+SEC("uprobe")
+int BPF_KPROBE(lb_pym_malloc, void *actx, __u64 size)
+{
+	return on_entry(ctx, LB_K_MALLOC, size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lb_pym_calloc, void *actx, __u64 n, __u64 size)
+{
+	return on_entry(ctx, LB_K_CALLOC, n * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lb_pym_realloc, void *actx, __u64 ptr, __u64 size)
+{
+	return on_entry(ctx, LB_K_REALLOC, size, ptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lb_pym_free, void *actx, __u64 ptr)
+{
+	return on_free(ctx, ptr);
+}
+
+/* Type-slot entry points (tp_alloc / tp_free and the GC allocators, object
+ * pointers), called through pointers: LTO builds that inline pymalloc. */
+
+/* PyType_GenericAlloc(type, nitems): one spare item (sentinel). */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_generic_alloc, __u64 type, __s64 nitems)
+{
+	return on_pyobj_alloc(ctx, type, nitems + 1);
+}
+
+/* _PyObject_GC_New(type) */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_gc_new, __u64 type)
+{
+	return on_pyobj_alloc(ctx, type, 0);
+}
+
+/* _PyObject_GC_NewVar(type, nitems) */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_gc_newvar, __u64 type, __s64 nitems)
+{
+	return on_pyobj_alloc(ctx, type, nitems);
+}
+
+/* _PyObject_GC_Resize(op, nitems) */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_gc_resize, __u64 op, __s64 nitems)
+{
+	return on_pyobj_resize(ctx, op, nitems);
+}
+
+/* The constructors of dict, list and tuple (free lists). */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_sized_new, __s64 a1, __s64 a2)
+{
+	return on_pyobj_sized_new(ctx, a1, a2);
+}
+
+/* PyObject_GC_Del(op) */
+SEC("uprobe")
+int BPF_KPROBE(lb_pyo_gc_del, __u64 op)
+{
+	return on_free(ctx, pya_gc_block(op));
+}
+
+/* Entry of PyCode_Type.tp_dealloc (user/python/code_watch.c). */
+SEC("uprobe")
+int BPF_KPROBE(lb_py_code_dealloc)
+{
+	return on_code_death();
+}

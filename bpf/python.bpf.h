@@ -7,143 +7,30 @@
  * thread has released the GIL (ctypes calls, I/O in C extensions), where the
  * "current thread state" of the runtime would name another thread.
  *
- * The first part (struct lb_py_cfg, lb_py_tag) is shared with userspace,
- * which includes this file with LB_PY_CFG_ONLY defined.
+ * Uses the declarations block of leakbpf.bpf.c rather than parameters: it
+ * reads the layout lb_py (.rodata), the code-tag generation lb_py_code_watch
+ * and lb_py_code_deaths, and the per-thread state in lb_py_tasks (struct
+ * lb_py_task). The layout is read as a global because the verifier then
+ * knows its fields as constants and drops the branches of other CPython
+ * versions; passed through a bpf_loop context it would be a pointer the
+ * verifier knows nothing of. The record to fill is a parameter.
  */
 #ifndef PYTHON_BPF_H
 #define PYTHON_BPF_H
 
-/* Bytes of a frame / code object read in one probe read each. */
-#define LB_PY_WIN 96
+#ifndef LB_DECLARATIONS
+#error "include python.bpf.h after the declarations block of leakbpf.bpf.c"
+#endif
+
 /* Frames looked at per walk: C-stack shim frames are skipped, not emitted. */
 #define LB_PY_MAX_STEPS (LB_MAX_PY * 2)
 /* Thread states looked at when searching for the calling thread's. */
 #define LB_PY_MAX_THREADS 64
 /* How long a "this thread has no thread state" answer is trusted. */
 #define LB_PY_NEG_TTL_NS 200000000ULL
-#define LB_PY_NONE	 0xffff
-
-/* PyTypeObject fields, the same on x86_64 release builds 3.8 to 3.13: after
- * the PyVarObject head (24) come tp_name, tp_basicsize, tp_itemsize,
- * tp_dealloc; tp_flags further on. */
-#define LB_PY_TP_BASICSIZE 32 /* tp_itemsize follows */
-#define LB_PY_TP_DEALLOC   48
-#define LB_PY_TP_FLAGS	   168
-
-enum lb_py_frame_kind {
-	LB_PY_FRAME_OBJECT = 1, /* 3.8-3.10: PyFrameObject chain, f_lasti */
-	LB_PY_FRAME_INTERP = 2, /* 3.11+: _PyInterpreterFrame chain, instruction pointer */
-};
-
-/* Layout of the traced interpreter, set by userspace before load. Frame and
- * code offsets are relative to the start of their read window. */
-struct lb_py_cfg {
-	__u64 runtime; /* &_PyRuntime in the target; 0: no Python */
-	__u16 rt_interp_head;
-	__u16 interp_next;
-	__u16 interp_threads; /* interp->tstate_head / threads.head */
-	__u16 ts_next;
-	__u16 ts_thread_id;
-	__u16 ts_frame;	    /* tstate->frame / ->cframe / ->current_frame */
-	__u16 cframe_frame; /* cframe->current_frame; LB_PY_NONE: no cframe */
-	__u16 fr_win;	    /* frame window start */
-	__u16 fr_prev;
-	__u16 fr_code;
-	__u16 fr_instr; /* f_lasti (int) or instruction pointer */
-	__u16 fr_owner; /* LB_PY_NONE: no owner byte */
-	__u16 co_win;	/* code window start */
-	__u16 co_firstlineno;
-	__u16 co_name;
-	__u16 co_filename;
-	__u16 co_code;	  /* co_code_adaptive (absolute offset), 3.11+ */
-	__u16 co_version; /* 3.12+: creation counter; LB_PY_NONE: use the name's hash */
-	__u16 str_hash;
-	__u8 frame_kind;  /* enum lb_py_frame_kind */
-	__u8 lasti_shift; /* f_lasti >> lasti_shift = code units */
-	__u8 owner_cstack;
-	__u8 pad[3];
-};
-
-/* Identity of a code object beyond its address: a code object allocated
- * later at the same address gets another tag unless it has the same name,
- * file and first line. `stamp` is co_version (3.12+: a counter CPython
- * gives each new code object) or else the name's str hash (content, where
- * pointers may all be reused); a hash of -1 (not computed yet) counts as 0
- * and userspace accepts both when it checks. */
-static __always_inline __u32 lb_py_tag(__u64 name, __u64 filename, __s64 stamp, __u32 firstlineno)
-{
-	__u64 h = stamp == -1 ? 0 : (__u64)stamp;
-	__u64 x = h ^ (name * 0x9e3779b97f4a7c15ULL) ^ (filename << 20) ^ firstlineno;
-	return (__u32)(x ^ (x >> 32));
-}
-
-#ifndef LB_PY_CFG_ONLY
-
-const volatile struct lb_py_cfg lb_py = {};
-
 /* PyThreadState bytes read at once for both thread_id and the frame
  * pointer, when they lie this close (3.8-3.13 all do). */
 #define LB_PY_TS_SPAN 160
-/* 3.11+: a thread's frames live in one data stack, each caller just below
- * its callee, so one read of up to this many bytes ending at a frame often
- * holds its callers too; 3.12's C-stack shim frames lie next to the
- * _PyCFrame the walk starts from. The last two reads are kept. A read
- * never leaves the page of the bytes asked for, which is mapped. */
-#define LB_PY_SPAN 2048
-#define LB_PY_PAGE 4096
-
-/* Code object tags remembered per thread, direct-mapped by address. An
- * entry is used only within the generation it was read in:
- *  - while the code object deallocator is watched (lb_py_code_watch), the
- *    generation is lb_py_code_deaths: an address can hold another code
- *    object only after the one read there died, which starts a new
- *    generation first (the probe runs on entry, before the memory is
- *    freed); a code object cannot die while a frame of the walk uses it;
- *  - otherwise each walk is its own generation: all its frames are alive
- *    together, so an address seen twice in it is the same object.
- * The two kinds never meet: watched generations are even, others odd. */
-#define LB_PY_TAGS 128
-
-/* Bumped by the probe on the code object deallocator. */
-volatile __u64 lb_py_code_deaths = 0;
-/* Set by userspace once that probe is attached. */
-volatile __u32 lb_py_code_watch = 0;
-
-struct lb_py_tagent {
-	__u64 code;
-	__u64 gen;
-	__u32 tag;
-	__u32 pad;
-};
-
-/* Per-thread state: the thread state found for the thread, and the walk in
- * progress. In task storage, not a per-CPU map: a preempted walk must not
- * find its window overwritten by another task. The walk's counters live
- * here rather than on the stack so that the verifier does not track their
- * values (bpf_loop callbacks are checked until their states repeat). */
-struct lb_py_task {
-	struct lb_alloc_event rec; /* the record being built (leakbpf.bpf.c) */
-	__u64 tstate;		   /* PyThreadState; 0: none, retried when the first */
-	__u64 head;		   /* interpreter's thread list changed or after */
-	__u64 stamp_ns;		   /* LB_PY_NEG_TTL_NS */
-	__u64 frame;		   /* next frame to visit */
-	__u64 lo[2], hi[2];	   /* target bytes [lo, hi) are in buf[k] */
-	__u32 newest;		   /* buf[newest] was read last */
-	__u32 err;		   /* the walk failed */
-	__u64 gen;		   /* generation of this walk's tags */
-	__u64 walks;		   /* walks so far (unwatched generations) */
-	__u32 n;		   /* frames emitted */
-	__u32 pad;
-	struct lb_py_tagent tags[LB_PY_TAGS];
-	__u8 buf[2][LB_PY_SPAN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct lb_py_task);
-} lb_py_tasks SEC(".maps");
 
 static __always_inline __u64 lb_py_read_ptr(__u64 addr, int *err)
 {
@@ -397,10 +284,11 @@ static __always_inline struct lb_py_task *lb_py_task_get(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
-/* Fill the Python frames (innermost first, after the native ones),
- * e->h.n_py and the LB_F_PY_* flags. */
-static __always_inline void lb_py_collect(struct lb_py_task *t, struct lb_alloc_event *e)
+/* Fill the Python frames (innermost first, after the native ones) and
+ * e->h.n_py. Returns the LB_F_PY_* flags of the walk. */
+static __always_inline __u32 lb_py_collect(struct lb_py_task *t, struct lb_alloc_event *e)
 {
+	__u32 flags = 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 fsbase = task->thread.fsbase;
 	int err = 0;
@@ -433,26 +321,12 @@ static __always_inline void lb_py_collect(struct lb_py_task *t, struct lb_alloc_
 	__u32 n = t->n;
 	e->h.n_py = n < LB_MAX_PY ? n : LB_MAX_PY;
 	err = t->err;
-	if (!err && t->frame != 0) {
-		e->flags |= LB_F_PY_TRUNC;
-		count(LB_C_PY_TRUNC);
-	}
+	if (!err && t->frame != 0)
+		flags |= LB_F_PY_TRUNC;
 out:
-	if (err) {
-		e->flags |= LB_F_PY_ERR;
-		count(LB_C_PY_ERR);
-	}
+	if (err)
+		flags |= LB_F_PY_ERR;
+	return flags;
 }
 
-/* Entry of the code object deallocator (user/py_codewatch.c): the object
- * dies, another one may take its address. */
-SEC("uprobe")
-int BPF_KPROBE(lb_py_code_dealloc)
-{
-	if ((bpf_get_current_pid_tgid() >> 32) == target_tgid)
-		__sync_fetch_and_add(&lb_py_code_deaths, 1);
-	return 0;
-}
-
-#endif /* LB_PY_CFG_ONLY */
 #endif /* PYTHON_BPF_H */

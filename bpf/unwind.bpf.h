@@ -1,30 +1,30 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Repairing frame-pointer stacks whose first frame is in a library built
- * without frame pointers (libc's strdup, libstdc++'s operator new...): such
- * a function keeps its caller's %rbp on its own stack frame, or in %rbp when
- * it does not use it, so the kernel's walk skips or loses its caller. The
- * caller's return address is the first word above %sp that points into code
- * built with frame pointers; the saved %rbp is a word below it pointing just
- * above it. From there the walk goes on as usual.
+ * The native stack walk at a return probe: a frame-pointer walk, and the
+ * repair of stacks whose first frame is in a library built without frame
+ * pointers (libc's strdup, libstdc++'s operator new...). Such a function
+ * keeps its caller's %rbp on its own stack frame, or in %rbp when it does
+ * not use it, so the frame-pointer walk skips or loses its caller. The
+ * caller's return address is the first word above %sp that points into
+ * code built with frame pointers; the saved %rbp is a word below it
+ * pointing just above it. From there the walk goes on as usual.
+ *
+ * Uses the declarations block of leakbpf.bpf.c rather than parameters: it
+ * reads the "ranges" map with nranges, fp_lo and fp_hi (the code ranges
+ * userspace keeps current) and interp_stacks. range_flags() is a global
+ * function, verified once for all its callers, and a global function
+ * cannot take a map as argument. The record to fill is a parameter.
  */
 #ifndef UNWIND_BPF_H
 #define UNWIND_BPF_H
 
-/* Set by userspace: executable ranges of the target, sorted by lo. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LB_MAX_RANGES);
-	__type(key, __u32);
-	__type(value, struct lb_range);
-} ranges SEC(".maps");
+#ifndef LB_DECLARATIONS
+#error "include unwind.bpf.h after the declarations block of leakbpf.bpf.c"
+#endif
 
-volatile __u32 nranges = 0;
-/* Bounds of the code built with frame pointers: most stack words are
- * rejected by this before any search. */
-volatile __u64 fp_lo = 0, fp_hi = 0;
-/* --native: keep native stacks of allocations made by the interpreter. */
-const volatile bool interp_stacks = false;
+/* Stack words searched for the return address a no-frame-pointer function
+ * hides from the frame-pointer walk. */
+#define LB_SCAN_WORDS 96
 
 /* Flags of the range holding addr, or -1 when addr is in no known code.
  * A global function: the verifier checks it once, not at every call. */
@@ -158,13 +158,17 @@ static long find_bp_step(__u64 i, void *data)
 }
 
 /* ips[0] is in code without frame pointers: find its caller. Uses the
- * (not yet filled) Python frame area of the record as scratch. */
+ * (not yet filled) Python frame area of the record as scratch. Returns the
+ * new depth, negated when the stack words above %sp could not be read (the
+ * stack is shown cut short). A stack that ends where frame pointers end
+ * (no caller in code with them, or the caller's frame not found) is not an
+ * error: it is all a frame-pointer walk can give. */
 static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_event *e, long n)
 {
 	__u64 sp = PT_REGS_SP(ctx);
 	__u64 *w = &e->words[LB_MAX_NATIVE];
 	if (bpf_probe_read_user(w, LB_SCAN_WORDS * 8, (void *)sp))
-		return n;
+		return -n;
 	int j = -1;
 	for (int i = 0; i < LB_SCAN_WORDS; i++) {
 		if (fp_code(w[i]) && calls_nofp(w[i])) {
@@ -179,7 +183,6 @@ static __always_inline long fix_caller(struct pt_regs *ctx, struct lb_alloc_even
 	__u64 slot = sp + 8 * (__u64)j;
 	if (n >= 2 && e->ips[1] == ret)
 		return n; /* the walk had it already */
-	e->flags |= LB_F_CALLER_ADDED;
 	e->ips[1] = ret;
 	/* The caller's frame pointer: saved by the callee just below the
 	 * return address (push %rbp first), still in %rbp (callee does not
@@ -239,7 +242,8 @@ static __always_inline long fp_walk_all(struct pt_regs *ctx, struct lb_alloc_eve
 	return st.n;
 }
 
-/* Native stack of the caller at a return probe. */
+/* Native stack of the caller at a return probe into e->ips: its depth,
+ * negated when the stack is cut short (see fix_caller). */
 static __always_inline long capture_native(struct pt_regs *ctx, struct lb_alloc_event *e)
 {
 	int f0 = range_flags(PT_REGS_IP(ctx));

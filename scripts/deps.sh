@@ -2,10 +2,11 @@
 # Install the Debian 12 packages leakbpf needs to build, test and benchmark.
 # Only what is missing is installed; run as root (the Makefile adds sudo).
 set -e
-PKGS="clang llvm make gcc g++ libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev elfutils binutils
-      python3 python3-pytest golang-go bash-completion python3.11-dbg"
-# python3.11-dbg: a real debug build (python3.11d, libpython3.11d.so) for the
-# tests of unsupported CPython builds.
+PKGS="clang llvm make gcc g++ libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libiberty-dev
+      elfutils binutils python3 python3-pytest golang-go bash-completion python3.11-dbg heaptrack"
+# libiberty-dev: the C++ demangler (static library). python3.11-dbg: a real
+# debug build (python3.11d, libpython3.11d.so) for the tests of unsupported
+# CPython builds. heaptrack: the differential test (tests/test_heaptrack.py).
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

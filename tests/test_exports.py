@@ -177,6 +177,9 @@ def validate_report(d):
             assert f["kind"] in ("native", "python")
             if f["kind"] == "python":
                 assert f["module"] is None and f["offset"] == 0
+            # present only on inlined frames, which are native
+            assert f.get("inlined", True) is True, f
+            assert "inlined" not in f or f["kind"] == "native", f
             if frame_text(f) is not None:
                 assert f["text"] == frame_text(f)
 
@@ -186,7 +189,7 @@ def test_schema_is_documented():
     doc = (REPO / "doc" / "json-schema.md").read_text()
     keys = (list(TOP) + COUNTS + DROPS + list(RSS) + list(TOTALS) + list(STACK) + list(FRAME)
             + list(FLAGS) + ["counts", "drops", "probes", "rss", "totals", "stacks", "flags",
-                             "frames", "name", "status"])
+                             "frames", "name", "status", "inlined"])
     missing = [k for k in keys if f"`{k}`" not in doc and f'"{k}"' not in doc]
     assert not missing, f"not documented in doc/json-schema.md: {missing}"
 

@@ -330,11 +330,11 @@ def test_hostile_program(exe, version, tmp_path):
     assert m and m.group(2) == "0", err
     assert int(m.group(1)) < 300 * 1024, f"leakbpf used {m.group(1)} KiB"
     for stream in (r.stdout, out.read_bytes()):
-        for bad in (b"\x1b", b"\x07", "\u202e".encode()):
+        for bad in (b"\x1b", b"\x07", b"\x9b"):
             assert bad not in stream
     rep = json.loads(out.read_text())
     evil = [x for x in rep["types"] if "Evil" in x["type"]]
-    assert evil and evil[0]["type"].startswith("__main__.\\x1b[2J\\x1b]0;owned\\x07Evil\\u202e")
+    assert evil and evil[0]["type"].startswith("__main__.\\x1b[2J\\x1b]0;owned\\x07Evil")
     assert evil[0]["count_growth"] > 0
     assert rep["reads"]["invalid"] + rep["reads"]["bad_types"] > 0
     assert rep["bytes"] < 1 << 30  # forged sizes are not added

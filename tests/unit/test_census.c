@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The pure parts of `leakbpf objects`: the unreachable computation on
- * synthetic graphs, name escaping, the address map, the per-version layouts,
+ * synthetic graphs, the address map, the per-version layouts,
  * batched reads of this process's own memory, and the JSON and table
  * outputs read back. */
 #include <stdlib.h>
@@ -9,7 +9,6 @@
 #include "out/objects.h"
 #include "python/census_addrmap.h"
 #include "python/census_layout.h"
-#include "python/census_names.h"
 #include "python/census_read.h"
 #include "python/census_unreachable.h"
 #include "util/json.h"
@@ -158,28 +157,6 @@ static void test_torn_counts_are_roots(void)
 	add_edge(&g, c, CR_ITEM, a);
 	CHECK_EQ(unreachable(&g, mark, &bad), 0);
 	CHECK_EQ(bad, 1);
-}
-
-static void test_escape(void)
-{
-	char out[256];
-	census_escape("plain.Name", 10, out, sizeof(out));
-	CHECK_STR(out, "plain.Name");
-	const char evil[] = "\x1b[2J\x07"
-			    "a\\b\n";
-	census_escape(evil, sizeof(evil) - 1, out, sizeof(out));
-	CHECK_STR(out, "\\x1b[2J\\x07a\\\\b\\x0a");
-	/* C1 controls and bidirectional overrides, as code points */
-	census_escape("x\xc2\x9by\xe2\x80\xaez", 8, out, sizeof(out));
-	CHECK_STR(out, "x\\u009by\\u202ez");
-	/* printable non-ASCII stays; invalid UTF-8 becomes bytes */
-	census_escape("caf\xc3\xa9\xff\xc3", 7, out, sizeof(out));
-	CHECK_STR(out, "caf\xc3\xa9\\xff\\xc3");
-	/* cut at a whole character or escape */
-	census_escape("\x1b\x1b\x1b", 3, out, 9);
-	CHECK_STR(out, "\\x1b\\x1b");
-	census_escape("\xc3\xa9\xc3\xa9", 4, out, 4);
-	CHECK_STR(out, "\xc3\xa9");
 }
 
 static void test_addrmap(void)
@@ -438,7 +415,6 @@ int main(void)
 	RUN(test_only_owned_references_count);
 	RUN(test_untracked_holders_are_outside);
 	RUN(test_torn_counts_are_roots);
-	RUN(test_escape);
 	RUN(test_addrmap);
 	RUN(test_layouts);
 	RUN(test_debug_offsets);

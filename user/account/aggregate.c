@@ -3,27 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include "account/aggregate.h"
+#include "util/array.h"
+#include "util/hash.h"
 
 /* Stack 0 collects allocations whose stack did not fit in the table. */
 #define OVERFLOW_STACK 0
 
-static uint64_t mix64(uint64_t x)
+static uint64_t hash_stack(const struct agg_alloc *al)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t hash_stack(const struct lb_alloc_event *e)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)e->h.n_native << 8 | e->h.n_py);
-	for (unsigned i = 0; i < e->h.n_native && i < LB_MAX_NATIVE; i++)
-		h = mix64(h ^ e->ips[i]);
-	for (unsigned i = 0; i < e->h.n_py && i < LB_MAX_PY; i++)
-		h = mix64(h ^ e->py[i].code ^ ((uint64_t)e->py[i].lasti << 32 | e->py[i].tag));
+	uint64_t h = HASH_SEED ^ ((uint64_t)al->n_native << 16 | al->n_py);
+	for (unsigned i = 0; i < al->n_native; i++)
+		h = hash_mix64(h ^ al->ips[i]);
+	for (unsigned i = 0; i < al->n_py; i++)
+		h = hash_mix64(h ^ al->py[i].code ^
+			       ((uint64_t)al->py[i].lasti << 32 | al->py[i].tag));
 	return h ? h : 1;
 }
 
@@ -39,10 +32,8 @@ int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
 	a->blocks = calloc(a->blocks_cap, sizeof(*a->blocks));
 	a->index_cap = 1 << 12;
 	a->index = calloc(a->index_cap, sizeof(*a->index));
-	a->capstacks = 256;
-	a->stacks = calloc(a->capstacks, sizeof(*a->stacks));
-	a->free_ids = calloc(a->capstacks, sizeof(*a->free_ids));
-	if (!a->blocks || !a->index || !a->stacks || !a->free_ids)
+	if (!a->blocks || !a->index || ARRAY_RESERVE(a->stacks, a->stacks_cap, 256) ||
+	    ARRAY_RESERVE(a->free_ids, a->free_cap, 256))
 		return -1;
 	a->stacks[OVERFLOW_STACK].used = true;
 	a->nstacks = 1;
@@ -92,30 +83,21 @@ static int index_rebuild(struct aggregate *a, uint64_t cap)
 	return 0;
 }
 
-static bool stack_equal(const struct agg_stack *s, const struct lb_alloc_event *e)
+static bool stack_equal(const struct agg_stack *s, const struct agg_alloc *al)
 {
-	return s->n_native == e->h.n_native && s->n_py == e->h.n_py &&
-	       !memcmp(s->ips, e->ips, s->n_native * sizeof(*s->ips)) &&
-	       !memcmp(s->py, e->py, s->n_py * sizeof(*s->py));
+	return s->n_native == al->n_native && s->n_py == al->n_py &&
+	       (!s->n_native || !memcmp(s->ips, al->ips, s->n_native * sizeof(*s->ips))) &&
+	       (!s->n_py || !memcmp(s->py, al->py, s->n_py * sizeof(*s->py)));
 }
 
+/* A free id, or a new one; free_ids has room for every id ever given. */
 static uint32_t stack_new_id(struct aggregate *a)
 {
 	if (a->nfree)
 		return a->free_ids[--a->nfree];
-	if (a->nstacks == a->capstacks) {
-		uint32_t cap = a->capstacks * 2;
-		struct agg_stack *n = realloc(a->stacks, cap * sizeof(*n));
-		if (!n)
-			return OVERFLOW_STACK;
-		memset(n + a->capstacks, 0, (cap - a->capstacks) * sizeof(*n));
-		a->stacks = n;
-		uint32_t *f = realloc(a->free_ids, cap * sizeof(*f));
-		if (!f)
-			return OVERFLOW_STACK;
-		a->free_ids = f;
-		a->capstacks = cap;
-	}
+	if (a->nstacks == UINT32_MAX || ARRAY_RESERVE(a->stacks, a->stacks_cap, a->nstacks + 1) ||
+	    ARRAY_RESERVE(a->free_ids, a->free_cap, a->nstacks + 1))
+		return OVERFLOW_STACK;
 	return a->nstacks++;
 }
 
@@ -124,13 +106,13 @@ static uint32_t live_stacks(const struct aggregate *a)
 	return a->nstacks - a->nfree;
 }
 
-static uint32_t stack_intern(struct aggregate *a, const struct lb_alloc_event *e)
+static uint32_t stack_intern(struct aggregate *a, const struct agg_alloc *al)
 {
-	uint64_t h = hash_stack(e);
+	uint64_t h = hash_stack(al);
 	uint64_t i = h & (a->index_cap - 1);
 	for (; a->index[i]; i = (i + 1) & (a->index_cap - 1)) {
 		struct agg_stack *s = &a->stacks[a->index[i] - 1];
-		if (s->hash == h && stack_equal(s, e))
+		if (s->hash == h && stack_equal(s, al))
 			return a->index[i] - 1;
 	}
 	if (live_stacks(a) >= a->max_stacks) {
@@ -151,9 +133,11 @@ static uint32_t stack_intern(struct aggregate *a, const struct lb_alloc_event *e
 	struct agg_stack *s = &a->stacks[id];
 	memset(s, 0, sizeof(*s));
 	s->hash = h;
+	s->serial = ++a->next_serial;
 	s->used = true;
-	s->n_native = e->h.n_native;
-	s->n_py = e->h.n_py;
+	s->flags = al->flags;
+	s->n_native = al->n_native;
+	s->n_py = al->n_py;
 	s->ips = malloc((s->n_native ? s->n_native : 1) * sizeof(*s->ips));
 	s->py = malloc((s->n_py ? s->n_py : 1) * sizeof(*s->py));
 	s->pyres = calloc(s->n_py ? s->n_py : 1, sizeof(*s->pyres));
@@ -163,14 +147,10 @@ static uint32_t stack_intern(struct aggregate *a, const struct lb_alloc_event *e
 		a->stack_table_full++;
 		return OVERFLOW_STACK;
 	}
-	memcpy(s->ips, e->ips, s->n_native * sizeof(*s->ips));
-	memcpy(s->py, e->py, s->n_py * sizeof(*s->py));
-	if (e->flags & LB_F_NATIVE_TRUNC)
-		s->flags |= RM_STACK_NATIVE_TRUNC;
-	if (e->flags & LB_F_PY_TRUNC)
-		s->flags |= RM_STACK_PY_TRUNC;
-	if (e->flags & LB_F_PY_ERR)
-		s->flags |= RM_STACK_PY_MISSING;
+	if (s->n_native)
+		memcpy(s->ips, al->ips, s->n_native * sizeof(*s->ips));
+	if (s->n_py)
+		memcpy(s->py, al->py, s->n_py * sizeof(*s->py));
 	/* Code objects may be gone by report time: resolve them now. */
 	for (unsigned k = 0; a->resolve && k < s->n_py; k++)
 		a->resolve(a->resolve_ctx, &s->py[k], &s->pyres[k]);
@@ -204,7 +184,7 @@ uint32_t agg_compact(struct aggregate *a)
 
 static uint64_t slot_of(const struct aggregate *a, uint64_t addr)
 {
-	return mix64(addr) & (a->blocks_cap - 1);
+	return hash_mix64(addr) & (a->blocks_cap - 1);
 }
 
 static struct agg_block *block_find(struct aggregate *a, uint64_t addr)
@@ -219,7 +199,7 @@ static struct agg_block *block_find(struct aggregate *a, uint64_t addr)
 
 static void block_put(struct agg_block *tab, uint64_t cap, const struct agg_block *b)
 {
-	uint64_t i = mix64(b->addr) & (cap - 1);
+	uint64_t i = hash_mix64(b->addr) & (cap - 1);
 	while (tab[i].addr)
 		i = (i + 1) & (cap - 1);
 	tab[i] = *b;
@@ -275,7 +255,8 @@ static void forget(struct aggregate *a, struct agg_block *b)
 void agg_free_block(struct aggregate *a, uint64_t addr)
 {
 	a->counts.frees++;
-	struct agg_block *b = block_find(a, addr);
+	/* 0 marks an empty slot: no block has it */
+	struct agg_block *b = addr ? block_find(a, addr) : NULL;
 	if (!b) {
 		/* allocated before attach, untracked, or a nested double report */
 		a->counts.frees_unknown++;
@@ -284,15 +265,17 @@ void agg_free_block(struct aggregate *a, uint64_t addr)
 	forget(a, b);
 }
 
-void agg_alloc(struct aggregate *a, const struct lb_alloc_event *e)
+void agg_alloc(struct aggregate *a, const struct agg_alloc *al)
 {
 	a->counts.allocs++;
-	if (e->old_addr) {
-		struct agg_block *old = block_find(a, e->old_addr);
+	if (al->old_addr) {
+		struct agg_block *old = block_find(a, al->old_addr);
 		if (old)
 			forget(a, old);
 	}
-	struct agg_block *b = block_find(a, e->h.addr);
+	if (!al->addr)
+		return; /* 0 marks an empty slot (the intake never sends it) */
+	struct agg_block *b = block_find(a, al->addr);
 	if (b) {
 		/* A free we never saw (ring buffer drop): the old block is gone. */
 		forget(a, b);
@@ -305,23 +288,23 @@ void agg_alloc(struct aggregate *a, const struct lb_alloc_event *e)
 		a->addr_table_full++;
 		return;
 	}
-	uint32_t id = stack_intern(a, e);
+	uint32_t id = stack_intern(a, al);
 	struct agg_stack *s = &a->stacks[id];
 	struct agg_block nb = {
-	    .addr = e->h.addr,
-	    .size = e->size,
-	    .ts_ns = e->h.ts_ns,
+	    .addr = al->addr,
+	    .size = al->size,
+	    .ts_ns = al->ts_ns,
 	    .stack = id,
 	};
 	block_put(a->blocks, a->blocks_cap, &nb);
 	a->blocks_used++;
-	s->out_bytes += e->size;
+	s->out_bytes += al->size;
 	s->out_count++;
-	s->alloc_bytes += e->size;
+	s->alloc_bytes += al->size;
 	s->alloc_count++;
 	if (!s->first_ns)
-		s->first_ns = e->h.ts_ns;
-	s->last_ns = e->h.ts_ns;
+		s->first_ns = al->ts_ns;
+	s->last_ns = al->ts_ns;
 }
 
 void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64_t *out_bytes,
@@ -334,4 +317,16 @@ void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64
 		out_bytes[b->stack] += b->size;
 		out_count[b->stack]++;
 	}
+}
+
+void agg_totals(const struct aggregate *a, struct agg_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (uint32_t i = 0; i < a->nstacks; i++)
+		t->out_bytes += a->stacks[i].used ? a->stacks[i].out_bytes : 0;
+	t->out_count = a->blocks_used;
+	t->allocs = a->counts.allocs;
+	t->frees = a->counts.frees;
+	t->addr_table_full = a->addr_table_full;
+	t->stack_table_full = a->stack_table_full;
 }

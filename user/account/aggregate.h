@@ -2,24 +2,44 @@
 /*
  * Outstanding allocations: an address table (live block -> size, time,
  * stack) and a stack table (interned stacks with their totals). Both are
- * bounded; what does not fit is counted, never silently lost.
+ * bounded; what does not fit is counted, never silently lost. Allocations
+ * and frees come in decoded (account/intake.c reads the BPF records).
  */
 #ifndef AGGREGATE_H
 #define AGGREGATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include "leakbpf.h"
 #include "report/model.h"
+
+/* One interpreter frame of a stack: resolved to file, name and line by the
+ * Python layer. */
+struct agg_py_frame {
+	uint64_t code;	/* address of the code object */
+	uint32_t lasti; /* instruction offset in code units */
+	uint32_t tag;	/* identity of the code object beyond its address */
+};
 
 /* Resolves an interpreter frame when its stack is first seen, while the
  * code object it names is alive (the Python layer provides it). */
-typedef void (*agg_frame_resolver)(void *ctx, const struct lb_py_frame *f, struct rm_frame *out);
+typedef void (*agg_frame_resolver)(void *ctx, const struct agg_py_frame *f, struct rm_frame *out);
+
+/* A block became live: addr, size bytes, allocated at ts_ns by this stack.
+ * When old_addr is non-zero (realloc) that block died in the same call. */
+struct agg_alloc {
+	uint64_t addr, old_addr, size, ts_ns;
+	const uint64_t *ips;	       /* native frames, innermost first */
+	const struct agg_py_frame *py; /* Python frames, innermost first */
+	uint16_t n_native, n_py;
+	uint32_t flags; /* RM_STACK_* */
+};
 
 struct agg_stack {
 	uint64_t hash;
-	uint64_t *ips; /* innermost first, as captured */
-	struct lb_py_frame *py;
+	uint64_t serial; /* unique in the run: tells a reused id from its old stack */
+	uint64_t *ips;	 /* innermost first, as captured */
+	struct agg_py_frame *py;
 	struct rm_frame *pyres; /* resolved Python frames (innermost first) */
 	uint16_t n_native, n_py;
 	uint32_t flags; /* RM_STACK_* */
@@ -27,7 +47,6 @@ struct agg_stack {
 	uint64_t out_bytes, out_count;
 	uint64_t alloc_bytes, alloc_count;
 	uint64_t first_ns, last_ns;
-	uint64_t prev_out_bytes, prev_out_count; /* at the previous report */
 };
 
 struct agg_block {
@@ -44,11 +63,14 @@ struct aggregate {
 	uint64_t blocks_cap, blocks_used, max_tracked;
 	/* stack table: slots by id, and a hash index id+1 (0 = empty) */
 	struct agg_stack *stacks;
-	uint32_t nstacks, capstacks, max_stacks;
+	uint32_t nstacks, max_stacks;
+	size_t stacks_cap;
 	uint32_t *free_ids;
 	uint32_t nfree;
+	size_t free_cap;
 	uint32_t *index;
 	uint64_t index_cap;
+	uint64_t next_serial;
 	agg_frame_resolver resolve; /* NULL: frames stay unresolved */
 	void *resolve_ctx;
 	struct rm_counts counts;
@@ -56,12 +78,19 @@ struct aggregate {
 	uint64_t compact_after; /* stack_table_full value before which not to compact */
 };
 
+/* What the whole aggregate holds, for a status line. */
+struct agg_totals {
+	uint64_t out_bytes, out_count; /* outstanding, every stack */
+	uint64_t allocs, frees;	       /* records taken */
+	uint64_t addr_table_full, stack_table_full;
+};
+
 int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
 	     agg_frame_resolver resolve, void *resolve_ctx);
 void agg_free(struct aggregate *a);
 
 /* A block became live (after forgetting old_addr when non-zero). */
-void agg_alloc(struct aggregate *a, const struct lb_alloc_event *e);
+void agg_alloc(struct aggregate *a, const struct agg_alloc *al);
 /* A block died. */
 void agg_free_block(struct aggregate *a, uint64_t addr);
 
@@ -73,5 +102,7 @@ uint32_t agg_compact(struct aggregate *a);
  * cutoff_ns, into out_bytes/out_count arrays indexed by stack id. */
 void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64_t *out_bytes,
 			   uint64_t *out_count);
+
+void agg_totals(const struct aggregate *a, struct agg_totals *t);
 
 #endif

@@ -4,11 +4,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include "attach/skel.h"
-#include "leakbpf.h"
 #include "attach/allocators.h"
+#include "attach/function_probe.h"
+#include "attach/skel.h"
+#include "settings.h"
 #include "target/elf_file.h"
-#include "attach/probe_set.h"
 #include "target/process.h"
 
 /* Shared objects that carry a malloc of their own. */
@@ -19,19 +19,20 @@ static const char *const alloc_modules[] = {
 struct fn {
 	const char *name;
 	enum lb_kind kind;
+	unsigned nargs; /* argument registers its entry program reads */
 };
 
 static const struct fn alloc_fns[] = {
-    {"malloc", LB_K_MALLOC},
-    {"calloc", LB_K_CALLOC},
-    {"realloc", LB_K_REALLOC},
-    {"reallocarray", LB_K_REALLOCARRAY},
-    {"posix_memalign", LB_K_POSIX_MEMALIGN},
-    {"aligned_alloc", LB_K_MEMALIGN},
-    {"memalign", LB_K_MEMALIGN},
-    {"valloc", LB_K_MALLOC},
-    {"pvalloc", LB_K_MALLOC},
-    {"free", LB_K_FREE},
+    {"malloc", LB_K_MALLOC, 1},
+    {"calloc", LB_K_CALLOC, 2},
+    {"realloc", LB_K_REALLOC, 2},
+    {"reallocarray", LB_K_REALLOCARRAY, 3},
+    {"posix_memalign", LB_K_POSIX_MEMALIGN, 3},
+    {"aligned_alloc", LB_K_MEMALIGN, 2},
+    {"memalign", LB_K_MEMALIGN, 2},
+    {"valloc", LB_K_MALLOC, 1},
+    {"pvalloc", LB_K_MALLOC, 1},
+    {"free", LB_K_FREE, 1},
 };
 
 static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
@@ -57,23 +58,29 @@ static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
 }
 
 /* Probe every malloc-family function of one ELF. Returns how many attached. */
-static int attach_module(struct elf_file *ef, const char *path, const char *label, pid_t pid,
-			 struct leakbpf_bpf *skel, struct probe_set *ps)
+static int attach_module(const struct probe_module *m, struct leakbpf_bpf *skel,
+			 struct probe_set *ps)
 {
 	int ok = 0;
 	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]); i++) {
 		const struct fn *f = &alloc_fns[i];
 		bool is_free = f->kind == LB_K_FREE;
-		int err = probe_function(ps, ef, path, label, f->name, entry_prog(skel, f->kind),
-					 is_free ? NULL : skel->progs.lb_ret, pid,
-					 LB_COOKIE(LB_SRC_LIBC, f->kind), is_free);
+		struct probe_spec spec = {
+		    .name = f->name,
+		    .prog = entry_prog(skel, f->kind),
+		    .ret_prog = is_free ? NULL : skel->progs.lb_ret,
+		    .cookie = LB_COOKIE(LB_SRC_LIBC, f->kind),
+		    .nargs = f->nargs,
+		    .null_guard = is_free, /* free(NULL) does nothing */
+		};
+		int err = probe_function(ps, m, &spec);
 		if (!err)
 			ok++;
 		else if (err == -ESRCH)
 			return -ESRCH; /* the target is gone */
 		else if (err != -ENOENT)
 			fprintf(stderr, "leakbpf: warning: cannot probe %s in %s: %s\n", f->name,
-				label, strerror(-err));
+				m->label, strerror(-err));
 	}
 	return ok;
 }
@@ -118,7 +125,8 @@ int allocators_attach(const struct lb_target *t, const char *extra_exe, struct l
 		if (wanted || defines_malloc(ef)) {
 			if (nseen < 16)
 				seen[nseen++] = m->inode;
-			int n = attach_module(ef, path, m->path, t->pid, skel, ps);
+			struct probe_module pm = {ef, path, m->path, t->pid};
+			int n = attach_module(&pm, skel, ps);
 			if (n == -ESRCH) {
 				elf_file_close(ef);
 				snprintf(err, errlen,
@@ -132,8 +140,8 @@ int allocators_attach(const struct lb_target *t, const char *extra_exe, struct l
 	}
 	if (extra_exe) {
 		struct elf_file *ef = elf_file_open(extra_exe, why, sizeof(why));
-		if (ef && defines_malloc(ef) &&
-		    attach_module(ef, extra_exe, extra_exe, t->pid, skel, ps) > 0)
+		struct probe_module pm = {ef, extra_exe, extra_exe, t->pid};
+		if (ef && defines_malloc(ef) && attach_module(&pm, skel, ps) > 0)
 			modules++;
 		elf_file_close(ef);
 	}

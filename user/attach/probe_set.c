@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Attaching uprobes where they are cheap, and keeping a record of them. */
+/* The probes a session attached, detached together, and their record. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -7,81 +7,24 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "target/elf_file.h"
 #include "attach/probe_set.h"
 #include "attach/uprobe_multi.h"
-
-bool probe_insn_emulated(const uint8_t *c, size_t len)
-{
-	if (len < 1)
-		return false;
-	/* push %reg, push %r8-15 */
-	if (c[0] >= 0x50 && c[0] <= 0x57)
-		return true;
-	if (len >= 2 && c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57)
-		return true;
-	/* endbr64 */
-	if (len >= 4 && c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
-		return true;
-	/* nop, 66 nop, 0f 1f /0 multi-byte nops */
-	if (c[0] == 0x90 || (len >= 2 && c[0] == 0x66 && c[1] == 0x90))
-		return true;
-	if (len >= 2 && c[0] == 0x0f && c[1] == 0x1f)
-		return true;
-	if (len >= 3 && c[0] == 0x66 && c[1] == 0x0f && c[2] == 0x1f)
-		return true;
-	/* call rel32, jmp rel32/rel8, jcc rel8/rel32 */
-	if (c[0] == 0xe8 || c[0] == 0xe9 || c[0] == 0xeb || (c[0] >= 0x70 && c[0] <= 0x7f))
-		return true;
-	if (len >= 2 && c[0] == 0x0f && c[1] >= 0x80 && c[1] <= 0x8f)
-		return true;
-	return false;
-}
-
-unsigned probe_entry_skip(const uint8_t *c, size_t len, bool allow_null_guard_skip, bool *emulated)
-{
-	unsigned off = 0;
-	/* "test %rdi,%rdi; je L" guards free-like functions against NULL:
-	 * the instruction after it sees every non-NULL call, and the NULL
-	 * path does nothing worth tracing. */
-	if (allow_null_guard_skip && len >= 5 && c[0] == 0x48 && c[1] == 0x85 && c[2] == 0xff) {
-		unsigned j = 0;
-		if (c[3] == 0x74)
-			j = 5;
-		else if (len >= 9 && c[3] == 0x0f && c[4] == 0x84)
-			j = 9;
-		if (j && probe_insn_emulated(c + j, len - j))
-			off = j;
-	}
-	*emulated = probe_insn_emulated(c + off, len - off);
-	return off;
-}
+#include "util/array.h"
 
 static char *keep(struct probe_set *ps, const char *s)
 {
+	if (ARRAY_RESERVE(ps->strings, ps->capstrings, ps->nstrings + 1))
+		return NULL;
 	char *d = strdup(s ? s : "");
-	if (!d)
-		return NULL;
-	char **n = realloc(ps->strings, (ps->nstrings + 1) * sizeof(*n));
-	if (!n) {
-		free(d);
-		return NULL;
-	}
-	ps->strings = n;
-	ps->strings[ps->nstrings++] = d;
+	if (d)
+		ps->strings[ps->nstrings++] = d;
 	return d;
 }
 
 void probe_set_note(struct probe_set *ps, const char *name, const char *module, const char *status)
 {
-	if (ps->nprobes == ps->capprobes) {
-		size_t cap = ps->capprobes ? ps->capprobes * 2 : 16;
-		struct rm_probe *n = realloc(ps->probes, cap * sizeof(*n));
-		if (!n)
-			return;
-		ps->probes = n;
-		ps->capprobes = cap;
-	}
+	if (ARRAY_RESERVE(ps->probes, ps->capprobes, ps->nprobes + 1))
+		return;
 	struct rm_probe *p = &ps->probes[ps->nprobes++];
 	p->name = keep(ps, name);
 	p->module = keep(ps, module);
@@ -112,14 +55,8 @@ void probe_set_init(struct probe_set *ps, struct bpf_object *obj)
 static int queue(struct probe_set *ps, const char *path, uint64_t file_off,
 		 struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie)
 {
-	if (ps->npend == ps->cappend) {
-		size_t cap = ps->cappend ? ps->cappend * 2 : 32;
-		struct probe_pending *n = realloc(ps->pend, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		ps->pend = n;
-		ps->cappend = cap;
-	}
+	if (ARRAY_RESERVE(ps->pend, ps->cappend, ps->npend + 1))
+		return -ENOMEM;
 	const char *kept = keep(ps, path);
 	if (!kept)
 		return -ENOMEM;
@@ -137,15 +74,9 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, path, file_off, &opts);
 	if (!l)
 		return -errno ? -errno : -EINVAL;
-	if (ps->nlinks == ps->caplinks) {
-		size_t cap = ps->caplinks ? ps->caplinks * 2 : 32;
-		struct bpf_link **n = realloc(ps->links, cap * sizeof(*n));
-		if (!n) {
-			bpf_link__destroy(l);
-			return -ENOMEM;
-		}
-		ps->links = n;
-		ps->caplinks = cap;
+	if (ARRAY_RESERVE(ps->links, ps->caplinks, ps->nlinks + 1)) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
 	}
 	ps->links[ps->nlinks++] = l;
 	ps->nattached++;
@@ -166,15 +97,9 @@ static int pending_cmp(const void *a, const void *b)
 
 static int add_fd(struct probe_set *ps, int fd)
 {
-	if (ps->nmfds == ps->capmfds) {
-		size_t cap = ps->capmfds ? ps->capmfds * 2 : 16;
-		int *n = realloc(ps->mfds, cap * sizeof(*n));
-		if (!n) {
-			close(fd);
-			return -ENOMEM;
-		}
-		ps->mfds = n;
-		ps->capmfds = cap;
+	if (ARRAY_RESERVE(ps->mfds, ps->capmfds, ps->nmfds + 1)) {
+		close(fd);
+		return -ENOMEM;
 	}
 	ps->mfds[ps->nmfds++] = fd;
 	return 0;
@@ -235,67 +160,25 @@ size_t probe_set_commit(struct probe_set *ps)
 	return failed;
 }
 
-/* Name of the function already probed at path+off (an alias such as
- * memalign/aligned_alloc), or NULL. */
-static const char *site_taken(const struct probe_set *ps, const char *path, uint64_t off)
+const char *probe_set_site_owner(const struct probe_set *ps, const char *path, uint64_t file_off,
+				 const struct bpf_program *prog)
 {
-	for (size_t i = 0; i < ps->nsites; i++)
-		if (ps->sites[i].file_off == off && !strcmp(ps->sites[i].path, path))
-			return ps->sites[i].func;
+	for (size_t i = 0; i < ps->nsites; i++) {
+		const struct probe_site *s = &ps->sites[i];
+		if (s->file_off == file_off && s->prog == prog && !strcmp(s->path, path))
+			return s->func;
+	}
 	return NULL;
 }
 
-static void site_add(struct probe_set *ps, const char *path, uint64_t off, const char *func)
+void probe_set_site_add(struct probe_set *ps, const char *path, uint64_t file_off,
+			const struct bpf_program *prog, const char *func)
 {
-	if (ps->nsites == ps->capsites) {
-		size_t cap = ps->capsites ? ps->capsites * 2 : 16;
-		struct probe_site *n = realloc(ps->sites, cap * sizeof(*n));
-		if (!n)
-			return;
-		ps->sites = n;
-		ps->capsites = cap;
-	}
-	ps->sites[ps->nsites++] = (struct probe_site){keep(ps, path), off, keep(ps, func)};
-}
-
-int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
-		   const char *module_label, const char *func, struct bpf_program *prog,
-		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie, bool null_guard_skip)
-{
-	uint64_t vaddr, size, off;
-	char status[160];
-	if (elf_file_symbol(ef, func, &vaddr, &size, &off)) {
-		probe_set_note(ps, func, module_label, "missing");
-		return -ENOENT;
-	}
-	const char *alias = site_taken(ps, path, off);
-	if (alias) {
-		/* one probe per address, or each call would be seen twice */
-		snprintf(status, sizeof(status), "ok (same address as %s)", alias);
-		probe_set_note(ps, func, module_label, status);
-		return 0;
-	}
-	uint8_t code[16] = {0};
-	bool emulated = false;
-	unsigned skip = 0;
-	if (!elf_file_read(ef, vaddr, code, sizeof(code)))
-		skip =
-		    probe_entry_skip(code, sizeof(code), null_guard_skip && !ret_prog, &emulated);
-	int err = probe_attach_offset(ps, path, off + skip, prog, false, pid, cookie);
-	if (!err && ret_prog)
-		err = probe_attach_offset(ps, path, off, ret_prog, true, pid, cookie);
-	if (err) {
-		snprintf(status, sizeof(status), "failed: %s", strerror(-err));
-		probe_set_note(ps, func, module_label, status);
-		return err;
-	}
-	site_add(ps, path, off, func);
-	if (skip)
-		snprintf(status, sizeof(status), "ok (at +%u, past the NULL check)", skip);
-	else
-		snprintf(status, sizeof(status), "ok%s", emulated ? "" : " (single-stepped)");
-	probe_set_note(ps, func, module_label, status);
-	return 0;
+	if (ARRAY_RESERVE(ps->sites, ps->capsites, ps->nsites + 1))
+		return;
+	const char *p = keep(ps, path), *f = keep(ps, func);
+	if (p && f)
+		ps->sites[ps->nsites++] = (struct probe_site){p, file_off, prog, f};
 }
 
 struct detach_job {

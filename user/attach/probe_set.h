@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Attaching uprobes and keeping track of what got attached. */
+/* The probes a session attached: uprobes or uprobe_multi links, detached
+ * together, and the record of each probed function for reports. */
 #ifndef PROBES_H
 #define PROBES_H
 
@@ -12,10 +13,16 @@
 struct bpf_program;
 struct bpf_link;
 struct bpf_object;
-struct elf_file;
 
-struct probe_site;
 struct probe_pending;
+
+/* A function's entry probed with a program, to probe aliases once. */
+struct probe_site {
+	const char *path;
+	uint64_t file_off;
+	const struct bpf_program *prog;
+	const char *func;
+};
 
 struct probe_set {
 	struct bpf_link **links; /* one per probe (perf-event uprobes) */
@@ -28,43 +35,19 @@ struct probe_set {
 	size_t nattached;	 /* probes attached (or queued, before commit) */
 	char commit_err[256];	 /* the first probe probe_set_commit could not attach */
 	struct rm_probe *probes; /* one per function, for reports */
-	char **strings;		 /* owned strings behind probes[] */
-	size_t nprobes, capprobes, nstrings;
-	struct probe_site *sites; /* entry sites attached, to skip aliases */
+	size_t nprobes, capprobes;
+	char **strings; /* owned strings behind probes[], pend[] and sites[] */
+	size_t nstrings, capstrings;
+	struct probe_site *sites;
 	size_t nsites, capsites;
 };
-
-struct probe_site {
-	char *path;
-	uint64_t file_off;
-	const char *func;
-};
-
-/* Where a uprobe on a function's entry costs least while still seeing
- * every call that matters. Returns the byte offset from the function's
- * start and sets *emulated when the kernel emulates the instruction there
- * (no single-step). Only skips "test %rdi,%rdi; je" (NULL guard of free-like
- * functions), so it is only for functions whose NULL path is a no-op. */
-unsigned probe_entry_skip(const uint8_t *code, size_t len, bool allow_null_guard_skip,
-			  bool *emulated);
-/* Whether the kernel emulates the instruction at code (push, nop, endbr64,
- * jmp/call rel, jcc). */
-bool probe_insn_emulated(const uint8_t *code, size_t len);
-
-/* Attach prog to `func` in the ELF at `path` (a path that resolves to the
- * target's file), for target pid. With `ret`, a uretprobe at the entry.
- * With `null_guard_skip`, the entry probe may move past a NULL guard.
- * Records the result (ok / missing / failed) under `label`.
- * Returns 0 when attached, -ENOENT when the symbol is missing, <0 else. */
-int probe_function(struct probe_set *ps, struct elf_file *ef, const char *path,
-		   const char *module_label, const char *func, struct bpf_program *prog,
-		   struct bpf_program *ret_prog, pid_t pid, uint64_t cookie, bool null_guard_skip);
 
 /* Use uprobe_multi links when the kernel has them: call before the BPF
  * object is loaded (its programs get the multi attach type). */
 void probe_set_init(struct probe_set *ps, struct bpf_object *obj);
 
-/* Attach prog at a raw file offset (for callers that find their own sites).
+/* Attach prog at a file offset of the file at path (a path that resolves to
+ * the target's file), for process pid; a return probe with `retprobe`.
  * In multi mode the probe is only queued: probe_set_commit attaches it. */
 int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_off,
 			struct bpf_program *prog, bool retprobe, pid_t pid, uint64_t cookie);
@@ -74,7 +57,16 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
  * described in commit_err; nothing is printed); 0 in perf-event mode. */
 size_t probe_set_commit(struct probe_set *ps);
 
+/* Record a probed function and how it went ("ok", "missing", ...). */
 void probe_set_note(struct probe_set *ps, const char *name, const char *module, const char *status);
+
+/* The function whose entry at path+file_off already has prog (an alias
+ * such as memalign of aligned_alloc), or NULL; and remembering one. */
+const char *probe_set_site_owner(const struct probe_set *ps, const char *path, uint64_t file_off,
+				 const struct bpf_program *prog);
+void probe_set_site_add(struct probe_set *ps, const char *path, uint64_t file_off,
+			const struct bpf_program *prog, const char *func);
+
 void probe_set_destroy(struct probe_set *ps);
 
 #endif

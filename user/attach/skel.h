@@ -4,10 +4,7 @@
 #define SKEL_H
 
 #include <linux/types.h>
-#include "leakbpf.h"
-#define LB_PY_CFG_ONLY
-#include "python.bpf.h"
-#undef LB_PY_CFG_ONLY
+#include "settings.h"
 #include "leakbpf.skel.h"
 
 #endif

@@ -12,11 +12,14 @@
 #include <string.h>
 #include <time.h>
 #include "cli/commands.h"
+#include "out/registry.h"
 #include "out/table.h"
 #include "snapshot/snapshot.h"
-#include "util/json.h"
-#include "util/strmap.h"
+#include "util/array.h"
+#include "util/escape.h"
 #include "util/fmt.h"
+#include "util/intern.h"
+#include "util/json.h"
 
 /* Frames printed per stack; the rest are summarised (as in the table). */
 #define DIFF_MAX_FRAMES 16
@@ -41,37 +44,35 @@ struct diff_entry {
 struct diff {
 	const struct rm_report *a, *b;
 	const char *path_a, *path_b;
-	struct strmap *keys;
+	struct interner *keys;
 	struct diff_entry *e; /* by key index */
 	size_t n, cap;
 };
 
-/* Frame texts joined by NUL bytes: the identity of a stack across runs. */
+/* Frame texts joined by NUL bytes: the identity of a stack across runs.
+ * The sum of the stacks a bounded file left out is one stack whatever
+ * their number. */
 static char *stack_key(const struct rm_stack *s, size_t *len)
 {
-	size_t cap = 256, n = 0;
-	char *key = malloc(cap), text[1024];
+	size_t cap = 0, n = 0;
+	char *key = NULL, text[1024];
 
-	for (unsigned i = 0; key && i < s->nframes; i++) {
+	if (s->flags & RM_STACK_OTHERS) {
+		*len = sizeof("[other stacks]");
+		return strdup("[other stacks]");
+	}
+	for (unsigned i = 0; i < s->nframes; i++) {
 		size_t l = strlen(rm_frame_format(&s->frames[i], text, sizeof(text))) + 1;
 
-		if (n + l > cap) {
-			char *k;
-
-			while (n + l > cap)
-				cap *= 2;
-			k = realloc(key, cap);
-			if (!k) {
-				free(key);
-				return NULL;
-			}
-			key = k;
+		if (ARRAY_RESERVE(key, cap, n + l)) {
+			free(key);
+			return NULL;
 		}
 		memcpy(key + n, text, l);
 		n += l;
 	}
 	*len = n;
-	return key;
+	return key ? key : strdup("");
 }
 
 static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
@@ -81,22 +82,15 @@ static int add_report(struct diff *d, const struct rm_report *r, bool is_b)
 		size_t len;
 		char *key = stack_key(s, &len);
 		bool added;
-		long idx = key ? strmap_intern(d->keys, key, len, &added) : -1;
+		long idx = key ? interner_add(d->keys, key, len, &added) : -1;
 		struct diff_entry *e;
 
 		free(key);
 		if (idx < 0)
 			return -1;
 		if (added) {
-			if (d->n == d->cap) {
-				size_t cap = d->cap ? d->cap * 2 : 64;
-				struct diff_entry *ne = realloc(d->e, cap * sizeof(*ne));
-
-				if (!ne)
-					return -1;
-				d->e = ne;
-				d->cap = cap;
-			}
+			if (ARRAY_RESERVE(d->e, d->cap, d->n + 1))
+				return -1;
 			memset(&d->e[d->n++], 0, sizeof(*d->e));
 		}
 		e = &d->e[idx];
@@ -159,11 +153,14 @@ static void print_header(const struct diff *d, FILE *out)
 	const struct rm_report *a = d->a, *b = d->b;
 	char t1[32], t2[32], b1[32], b2[32], b3[32];
 
-	fprintf(out, "leakbpf diff: pid %d (%s)\n", b->pid, b->comm ? b->comm : "?");
-	fprintf(out, "  A: %s, %s, %.1f s traced\n", d->path_a, clock_of(a->unix_time, t1, 32),
-		a->elapsed_s);
-	fprintf(out, "  B: %s, %s, %.1f s traced (%.1f s later)\n", d->path_b,
-		clock_of(b->unix_time, t2, 32), b->elapsed_s, b->unix_time - a->unix_time);
+	fprintf(out, "leakbpf diff: pid %d (", b->pid);
+	escape_put(out, b->comm ? b->comm : "?", NULL);
+	fputs(")\n  A: ", out);
+	escape_put(out, d->path_a, NULL);
+	fprintf(out, ", %s, %.1f s traced\n  B: ", clock_of(a->unix_time, t1, 32), a->elapsed_s);
+	escape_put(out, d->path_b, NULL);
+	fprintf(out, ", %s, %.1f s traced (%.1f s later)\n", clock_of(b->unix_time, t2, 32),
+		b->elapsed_s, b->unix_time - a->unix_time);
 	if (a->pid != b->pid)
 		fprintf(out, "note: A is pid %d, B is pid %d: comparing different processes\n",
 			a->pid, b->pid);
@@ -183,11 +180,16 @@ static void print_header(const struct diff *d, FILE *out)
 			signed_bytes((int64_t)(b->rss_bytes - a->rss_bytes), b3, 32));
 	else
 		fputs("target RSS: unknown in one snapshot (target gone)\n", out);
+	/* what each snapshot could not see bounds what the diff can say */
+	fputs("A ", out);
+	table_print_drops(&a->drops, out);
+	fputs("B ", out);
+	table_print_drops(&b->drops, out);
 }
 
 static void print_diff(const struct diff *d, unsigned top, FILE *out)
 {
-	char b1[32], b2[32], fb[1024];
+	char b1[32], b2[32];
 	unsigned shown = 0;
 	int64_t rest_bytes = 0, shrunk_bytes = 0;
 	size_t rest = 0, shrunk = 0;
@@ -214,8 +216,7 @@ static void print_diff(const struct diff *d, unsigned top, FILE *out)
 			e->a_count ? "" : " (new)");
 		unsigned n = s->nframes, show = n > DIFF_MAX_FRAMES ? DIFF_MAX_FRAMES : n;
 		for (unsigned k = 0; k < show; k++) /* leaf first, like the table */
-			fprintf(out, "    %s\n",
-				rm_frame_format(&s->frames[n - 1 - k], fb, sizeof(fb)));
+			table_print_frame(&s->frames[n - 1 - k], out);
 		if (show < n)
 			fprintf(out, "    ... %u more frames toward the root\n", n - show);
 	}
@@ -281,22 +282,9 @@ static int write_json(const struct diff *d, FILE *out)
 	return fflush(out) || ferror(out) ? -1 : 0;
 }
 
-static int write_json_to(const struct diff *d, const char *path)
+static int write_json_ctx(const void *d, FILE *out)
 {
-	bool to_stdout = !strcmp(path, "-");
-	FILE *f = to_stdout ? stdout : fopen(path, "we");
-	int err;
-
-	if (!f) {
-		fprintf(stderr, "leakbpf: cannot write %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	err = write_json(d, f);
-	if (!to_stdout && fclose(f))
-		err = -1;
-	if (err)
-		fprintf(stderr, "leakbpf: writing %s failed: %s\n", path, strerror(errno));
-	return err;
+	return write_json(d, out);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -346,7 +334,7 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "leakbpf: %s\n", err);
 		goto out;
 	}
-	d.keys = strmap_new();
+	d.keys = interner_new();
 	if (!d.keys || add_report(&d, d.a, false) || add_report(&d, d.b, true)) {
 		fprintf(stderr, "leakbpf: out of memory\n");
 		goto out;
@@ -354,9 +342,9 @@ int cmd_diff(int argc, char **argv)
 	rank(&d);
 	if (!json || strcmp(json, "-"))
 		print_diff(&d, top, stdout);
-	rc = json && write_json_to(&d, json) ? 1 : 0;
+	rc = json && out_write_file(json, "diff", write_json_ctx, &d) ? 1 : 0;
 out:
-	strmap_free(d.keys);
+	interner_free(d.keys);
 	free(d.e);
 	snapshot_report_free((struct rm_report *)d.a);
 	snapshot_report_free((struct rm_report *)d.b);

@@ -2,19 +2,20 @@
 /* `leakbpf objects -p PID [INTERVAL [COUNT]]`: censuses of a running CPython
  * heap from outside, a table after each, JSON of the last at the end. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli/commands.h"
 #include "out/objects.h"
+#include "out/registry.h"
 #include "python/census.h"
 #include "session/options.h"
+#include "util/escape.h"
+#include "util/outfile.h"
 
 static const char objects_usage[] =
     "Usage: leakbpf objects [options] -p PID [INTERVAL [COUNT]]\n"
@@ -149,45 +150,17 @@ static int parse_args(int argc, char **argv, struct objects_opts *o)
 	return 0;
 }
 
-/* The JSON file: never through a symlink, never into a FIFO or device. */
-static FILE *open_json(const char *path)
+/* Errors may quote the target (its name, its interpreter's path). */
+static void say_error(const char *err)
 {
-	if (!strcmp(path, "-"))
-		return stdout;
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
-	struct stat st;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || ftruncate(fd, 0) ||
-	    fcntl(fd, F_SETFL, O_WRONLY)) {
-		int err = S_ISREG(st.st_mode) ? errno : EINVAL;
-		close(fd);
-		errno = err;
-		return NULL;
-	}
-	FILE *f = fdopen(fd, "w");
-	if (!f)
-		close(fd);
-	return f;
+	fputs("leakbpf: ", stderr);
+	escape_put(stderr, err, NULL);
+	fputc('\n', stderr);
 }
 
-static int write_json(const char *path, const struct obj_report *r)
+static int json_writer(const void *report, FILE *out)
 {
-	FILE *f = open_json(path);
-	if (!f) {
-		fprintf(stderr, "leakbpf: cannot write JSON %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	int err = objects_json_write(r, f);
-	if (f != stdout && fclose(f))
-		err = -1;
-	if (err) {
-		fprintf(stderr, "leakbpf: writing JSON %s failed: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (f != stdout)
-		fprintf(stderr, "leakbpf: wrote JSON to %s\n", path);
-	return 0;
+	return objects_json_write(report, out);
 }
 
 /* Wait until `until` (CLOCK_MONOTONIC) or a signal: true on a signal. */
@@ -231,9 +204,14 @@ int cmd_objects(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	/* an output that cannot be written fails now, not after the censuses */
+	if (o.json && strcmp(o.json, "-") && outfile_check(o.json, err, sizeof(err))) {
+		fprintf(stderr, "leakbpf: cannot write JSON %s: %s\n", o.json, err);
+		return 1;
+	}
 	struct census_session *s = census_open(o.pid, &o.census, err, sizeof(err));
 	if (!s) {
-		fprintf(stderr, "leakbpf: %s\n", err);
+		say_error(err);
 		return 1;
 	}
 	FILE *table = o.json && !strcmp(o.json, "-") ? stderr : stdout;
@@ -243,7 +221,7 @@ int cmd_objects(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long n = 0;; n++) {
 		if (census_take(s, &r, err, sizeof(err))) {
-			fprintf(stderr, "leakbpf: %s\n", err);
+			say_error(err);
 			rc = have ? 0 : 1;
 			break;
 		}
@@ -271,8 +249,10 @@ int cmd_objects(int argc, char **argv)
 		r.final = true;
 		if (!printed)
 			objects_table_write(&r, table, o.top);
-		if (o.json && write_json(o.json, &r))
+		if (o.json && out_write_file(o.json, "JSON census", json_writer, &r))
 			rc = 1;
+		else if (o.json && strcmp(o.json, "-"))
+			fprintf(stderr, "leakbpf: wrote JSON census to %s\n", o.json);
 	}
 	census_close(s);
 	return rc;

@@ -7,68 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
-#include "out/formats.h"
+#include "out/registry.h"
 #include "out/table.h"
+#include "report/bound.h"
 #include "snapshot/snapshot.h"
 
-static const char report_usage[] =
+static const char report_usage_head[] =
     "Usage: leakbpf report SNAPSHOT [options]\n"
     "\n"
     "Render a snapshot (leakbpf-*.json.gz, or a --json file) as the table and files.\n"
     "\n"
     "  -T, --top N              stacks shown in the table (default 10)\n"
-    "  -q, --quiet              no table\n"
-    "      --folded FILE        write folded stacks\n"
-    "      --flamegraph FILE    write an SVG flame graph\n"
-    "      --json FILE|-        write JSON (schema leakbpf/v1)\n"
-    "      --pprof FILE|-       write a gzipped pprof heap profile\n"
-    "      --speedscope FILE|-  write a speedscope profile\n"
+    "  -q, --quiet              no table\n";
+
+/* the output formats' lines come from out/registry.c in between */
+static const char report_usage_tail[] =
+    "      --output-stacks N    stacks written to each file (default 1000; the others\n"
+    "                           are summed into one; 0 = all)\n"
     "  -h, --help               this help\n"
     "\n"
     "With an output to standard output (-), the table is not printed.\n";
-
-typedef int (*writer_fn)(const struct rm_report *, FILE *);
-
-static int flamegraph_titled(const struct rm_report *r, FILE *f)
-{
-	return flamegraph_write(r, f, "leakbpf: outstanding bytes");
-}
-
-enum { OUT_FOLDED, OUT_FLAMEGRAPH, OUT_JSON, OUT_PPROF, OUT_SPEEDSCOPE, OUT_N };
-
-static const struct {
-	const char *option, *what;
-	writer_fn fn;
-} outputs[OUT_N] = {
-    [OUT_FOLDED] = {"folded", "folded stacks", folded_write},
-    [OUT_FLAMEGRAPH] = {"flamegraph", "flame graph", flamegraph_titled},
-    [OUT_JSON] = {"json", "JSON report", json_write},
-    [OUT_PPROF] = {"pprof", "pprof profile", pprof_write},
-    [OUT_SPEEDSCOPE] = {"speedscope", "speedscope profile", speedscope_write},
-};
-
-static int write_one(const char *path, unsigned which, const struct rm_report *r)
-{
-	bool to_stdout = !strcmp(path, "-");
-	FILE *f = to_stdout ? stdout : fopen(path, "we");
-	int err;
-
-	if (!f) {
-		fprintf(stderr, "leakbpf: cannot write %s %s: %s\n", outputs[which].what, path,
-			strerror(errno));
-		return -1;
-	}
-	err = outputs[which].fn(r, f);
-	if (err)
-		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", outputs[which].what, path,
-			strerror(errno));
-	if (!to_stdout && fclose(f) && !err) {
-		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", outputs[which].what, path,
-			strerror(errno));
-		err = -1;
-	}
-	return err;
-}
 
 /* -T N: 1..100000, or 0 on error. */
 unsigned cmd_parse_top(const char *s)
@@ -85,26 +43,29 @@ unsigned cmd_parse_top(const char *s)
 	return (unsigned)v;
 }
 
+enum { OPT_OUTPUT_STACKS = 256, OPT_OUTPUT };
+
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option base_opts[] = {
 	    {"top", required_argument, NULL, 'T'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
-	    {"folded", required_argument, NULL, 256 + OUT_FOLDED},
-	    {"flamegraph", required_argument, NULL, 256 + OUT_FLAMEGRAPH},
-	    {"json", required_argument, NULL, 256 + OUT_JSON},
-	    {"pprof", required_argument, NULL, 256 + OUT_PPROF},
-	    {"speedscope", required_argument, NULL, 256 + OUT_SPEEDSCOPE},
-	    {0},
+	    {"output-stacks", required_argument, NULL, OPT_OUTPUT_STACKS},
 	};
-	const char *paths[OUT_N] = {0};
-	unsigned top = 10, to_stdout = 0;
+	const size_t nbase = sizeof(base_opts) / sizeof(base_opts[0]);
+	struct option longopts[sizeof(base_opts) / sizeof(base_opts[0]) + OUT_NFORMATS + 1];
+	struct out_paths paths = {0};
+	size_t max_stacks = RM_OUTPUT_STACKS;
+	unsigned top = 10;
 	bool quiet = false;
 	struct rm_report *r;
-	char err[512];
+	char err[512], *end;
 	int c, rc = 0;
 
+	memcpy(longopts, base_opts, sizeof(base_opts));
+	out_longopts(longopts + nbase, OPT_OUTPUT);
+	memset(&longopts[nbase + OUT_NFORMATS], 0, sizeof(longopts[0]));
 	optind = 0; /* getopt state starts afresh for the subcommand */
 	while ((c = getopt_long(argc, argv, ":T:qh", longopts, NULL)) != -1) {
 		if (c == 'T') {
@@ -115,11 +76,24 @@ int cmd_report(int argc, char **argv)
 		} else if (c == 'q') {
 			quiet = true;
 		} else if (c == 'h') {
-			fputs(report_usage, stdout);
+			fputs(report_usage_head, stdout);
+			out_usage(stdout);
+			fputs(report_usage_tail, stdout);
 			return 0;
-		} else if (c >= 256 && c < 256 + OUT_N) {
-			paths[c - 256] = optarg;
-			to_stdout += !strcmp(optarg, "-");
+		} else if (c >= OPT_OUTPUT && c < OPT_OUTPUT + OUT_NFORMATS) {
+			paths.path[c - OPT_OUTPUT] = optarg;
+		} else if (c == OPT_OUTPUT_STACKS) {
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' || v > 1ULL << 26) {
+				fprintf(
+				    stderr,
+				    "leakbpf report: --output-stacks: '%s' is not a number from 0 "
+				    "(all) to 64M\nTry 'leakbpf report --help'.\n",
+				    optarg);
+				return 2;
+			}
+			max_stacks = (size_t)v;
 		} else {
 			if (c == ':')
 				fprintf(stderr, "leakbpf report: %s needs an argument\n",
@@ -131,9 +105,9 @@ int cmd_report(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 1 || to_stdout > 1) {
-		fputs(to_stdout > 1 ? "leakbpf report: only one output can go to -\n"
-				    : "leakbpf report: needs exactly one SNAPSHOT\n",
+	if (argc - optind != 1 || out_stdout_count(&paths) > 1) {
+		fputs(out_stdout_count(&paths) > 1 ? "leakbpf report: only one output can go to -\n"
+						   : "leakbpf report: needs exactly one SNAPSHOT\n",
 		      stderr);
 		fputs("Try 'leakbpf report --help'.\n", stderr);
 		return 2;
@@ -143,11 +117,10 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "leakbpf: %s\n", err);
 		return 1;
 	}
-	if (!quiet && !to_stdout)
+	if (!quiet && !out_stdout_count(&paths))
 		report_text_print(r, top, stdout);
-	for (unsigned i = 0; i < OUT_N; i++)
-		if (paths[i] && write_one(paths[i], i, r))
-			rc = 1;
+	if (out_write(&paths, r, max_stacks, false))
+		rc = 1;
 	snapshot_report_free(r);
 	return rc;
 }

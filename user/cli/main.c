@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "session/options.h"
+#include "session/outputs.h"
 #include "session/preflight.h"
 #include "session/trace.h"
 
@@ -27,6 +28,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leakbpf: %s\n", err);
 		return 1;
 	}
+	/* a path that cannot be written fails now, not after the whole trace */
+	if (outputs_check(&o))
+		return 1;
 	/* Symbols come from the target's files and local debug files only:
 	 * never let elfutils query debuginfod servers on every module. */
 	unsetenv("DEBUGINFOD_URLS");

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "out/formats.h"
+#include "util/array.h"
 #include "util/fmt.h"
+#include "util/hash.h"
+#include "util/utf8.h"
 
 #define FG_WIDTH     1200  /* total image width, px */
 #define FG_XPAD	     10	   /* left/right margin, px */
@@ -75,13 +78,10 @@ struct fg_view {
 	int height;
 };
 
-static uint64_t fnv1a(const char *s)
+/* Colour seed of a frame: FNV-1a of its function name. */
+static uint64_t name_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
+	return hash_bytes(HASH_SEED, s, strlen(s));
 }
 
 /* Length of the valid UTF-8 sequence at s that encodes a character XML 1.0
@@ -90,27 +90,9 @@ static uint64_t fnv1a(const char *s)
 static size_t xml_char_len(const unsigned char *s)
 {
 	uint32_t cp;
-	size_t n, i;
+	int n = utf8_seq_len((const char *)s, &cp);
 
-	if (s[0] < 0x80)
-		return s[0] >= 0x20 && s[0] != 0x7f ? 1 : 0;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* reject overlong forms, surrogates, non-characters, > U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+	if (!n || cp < 0x20 || cp == 0x7f || cp == 0xfffe || cp == 0xffff)
 		return 0;
 	return n;
 }
@@ -269,15 +251,8 @@ static unsigned common_prefix(const struct fg_path *a, const struct fg_path *b)
 static int tree_push(struct fg_tree *t, const char *name, uint64_t hash, unsigned depth,
 		     enum rm_frame_kind kind)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-		struct fg_node *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (ARRAY_RESERVE(t->v, t->cap, t->n + 1))
+		return -1;
 	t->v[t->n] = (struct fg_node){.name = name, .hash = hash, .depth = depth, .kind = kind};
 	if (depth > t->max_depth)
 		t->max_depth = depth;
@@ -307,7 +282,7 @@ static int tree_build(struct fg_tree *t, const struct fg_path *p, size_t np)
 		for (unsigned d = 1; d <= p[i].n; d++) {
 			if (d > c) {
 				if (tree_push(t, p[i].labels[d - 1],
-					      fnv1a(path_function(&p[i], d - 1)), d,
+					      name_hash(path_function(&p[i], d - 1)), d,
 					      path_kind(&p[i], d - 1)))
 					goto fail;
 				open[d] = t->n - 1;
@@ -480,162 +455,27 @@ static void put_node(FILE *out, const struct fg_view *v, const struct fg_node *n
 	fputs("</text></g>\n", out);
 }
 
-/* Interactivity. Reads everything from the DOM (names from the first
- * <title> line, geometry from data-*), so no report text goes through JS. */
-static const char fg_script[] =
-    "(function () {\n"
-    "'use strict';\n"
-    "var svg = document.getElementById('leakbpf-fg');\n"
-    "var XPAD = +svg.getAttribute('data-xpad'), FW = +svg.getAttribute('data-fw');\n"
-    "var CW = +svg.getAttribute('data-font') * 0.59;\n"
-    "var details = document.getElementById('details'), matched = "
-    "document.getElementById('matched');\n"
-    "var unzoomBtn = document.getElementById('unzoom'), searchBtn = "
-    "document.getElementById('search');\n"
-    "var frames = [], root = null, lastTerm = '', searching = false;\n"
-    "var gs = svg.querySelectorAll('g.fg');\n"
-    "for (var i = 0; i < gs.length; i++) {\n"
-    "  var g = gs[i], r = g.querySelector('rect.f'), tip = g.querySelector('title').textContent;\n"
-    "  var f = { g: g, rect: r, text: g.querySelector('text'), tip: tip,\n"
-    "    name: tip.split('\\n')[0], s: +g.getAttribute('data-s'), b: +g.getAttribute('data-b'),\n"
-    "    d: +g.getAttribute('data-d'), fill: r.getAttribute('fill') };\n"
-    "  g.fgFrame = f;\n"
-    "  frames.push(f);\n"
-    "  if (f.d === 0) root = f;\n"
-    "}\n"
-    "function human(b) {\n"
-    "  var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'], i = 0;\n"
-    "  while (b >= 1024 && i < u.length - 1) { b /= 1024; i++; }\n"
-    "  return i ? b.toFixed(2) + ' ' + u[i] : b + ' B';\n"
-    "}\n"
-    "function fit(name, w) {\n"
-    "  var n = Math.floor((w - 6) / CW);\n"
-    "  if (n < 3) return '';\n"
-    "  return name.length <= n ? name : name.substring(0, n - 2) + '..';\n"
-    "}\n"
-    "function place(f, x, w) {\n"
-    "  f.rect.setAttribute('x', (XPAD + x).toFixed(2));\n"
-    "  f.rect.setAttribute('width', w.toFixed(2));\n"
-    "  f.text.setAttribute('x', (XPAD + x + 3).toFixed(2));\n"
-    "  f.text.textContent = fit(f.name, w);\n"
-    "}\n"
-    "function show(f, on) { f.g.style.display = on ? '' : 'none'; }\n"
-    "/* Zoom: z spans the width, its subtree scales with it, its ancestors\n"
-    "   stay full width (faded), everything else hides. */\n"
-    "function zoom(z) {\n"
-    "  if (!root || !z.b) return;\n"
-    "  for (var i = 0; i < frames.length; i++) {\n"
-    "    var f = frames[i];\n"
-    "    if (f.d < z.d) {\n"
-    "      var anc = f.s <= z.s && f.s + f.b >= z.s + z.b;\n"
-    "      show(f, anc);\n"
-    "      if (anc) place(f, 0, FW);\n"
-    "      f.g.classList.toggle('anc', anc);\n"
-    "    } else {\n"
-    "      var inside = f.s >= z.s && f.s + f.b <= z.s + z.b;\n"
-    "      show(f, inside);\n"
-    "      if (inside) place(f, (f.s - z.s) / z.b * FW, f.b / z.b * FW);\n"
-    "      f.g.classList.remove('anc');\n"
-    "    }\n"
-    "  }\n"
-    "  unzoomBtn.style.display = z === root ? 'none' : '';\n"
-    "}\n"
-    "/* Matched share: a match nested in a counted match adds nothing. */\n"
-    "function search(term) {\n"
-    "  var re;\n"
-    "  try { re = new RegExp(term); } catch (e) { matched.textContent = 'bad regex: ' + "
-    "e.message; return; }\n"
-    "  var hits = [];\n"
-    "  for (var i = 0; i < frames.length; i++) {\n"
-    "    var f = frames[i], m = f.d > 0 && re.test(f.name);\n"
-    "    f.rect.setAttribute('fill', m ? 'rgb(230,0,230)' : f.fill);\n"
-    "    if (m) hits.push(f);\n"
-    "  }\n"
-    "  hits.sort(function (a, b) { return a.s - b.s || a.d - b.d; });\n"
-    "  var sum = 0, end = -1;\n"
-    "  for (var j = 0; j < hits.length; j++)\n"
-    "    if (hits[j].s >= end) { sum += hits[j].b; end = hits[j].s + hits[j].b; }\n"
-    "  var total = root ? root.b : 0;\n"
-    "  matched.textContent = 'Matched /' + term + '/: ' + human(sum) + ' (' +\n"
-    "    (total ? (100 * sum / total).toFixed(2) : '0.00') + '%), ' + hits.length + ' frames';\n"
-    "  searching = true;\n"
-    "  lastTerm = term;\n"
-    "  searchBtn.textContent = 'Reset Search';\n"
-    "}\n"
-    "function clearSearch() {\n"
-    "  for (var i = 0; i < frames.length; i++) frames[i].rect.setAttribute('fill', "
-    "frames[i].fill);\n"
-    "  matched.textContent = ' ';\n"
-    "  searching = false;\n"
-    "  searchBtn.textContent = 'Search';\n"
-    "}\n"
-    "function askSearch() {\n"
-    "  var term = window.prompt('Search frames (regular expression):', lastTerm);\n"
-    "  if (term) search(term);\n"
-    "}\n"
-    "function frameOf(el) {\n"
-    "  for (; el && el !== svg; el = el.parentNode) if (el.fgFrame) return el.fgFrame;\n"
-    "  return null;\n"
-    "}\n"
-    "svg.addEventListener('click', function (e) { var f = frameOf(e.target); if (f) zoom(f); "
-    "});\n"
-    "svg.addEventListener('mouseover', function (e) {\n"
-    "  var f = frameOf(e.target);\n"
-    "  details.textContent = f ? f.tip.replace(/\\n/g, ' | ') : ' ';\n"
-    "});\n"
-    "unzoomBtn.addEventListener('click', function (e) { e.stopPropagation(); if (root) "
-    "zoom(root); });\n"
-    "searchBtn.addEventListener('click', function (e) {\n"
-    "  e.stopPropagation();\n"
-    "  if (searching) clearSearch(); else askSearch();\n"
-    "});\n"
-    "window.addEventListener('keydown', function (e) {\n"
-    "  if (e.key === 'F3' || ((e.ctrlKey || e.metaKey) && (e.key === 'f' || e.key === 'F'))) {\n"
-    "    e.preventDefault();\n"
-    "    askSearch();\n"
-    "  } else if (e.key === 'Escape') {\n"
-    "    clearSearch();\n"
-    "    if (root) zoom(root);\n"
-    "  }\n"
-    "});\n"
-    "})();\n";
-
-static const char fg_style[] =
-    "text { font-family: Verdana, sans-serif; font-size: 12px; fill: #000; }\n"
-    "text.title { font-size: 17px; text-anchor: middle; }\n"
-    "text.hdr { fill: #333; }\n"
-    "text.btn { fill: #0645ad; cursor: pointer; }\n"
-    "g.fg { cursor: pointer; }\n"
-    "g.fg text { pointer-events: none; }\n"
-    "g.fg:hover rect.f { stroke: #000; stroke-width: 0.5; }\n"
-    "g.anc rect.f { opacity: 0.5; }\n";
+/* Interactivity (assets/flamegraph.js) and style (assets/flamegraph.css),
+ * embedded at build time (Makefile, scripts/embed.sh). The script reads
+ * everything from the DOM (names from the first <title> line, geometry from
+ * data-*), so no report text goes through JS. */
+extern const unsigned char asset_flamegraph_js[], asset_flamegraph_css[];
+extern const size_t asset_flamegraph_js_len, asset_flamegraph_css_len;
 
 /* "drops: none" or every nonzero loss counter: always shown, so a reader
  * knows how much to trust the picture. */
 static void put_drops(FILE *out, const struct rm_drops *d)
 {
-	const struct {
-		const char *name;
-		uint64_t v;
-	} c[] = {
-	    {"ringbuf_alloc", d->ringbuf_alloc},
-	    {"ringbuf_free", d->ringbuf_free},
-	    {"thread_map_full", d->thread_map_full},
-	    {"nest_overflow", d->nest_overflow},
-	    {"stack_errors", d->stack_errors},
-	    {"stacks_truncated", d->stacks_truncated},
-	    {"py_errors", d->py_errors},
-	    {"py_truncated", d->py_truncated},
-	    {"addr_table_full", d->addr_table_full},
-	    {"stack_table_full", d->stack_table_full},
-	};
 	bool any = false;
 
 	fputs("drops:", out);
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		if (!c[i].v)
+	for (size_t i = 0; i < rm_drop_count; i++) {
+		uint64_t v = rm_drop_value(d, i);
+
+		if (!v)
 			continue;
-		fprintf(out, "%s %s %llu", any ? "," : "", c[i].name, (unsigned long long)c[i].v);
+		fprintf(out, "%s %s %llu", any ? "," : "", rm_drop_list[i].key,
+			(unsigned long long)v);
 		any = true;
 	}
 	if (!any)
@@ -660,7 +500,9 @@ static void put_header(FILE *out, const struct rm_report *r, const struct fg_tre
 		"<!-- leakbpf flame graph: %zu merged frames, %zu drawn, %zu omitted "
 		"(narrower than 0.1 px or beyond %d boxes) -->\n",
 		t->n, v->drawn, v->omitted, FG_MAX_BOXES);
-	fprintf(out, "<style><![CDATA[\n%s]]></style>\n", fg_style);
+	fputs("<style><![CDATA[\n", out);
+	fwrite(asset_flamegraph_css, 1, asset_flamegraph_css_len, out);
+	fputs("]]></style>\n", out);
 	fprintf(
 	    out,
 	    "<rect class=\"bg\" x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#f8f8f4\"/>\n",
@@ -709,8 +551,9 @@ static void put_footer(FILE *out, const struct fg_view *v)
 	    out,
 	    "<text class=\"hdr\" id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n",
 	    FG_WIDTH - FG_XPAD, v->height - 12);
-	fprintf(out, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n</svg>\n",
-		fg_script);
+	fputs("<script type=\"text/ecmascript\"><![CDATA[\n", out);
+	fwrite(asset_flamegraph_js, 1, asset_flamegraph_js_len, out);
+	fputs("]]></script>\n</svg>\n", out);
 }
 
 static int render(const struct rm_report *r, FILE *out, const char *title, struct fg_tree *t)

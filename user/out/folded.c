@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Folded stacks ("root;...;leaf BYTES") for flamegraph.pl and friends. */
+/*
+ * Folded stacks ("root;...;leaf BYTES") for flamegraph.pl and friends. One
+ * line per stack whatever the names hold: frames are escaped as the table
+ * escapes them (util/escape.h: control characters, invalid UTF-8 and '\\'
+ * as \xHH or \\), and ';' inside a frame is written \x3b, so it never
+ * splits one.
+ */
 #include <inttypes.h>
 #include "out/formats.h"
+#include "util/escape.h"
 
 int folded_write(const struct rm_report *r, FILE *out)
 {
@@ -11,12 +18,9 @@ int folded_write(const struct rm_report *r, FILE *out)
 		if (!s->out_bytes)
 			continue;
 		for (unsigned k = 0; k < s->nframes; k++) {
-			const char *t = rm_frame_format(&s->frames[k], fb, sizeof(fb));
 			if (k)
 				fputc(';', out);
-			/* ';' separates frames: keep it out of frame names */
-			for (; *t; t++)
-				fputc(*t == ';' ? ':' : *t, out);
+			escape_put(out, rm_frame_format(&s->frames[k], fb, sizeof(fb)), ";");
 		}
 		if (!s->nframes)
 			fputs("[unknown]", out);

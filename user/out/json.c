@@ -96,28 +96,11 @@ static void write_counts(const struct rm_report *r, FILE *out)
 	putc(',', out);
 	put_u64(out, "filtered", c->filtered);
 	fputs("},\n\"drops\":{", out);
-	/* keys are the struct rm_drops field names */
-#define DROP(f) put_u64(out, #f, d->f)
-	DROP(ringbuf_alloc);
-	putc(',', out);
-	DROP(ringbuf_free);
-	putc(',', out);
-	DROP(thread_map_full);
-	putc(',', out);
-	DROP(nest_overflow);
-	putc(',', out);
-	DROP(stack_errors);
-	putc(',', out);
-	DROP(stacks_truncated);
-	putc(',', out);
-	DROP(py_errors);
-	putc(',', out);
-	DROP(py_truncated);
-	putc(',', out);
-	DROP(addr_table_full);
-	putc(',', out);
-	DROP(stack_table_full);
-#undef DROP
+	for (size_t i = 0; i < rm_drop_count; i++) {
+		if (i)
+			putc(',', out);
+		put_u64(out, rm_drop_list[i].key, rm_drop_value(d, i));
+	}
 	fputs("},\n", out);
 }
 
@@ -164,6 +147,7 @@ static void write_flags(uint32_t flags, FILE *out)
 	    {RM_STACK_NATIVE_TRUNC, "native_truncated"},
 	    {RM_STACK_PY_TRUNC, "python_truncated"},
 	    {RM_STACK_PY_MISSING, "python_missing"},
+	    {RM_STACK_OTHERS, "other_stacks"},
 	};
 	bool first = true;
 
@@ -181,7 +165,7 @@ static void write_flags(uint32_t flags, FILE *out)
 
 static void write_frame(const struct rm_frame *f, FILE *out)
 {
-	char text[512];
+	char text[RM_FRAME_TEXT_MAX];
 
 	putc('{', out);
 	put_str(out, "function", f->function);
@@ -196,6 +180,10 @@ static void write_frame(const struct rm_frame *f, FILE *out)
 	putc(',', out);
 	put_str(out, "kind", f->kind == RM_FRAME_PYTHON ? "python" : "native");
 	putc(',', out);
+	if (f->inlined) { /* only where true: other frames read as before */
+		put_bool(out, "inlined", true);
+		putc(',', out);
+	}
 	put_str(out, "text", rm_frame_format(f, text, sizeof(text)));
 	putc('}', out);
 }
@@ -238,6 +226,12 @@ int json_write(const struct rm_report *r, FILE *out)
 	write_counts(r, out);
 	write_probes(r, out);
 	write_memory(r, out);
+	/* only in a file bounded by --output-stacks: readers of older files
+	 * see the same document as before */
+	if (r->other_stacks) {
+		put_u64(out, "other_stacks", r->other_stacks);
+		fputs(",\n", out);
+	}
 	fputs("\"stacks\":[", out);
 	for (size_t i = 0; i < r->nstacks; i++) {
 		fputs(i ? ",\n" : "\n", out);

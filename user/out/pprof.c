@@ -10,10 +10,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "out/formats.h"
+#include "util/array.h"
+#include "util/gzip.h"
 #include "util/json.h"
-#include "util/strmap.h"
+#include "util/intern.h"
 
 /* profile.proto field numbers */
 enum {
@@ -61,20 +62,9 @@ struct pb {
 
 static void pb_bytes(struct pb *b, const void *src, size_t n)
 {
-	if (b->oom)
+	if (b->oom || ARRAY_RESERVE(b->p, b->cap, b->len + n)) {
+		b->oom = true;
 		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
 	}
 	memcpy(b->p + b->len, src, n);
 	b->len += n;
@@ -124,11 +114,11 @@ struct prof {
 	struct pb out;	/* the Profile message */
 	struct pb tmp;	/* scratch for one nested message */
 	struct pb tmp2; /* scratch for a message nested in tmp */
-	struct strmap *strings;
-	struct strmap *functions; /* key: name id, file id */
-	struct strmap *locations; /* key: every frame field */
-	struct strmap *mappings;  /* key: module path */
-	uint64_t *mapping_limit;  /* per mapping: highest offset + 1 */
+	struct interner *strings;
+	struct interner *functions; /* key: name id, file id */
+	struct interner *locations; /* key: every frame field */
+	struct interner *mappings;  /* key: module path */
+	uint64_t *mapping_limit;    /* per mapping: highest offset + 1 */
 	size_t mapping_cap;
 };
 
@@ -140,7 +130,7 @@ static uint64_t str_id(struct prof *pf, const char *s)
 
 	if (fixed)
 		s = fixed;
-	id = strmap_intern(pf->strings, s ? s : "", s ? strlen(s) : 0, NULL);
+	id = interner_add(pf->strings, s ? s : "", s ? strlen(s) : 0, NULL);
 	free(fixed);
 
 	if (id < 0) {
@@ -173,7 +163,7 @@ static uint64_t function_id(struct prof *pf, const struct rm_frame *f)
 						  : "<unknown>";
 	key[0] = str_id(pf, name);
 	key[1] = str_id(pf, f->file);
-	idx = strmap_intern(pf->functions, key, sizeof(key), &added);
+	idx = interner_add(pf->functions, key, sizeof(key), &added);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
@@ -200,62 +190,66 @@ static uint64_t mapping_id(struct prof *pf, const struct rm_frame *f)
 
 	if (f->kind != RM_FRAME_NATIVE || !f->module)
 		return 0;
-	idx = strmap_intern(pf->mappings, f->module, strlen(f->module), NULL);
+	idx = interner_add(pf->mappings, f->module, strlen(f->module), NULL);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
 	}
-	if ((size_t)idx >= pf->mapping_cap) {
-		size_t cap = pf->mapping_cap ? pf->mapping_cap * 2 : 16;
-		uint64_t *l = realloc(pf->mapping_limit, cap * sizeof(*l));
-
-		if (!l) {
-			pf->out.oom = true;
-			return 0;
-		}
-		memset(l + pf->mapping_cap, 0, (cap - pf->mapping_cap) * sizeof(*l));
-		pf->mapping_limit = l;
-		pf->mapping_cap = cap;
+	if (ARRAY_RESERVE(pf->mapping_limit, pf->mapping_cap, (size_t)idx + 1)) {
+		pf->out.oom = true;
+		return 0;
 	}
 	if (f->offset + 1 > pf->mapping_limit[idx])
 		pf->mapping_limit[idx] = f->offset + 1;
 	return idx + 1;
 }
 
-/* Location id (1-based) of frame f, emitting the Location when new. One
- * location per distinct frame: inlined frames are separate frames in the
- * model, so each location has exactly one line. */
-static uint64_t location_id(struct prof *pf, const struct rm_frame *f)
+/* Frames per Location at most: a function and those inlined into it. */
+#define LOCATION_MAX_LINES 64
+
+/* Location id (1-based) of frames f[0..n), emitting the Location when new:
+ * one address, a function f[0] and the functions inlined into it there
+ * (f[1..n), innermost last), one Line each, innermost first as pprof
+ * wants them. */
+static uint64_t location_id(struct prof *pf, const struct rm_frame *f, unsigned n)
 {
-	uint64_t key[6];
+	uint64_t key[6 * LOCATION_MAX_LINES];
 	bool added;
 	long idx;
 
 	memset(key, 0, sizeof(key));
-	key[0] = f->kind;
-	key[1] = str_id(pf, f->module);
-	key[2] = f->kind == RM_FRAME_NATIVE ? f->offset : 0;
-	key[3] = str_id(pf, f->function);
-	key[4] = str_id(pf, f->file);
-	key[5] = (uint64_t)(int64_t)f->line;
-	idx = strmap_intern(pf->locations, key, sizeof(key), &added);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t *k = &key[6 * i];
+
+		k[0] = f[i].kind;
+		k[1] = str_id(pf, f[i].module);
+		k[2] = f[i].kind == RM_FRAME_NATIVE ? f[i].offset : 0;
+		k[3] = str_id(pf, f[i].function);
+		k[4] = str_id(pf, f[i].file);
+		k[5] = (uint64_t)(int64_t)f[i].line;
+	}
+	idx = interner_add(pf->locations, key, 6 * n * sizeof(key[0]), &added);
 	if (idx < 0) {
 		pf->out.oom = true;
 		return 0;
 	}
 	if (added) {
-		uint64_t fid = function_id(pf, f);
-		uint64_t mid = mapping_id(pf, f);
+		uint64_t fid[LOCATION_MAX_LINES], mid = mapping_id(pf, &f[0]);
 
-		pf->tmp2.len = 0;
-		pb_int(&pf->tmp2, LINE_FUNCTION_ID, fid);
-		pb_int(&pf->tmp2, LINE_LINE, f->line > 0 ? (uint64_t)f->line : 0);
+		/* before tmp is filled: a new Function is written through it */
+		for (unsigned i = 0; i < n; i++)
+			fid[i] = function_id(pf, &f[i]);
 		pf->tmp.len = 0;
 		pb_int(&pf->tmp, LOCATION_ID, idx + 1);
 		pb_int(&pf->tmp, LOCATION_MAPPING_ID, mid);
 		/* module-relative: the same in live reports and snapshots */
-		pb_int(&pf->tmp, LOCATION_ADDRESS, mid ? f->offset : 0);
-		pb_sub(&pf->tmp, LOCATION_LINE, &pf->tmp2);
+		pb_int(&pf->tmp, LOCATION_ADDRESS, mid ? f[0].offset : 0);
+		for (unsigned i = n; i-- > 0;) {
+			pf->tmp2.len = 0;
+			pb_int(&pf->tmp2, LINE_FUNCTION_ID, fid[i]);
+			pb_int(&pf->tmp2, LINE_LINE, f[i].line > 0 ? (uint64_t)f[i].line : 0);
+			pb_sub(&pf->tmp, LOCATION_LINE, &pf->tmp2);
+		}
 		pb_sub(&pf->out, PROFILE_LOCATION, &pf->tmp);
 	}
 	return idx + 1;
@@ -285,8 +279,16 @@ static void write_sample(struct prof *pf, const struct rm_stack *s)
 {
 	struct pb ids = {0}, vals = {0};
 
-	for (unsigned i = s->nframes; i-- > 0;) /* pprof lists the leaf first */
-		pb_varint(&ids, location_id(pf, &s->frames[i]));
+	/* pprof lists the leaf first; inlined frames join their caller's
+	 * location */
+	for (unsigned i = s->nframes; i-- > 0;) {
+		unsigned g = i;
+
+		while (g > 0 && s->frames[g].inlined && i - g + 1 < LOCATION_MAX_LINES)
+			g--;
+		pb_varint(&ids, location_id(pf, &s->frames[g], i - g + 1));
+		i = g;
+	}
 	pb_varint(&vals, s->alloc_count);
 	pb_varint(&vals, s->alloc_bytes);
 	pb_varint(&vals, s->out_count);
@@ -301,8 +303,8 @@ static void write_sample(struct prof *pf, const struct rm_stack *s)
 
 static void write_mappings(struct prof *pf)
 {
-	for (size_t i = 0; i < strmap_count(pf->mappings); i++) {
-		const char *path = strmap_key(pf->mappings, i, NULL);
+	for (size_t i = 0; i < interner_count(pf->mappings); i++) {
+		const char *path = interner_key(pf->mappings, i, NULL);
 
 		pf->tmp.len = 0;
 		pb_int(&pf->tmp, MAPPING_ID, i + 1);
@@ -341,45 +343,14 @@ static void write_header(struct prof *pf, const struct rm_report *r)
 
 static void write_strings(struct prof *pf)
 {
-	for (size_t i = 0; i < strmap_count(pf->strings); i++) {
+	for (size_t i = 0; i < interner_count(pf->strings); i++) {
 		size_t len;
-		const char *s = strmap_key(pf->strings, i, &len);
+		const char *s = interner_key(pf->strings, i, &len);
 
 		pb_tag(&pf->out, PROFILE_STRING_TABLE, WIRE_LEN);
 		pb_varint(&pf->out, len);
 		pb_bytes(&pf->out, s, len);
 	}
-}
-
-static int gzip_to(FILE *out, const uint8_t *data, size_t len)
-{
-	z_stream z;
-	uint8_t buf[16384];
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	/* windowBits 15 + 16: a gzip wrapper, as pprof expects */
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		errno = ENOMEM;
-		return -1;
-	}
-	z.next_in = (uint8_t *)data;
-	z.avail_in = len;
-	do {
-		z.next_out = buf;
-		z.avail_out = sizeof(buf);
-		rc = deflate(&z, Z_FINISH);
-		if (rc == Z_STREAM_ERROR ||
-		    fwrite(buf, 1, sizeof(buf) - z.avail_out, out) != sizeof(buf) - z.avail_out) {
-			deflateEnd(&z);
-			if (rc == Z_STREAM_ERROR)
-				errno = EINVAL;
-			return -1;
-		}
-	} while (rc != Z_STREAM_END);
-	deflateEnd(&z);
-	return 0;
 }
 
 int pprof_write(const struct rm_report *r, FILE *out)
@@ -388,10 +359,10 @@ int pprof_write(const struct rm_report *r, FILE *out)
 	int rc = -1;
 
 	memset(&pf, 0, sizeof(pf));
-	pf.strings = strmap_new();
-	pf.functions = strmap_new();
-	pf.locations = strmap_new();
-	pf.mappings = strmap_new();
+	pf.strings = interner_new();
+	pf.functions = interner_new();
+	pf.locations = interner_new();
+	pf.mappings = interner_new();
 	if (!pf.strings || !pf.functions || !pf.locations || !pf.mappings) {
 		errno = ENOMEM;
 		goto out;
@@ -406,7 +377,10 @@ int pprof_write(const struct rm_report *r, FILE *out)
 		errno = ENOMEM;
 		goto out;
 	}
-	if (gzip_to(out, pf.out.p, pf.out.len))
+	FILE *gz = gzip_open(out, 6);
+	if (!gz)
+		goto out;
+	if ((fwrite(pf.out.p, 1, pf.out.len, gz) != pf.out.len) | fclose(gz))
 		goto out;
 	if (fflush(out) || ferror(out)) {
 		if (!errno)
@@ -419,9 +393,9 @@ out:
 	free(pf.tmp.p);
 	free(pf.tmp2.p);
 	free(pf.mapping_limit);
-	strmap_free(pf.strings);
-	strmap_free(pf.functions);
-	strmap_free(pf.locations);
-	strmap_free(pf.mappings);
+	interner_free(pf.strings);
+	interner_free(pf.functions);
+	interner_free(pf.locations);
+	interner_free(pf.mappings);
 	return rc;
 }

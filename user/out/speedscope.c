@@ -11,11 +11,11 @@
 #include <string.h>
 #include "out/formats.h"
 #include "util/json.h"
-#include "util/strmap.h"
+#include "util/intern.h"
 
 /* Key of a frame as speedscope shows it: name, file and line, like
  * py-spy's exports. Unnamed native frames are named "module+0xOFF". */
-static long frame_index(struct strmap *frames, const struct rm_frame *f)
+static long frame_index(struct interner *frames, const struct rm_frame *f)
 {
 	char key[1024], text[512];
 	const char *name = f->function ? f->function : rm_frame_format(f, text, sizeof(text));
@@ -24,12 +24,12 @@ static long frame_index(struct strmap *frames, const struct rm_frame *f)
 	/* bounded parts, so the three NUL-separated fields always fit */
 	n = snprintf(key, sizeof(key), "%.600s%c%.380s%c%d", name, 0, f->file ? f->file : "", 0,
 		     f->line);
-	return strmap_intern(frames, key, n, NULL);
+	return interner_add(frames, key, n, NULL);
 }
 
 /* Frame indices of every stack, root first, flattened; starts[i] is where
  * stack i begins. */
-static long *index_stacks(const struct rm_report *r, struct strmap *frames, size_t **starts)
+static long *index_stacks(const struct rm_report *r, struct interner *frames, size_t **starts)
 {
 	size_t total = 0, k = 0;
 	long *idx;
@@ -58,11 +58,11 @@ fail:
 	return NULL;
 }
 
-static void write_frames(const struct strmap *frames, FILE *out)
+static void write_frames(const struct interner *frames, FILE *out)
 {
 	fputs("\"shared\":{\"frames\":[", out);
-	for (size_t i = 0; i < strmap_count(frames); i++) {
-		const char *name = strmap_key(frames, i, NULL);
+	for (size_t i = 0; i < interner_count(frames); i++) {
+		const char *name = interner_key(frames, i, NULL);
 		const char *file = name + strlen(name) + 1;
 		int line = atoi(file + strlen(file) + 1);
 
@@ -118,7 +118,7 @@ static void write_profile(const struct rm_report *r, const long *idx, const size
 
 int speedscope_write(const struct rm_report *r, FILE *out)
 {
-	struct strmap *frames = strmap_new();
+	struct interner *frames = interner_new();
 	size_t *starts = NULL;
 	long *idx = NULL;
 	char name[256];
@@ -154,6 +154,6 @@ int speedscope_write(const struct rm_report *r, FILE *out)
 out:
 	free(idx);
 	free(starts);
-	strmap_free(frames);
+	interner_free(frames);
 	return rc;
 }

@@ -5,50 +5,45 @@
 #include <string.h>
 #include <time.h>
 #include "out/table.h"
+#include "util/escape.h"
 #include "util/fmt.h"
 
 /* Frames printed per stack; the rest are summarised. */
 #define MAX_TABLE_FRAMES 16
 
-/* One line listing the non-zero drop counters, or "none". */
-static void print_drops(const struct rm_drops *d, FILE *out)
+void table_print_drops(const struct rm_drops *d, FILE *out)
 {
-	struct {
-		const char *what;
-		uint64_t n;
-	} rows[] = {
-	    {"alloc events lost (ring buffer full)", d->ringbuf_alloc},
-	    {"free events lost (ring buffer full)", d->ringbuf_free},
-	    {"calls untraced (thread map full)", d->thread_map_full},
-	    {"nested calls too deep", d->nest_overflow},
-	    {"native stacks unreadable", d->stack_errors},
-	    {"native stacks truncated", d->stacks_truncated},
-	    {"python stacks unreadable", d->py_errors},
-	    {"python stacks truncated", d->py_truncated},
-	    {"blocks untracked (address table full)", d->addr_table_full},
-	    {"stacks merged (stack table full)", d->stack_table_full},
-	};
 	int any = 0;
 	fputs("drops: ", out);
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (!rows[i].n)
+	for (size_t i = 0; i < rm_drop_count; i++) {
+		uint64_t n = rm_drop_value(d, i);
+		if (!n)
 			continue;
-		fprintf(out, "%s%" PRIu64 " %s", any ? ", " : "", rows[i].n, rows[i].what);
+		fprintf(out, "%s%" PRIu64 " %s", any ? ", " : "", n, rm_drop_list[i].text);
 		any = 1;
 	}
 	fputs(any ? "\n" : "none\n", out);
 }
 
+void table_print_frame(const struct rm_frame *f, FILE *out)
+{
+	char fb[1024];
+	fputs("    ", out);
+	escape_put(out, rm_frame_format(f, fb, sizeof(fb)), NULL);
+	fputs(f->inlined ? " (inlined)\n" : "\n", out);
+}
+
 void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 {
-	char b1[32], b2[32], b3[32], fb[1024], when[32];
+	char b1[32], b2[32], b3[32], when[32];
 	time_t t = (time_t)r->unix_time;
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 
-	fprintf(out, "\n[%s] leakbpf: pid %d (%s), %.1f s traced%s%s\n", when, r->pid,
-		r->comm ? r->comm : "?", r->elapsed_s, r->final ? ", final report" : "",
+	fprintf(out, "\n[%s] leakbpf: pid %d (", when, r->pid);
+	escape_put(out, r->comm ? r->comm : "?", NULL); /* the target names itself */
+	fprintf(out, "), %.1f s traced%s%s\n", r->elapsed_s, r->final ? ", final report" : "",
 		r->target_exited ? ", target exited" : "");
 	fprintf(out, "outstanding: %s in %" PRIu64 " blocks (%s in the last %.1f s)",
 		human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
@@ -66,9 +61,12 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 		"events: %" PRIu64 " allocs, %" PRIu64 " frees (%" PRIu64
 		" of blocks allocated before attach or untracked)\n",
 		r->counts.allocs, r->counts.frees, r->counts.frees_unknown);
-	print_drops(&r->drops, out);
-	if (r->python)
-		fprintf(out, "python: %s\n", r->python);
+	table_print_drops(&r->drops, out);
+	if (r->python) {
+		fputs("python: ", out);
+		escape_put(out, r->python, NULL);
+		fputc('\n', out);
+	}
 	if (r->allocator_note)
 		fprintf(out, "python allocator: %s\n", r->allocator_note);
 
@@ -89,8 +87,7 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 		unsigned n = s->nframes;
 		unsigned show = n > MAX_TABLE_FRAMES ? MAX_TABLE_FRAMES : n;
 		for (unsigned k = 0; k < show; k++)
-			fprintf(out, "    %s\n",
-				rm_frame_format(&s->frames[n - 1 - k], fb, sizeof(fb)));
+			table_print_frame(&s->frames[n - 1 - k], out);
 		if (show < n)
 			fprintf(out, "    ... %u more frames toward the root\n", n - show);
 	}

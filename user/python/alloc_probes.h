@@ -4,6 +4,7 @@
 #define PY_ALLOC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct leakbpf_bpf;
@@ -20,8 +21,9 @@ struct py_alloc_target {
 	bool all;		  /* --py-alloc all: every pymalloc block */
 };
 
-/* Before load: set any .rodata the allocator programs need. */
-int py_alloc_before_load(const struct py_alloc_target *t, struct leakbpf_bpf *skel);
+/* The type flags that put two more words before an object's GC head on
+ * this build (the allocator programs' lb_pya_preheader_flags). */
+uint64_t py_alloc_preheader_flags(const struct py_alloc_target *t);
 /* Attach the object allocator probes. *note is set to a static sentence
  * saying what these probes cannot see on this build (or NULL). Returns 0,
  * -1 when probes failed (tracing goes on without them), or -2 when the

@@ -24,7 +24,8 @@
 #include "target/process.h"
 #include "util/array.h"
 #include "util/clock.h"
-#include "util/strmap.h"
+#include "util/escape.h"
+#include "util/intern.h"
 
 #define MAX_ROWS      100000 /* distinct type names kept; the rest are one row */
 #define OTHER_TYPES   "(other types)"
@@ -39,7 +40,7 @@ struct tot {
 
 /* A type name's totals: at the first, the previous and this census. */
 struct row {
-	const char *name; /* the strmap's copy */
+	const char *name; /* the interner's copy */
 	struct tot first, prev, cur;
 };
 
@@ -48,10 +49,10 @@ struct census_session {
 	struct lb_target target;
 	struct py_build b;
 	struct census_target t;
-	char describe[PATH_MAX + 64];
-	char comm[64 * 6], cmdline[1024 * 6]; /* escaped */
+	char describe[PATH_MAX * 4 + 64];
+	char comm[64 * 4], cmdline[4096]; /* escaped */
 	/* rows: type names, kept for the whole session */
-	struct strmap *rows;
+	struct interner rows;
 	struct row *row;
 	size_t rows_cap;
 	const char **row_names; /* for the holders */
@@ -62,7 +63,7 @@ struct census_session {
 	uint64_t censuses_dropped;
 	uint64_t first_rss, first_bytes, prev_bytes;
 	/* strings of the last report, and of the census being taken */
-	struct strset scratch[2];
+	struct interner scratch[2];
 	int last_scratch;
 	struct obj_type_row *types;
 	struct obj_holder *holders;
@@ -200,24 +201,22 @@ struct census_session *census_open(pid_t pid, const struct census_options *o, ch
 		free(s);
 		return NULL;
 	}
-	s->rows = strmap_new();
-	if (!s->rows || setup_target(s, err, errlen)) {
-		if (!s->rows)
-			snprintf(err, errlen, "out of memory");
+	if (setup_target(s, err, errlen)) {
 		census_close(s);
 		return NULL;
 	}
-	census_escape(s->target.comm, strnlen(s->target.comm, sizeof(s->target.comm)), s->comm,
-		      sizeof(s->comm));
-	if (s->target.cmdline)
-		census_escape(s->target.cmdline, strnlen(s->target.cmdline, 1024), s->cmdline,
-			      sizeof(s->cmdline));
+	/* what the target chose (its name, arguments, paths) is escaped once */
+	char label[PATH_MAX * 4];
+	escape_str(s->target.comm, NULL, s->comm, sizeof(s->comm));
+	escape_str(s->target.cmdline ? s->target.cmdline : "", NULL, s->cmdline,
+		   sizeof(s->cmdline));
+	escape_str(s->b.label, NULL, label, sizeof(label));
 	if (s->b.micro_known)
 		snprintf(s->describe, sizeof(s->describe), "CPython %d.%d.%d (%s)", s->b.major,
-			 s->b.minor, s->b.micro, s->b.label);
+			 s->b.minor, s->b.micro, label);
 	else
 		snprintf(s->describe, sizeof(s->describe), "CPython %d.%d (%s)", s->b.major,
-			 s->b.minor, s->b.label);
+			 s->b.minor, label);
 	return s;
 }
 
@@ -228,14 +227,14 @@ void census_close(struct census_session *s)
 	if (s->b.elf)
 		elf_file_close(s->b.elf);
 	target_close(&s->target);
-	strmap_free(s->rows);
+	interner_clear(&s->rows);
 	free(s->row);
 	free(s->row_names);
 	containers_free(&s->first_c);
 	containers_free(&s->prev_c);
 	free(s->censuses);
-	strset_free(&s->scratch[0]);
-	strset_free(&s->scratch[1]);
+	interner_clear(&s->scratch[0]);
+	interner_clear(&s->scratch[1]);
 	free(s->types);
 	free(s->holders);
 	free(s->unreach_types);
@@ -247,14 +246,14 @@ void census_close(struct census_session *s)
 static uint32_t row_of_name(struct census_session *s, const char *name)
 {
 	bool added;
-	if (strmap_count(s->rows) >= MAX_ROWS && strmap_find(s->rows, name, strlen(name)) < 0)
+	if (interner_count(&s->rows) >= MAX_ROWS && interner_find(&s->rows, name, strlen(name)) < 0)
 		name = OTHER_TYPES;
-	long r = strmap_intern(s->rows, name, strlen(name), &added);
+	long r = interner_add(&s->rows, name, strlen(name), &added);
 	if (r < 0 || ARRAY_RESERVE(s->row, s->rows_cap, (size_t)r + 1) ||
 	    ARRAY_RESERVE(s->row_names, s->names_cap, (size_t)r + 1))
 		return CT_NONE;
 	if (added)
-		s->row[r].name = s->row_names[r] = strmap_key(s->rows, (size_t)r, NULL);
+		s->row[r].name = s->row_names[r] = interner_key(&s->rows, (size_t)r, NULL);
 	return (uint32_t)r;
 }
 
@@ -291,7 +290,7 @@ static double cpu_s(void)
 
 static int fill_types(struct census_session *s, struct obj_report *r, bool first)
 {
-	size_t nrows = strmap_count(s->rows), n = 0;
+	size_t nrows = interner_count(&s->rows), n = 0;
 	struct obj_type_row *rows = calloc(nrows ? nrows : 1, sizeof(*rows));
 	if (!rows)
 		return -1;
@@ -323,7 +322,7 @@ static int fill_types(struct census_session *s, struct obj_report *r, bool first
  * rank (1: most), 0 for the others. */
 static void growing_rows(struct census_session *s, uint8_t *growing)
 {
-	size_t nrows = strmap_count(s->rows);
+	size_t nrows = interner_count(&s->rows);
 	memset(growing, 0, nrows);
 	for (int pick = 0; pick < GROWING_TYPES; pick++) {
 		size_t best = SIZE_MAX;
@@ -419,10 +418,9 @@ int census_take(struct census_session *s, struct obj_report *out, char *err, siz
 	uint32_t *type_row = NULL;
 	struct obj_holder *holders = NULL;
 	/* the last report's strings stay valid until this one replaces it */
-	struct strset *scratch = &s->scratch[!s->last_scratch];
+	struct interner *scratch = &s->scratch[!s->last_scratch];
 
-	strset_free(scratch);
-	memset(scratch, 0, sizeof(*scratch)); /* strset_free leaves it unusable */
+	interner_clear(scratch);
 	if (!target_alive(s->target.pid)) {
 		snprintf(err, errlen, "pid %d exited", (int)s->target.pid);
 		return -1;
@@ -456,7 +454,7 @@ int census_take(struct census_session *s, struct obj_report *out, char *err, siz
 	}
 	for (size_t i = 0; i < h.ntypes; i++)
 		type_row[i] = row_of_name(s, h.types[i].name ? h.types[i].name : "?");
-	size_t nrows = strmap_count(s->rows);
+	size_t nrows = interner_count(&s->rows);
 	for (size_t i = 0; i < nrows; i++)
 		s->row[i].cur = (struct tot){0};
 	for (size_t i = 0; i < h.nobjs; i++) {

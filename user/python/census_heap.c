@@ -9,7 +9,7 @@
 #define USER_TOP (1ULL << 47)
 
 int census_heap_init(struct census_heap *h, struct census_target *t, struct census_limits lim,
-		     struct strset *names)
+		     struct interner *names)
 {
 	memset(h, 0, sizeof(*h));
 	h->t = t;

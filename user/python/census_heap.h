@@ -17,7 +17,7 @@
 #include "python/census_layout.h"
 #include "python/census_read.h"
 #include "python/layout.h"
-#include "util/strset.h"
+#include "util/intern.h"
 
 /* What leakbpf knows of a type's instances (of its solid base: a Python
  * class deriving from list is read as a list plus its own attributes). */
@@ -182,7 +182,7 @@ struct census_heap {
 	size_t nskeys, skeys_cap;
 	struct census_gc_state gc;
 	struct census_stats st;
-	struct strset *names;	       /* interned display strings (owned by the caller) */
+	struct interner *names;	       /* interned display strings (owned by the caller) */
 	bool classify;		       /* types are classified when read (subtype_dealloc known) */
 	bool closed;		       /* no new objects: only references among those present */
 	uint64_t module_key, name_key; /* interned "__module__" / "__name__" */
@@ -195,7 +195,7 @@ static inline const struct ctype *cobj_type(const struct census_heap *h, size_t 
 }
 
 int census_heap_init(struct census_heap *h, struct census_target *t, struct census_limits lim,
-		     struct strset *names);
+		     struct interner *names);
 void census_heap_free(struct census_heap *h);
 
 /* The object at addr, added (with flags) when new. CT_NONE when addr cannot

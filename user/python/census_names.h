@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Names read from the target for the census (type names, module names,
- * attribute names, dict keys), made safe to print: every string leaves here
- * bounded, valid UTF-8 and free of anything a terminal would interpret
- * (C0/C1 controls, DEL, bidirectional overrides), escaped as \xNN or \uNNNN.
+ * attribute names, dict keys): every string leaves here bounded and escaped
+ * for terminals and files (util/escape.h), and interned.
  */
 #ifndef PY_CENSUS_NAMES_H
 #define PY_CENSUS_NAMES_H
@@ -14,10 +13,6 @@
 
 /* Longest name kept, in bytes before escaping. */
 #define CENSUS_NAME_MAX 200
-
-/* Escape len bytes of s (any bytes) into out (NUL-terminated, cut at a
- * character boundary when out is too small). Returns strlen(out). */
-size_t census_escape(const char *s, size_t len, char *out, size_t outlen);
 
 /* A NUL-terminated C string at addr in the target (at most max bytes),
  * escaped and interned; NULL when unreadable or unterminated. */

@@ -9,7 +9,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "python/bpf_cfg.h"
+#include "util/hash.h"
+#include "settings.h"
 #include "python/code.h"
 #include "python/linetable.h"
 #include "python/memory.h"
@@ -37,13 +38,12 @@ void py_code_cache_free(struct py_code_cache *c)
 			free(c->slots[i].linetable);
 	free(c->slots);
 	c->slots = NULL;
-	strset_free(&c->strings);
+	interner_clear(&c->strings);
 }
 
 static size_t slot_of(uint64_t code, uint32_t tag)
 {
-	uint64_t h = (code >> 4) * 0x9e3779b97f4a7c15ULL ^ tag;
-	return (h >> 40) & (PY_CODE_SLOTS - 1);
+	return hash_mix64(hash_mix64(code) ^ tag) & (PY_CODE_SLOTS - 1);
 }
 
 static uint64_t field64(const uint8_t *head, uint16_t off)
@@ -94,8 +94,8 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	info->code = code;
 	info->tag = tag;
 	info->firstlineno = firstlineno;
-	info->function = strset_add(&c->strings, fn);
-	info->file = strset_add(&c->strings, file);
+	info->function = interner_str(&c->strings, fn);
+	info->file = interner_str(&c->strings, file);
 	if (!info->function || !info->file)
 		return -1;
 	info->linetable_len = py_mem_bytes(c->pid, l, linetable, LINETABLE_MAX, &info->linetable);

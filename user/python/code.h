@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include "util/strset.h"
+#include "util/intern.h"
 #include "python/layout.h"
 
 /* Code objects remembered (direct-mapped: a collision replaces the slot). */
@@ -24,7 +24,7 @@ struct py_code_info {
 struct py_code_cache {
 	pid_t pid;
 	const struct py_layout *l;
-	struct strset strings;
+	struct interner strings;
 	struct py_code_info *slots; /* PY_CODE_SLOTS */
 	uint64_t hits, misses, stale;
 };

@@ -21,37 +21,52 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include "target/elf_file.h"
-#include "python/bpf_cfg.h"
-#include "leakbpf.skel.h"
+#include "attach/function_probe.h"
 #include "attach/probe_set.h"
+#include "attach/x86.h"
+#include "attach/skel.h"
+#include "settings.h"
 #include "python/code_watch.h"
 #include "python/detect.h"
 #include "python/memory.h"
+#include "target/elf_file.h"
 
-/* Whether the instruction ending with the 4 bytes at seg[i] (at vaddr
- * base + i) may name fn: call, jmp or jcc rel32 and lea with a rip-relative
- * target; mov or cmp with a 32-bit immediate (absolute, in executables).
- * Bytes are not decoded as instructions: a match is only possible. */
-static bool names_at(const uint8_t *seg, size_t i, uint64_t base, uint64_t fn)
+/* Whether an instruction ending at seg[end] (at vaddr base + end) may
+ * name fn: a call, jmp or jcc to it, a rip-relative operand at it (lea), or
+ * a 32-bit immediate or absolute address equal to it (in executables).
+ * Code is not decoded from a known instruction boundary here, so every
+ * start up to 15 bytes back is tried: a match is only possible. */
+static bool names_before(const uint8_t *seg, size_t end, uint64_t base, uint64_t fn)
 {
-	int32_t v;
-	memcpy(&v, seg + i, sizeof(v));
-	uint8_t b1 = seg[i - 1], b2 = seg[i - 2];
-	if (base + i + 4 + (int64_t)v == fn &&
-	    (b1 == 0xe8 || b1 == 0xe9 || (b2 == 0x0f && (b1 & 0xf0) == 0x80) ||
-	     (b2 == 0x8d && (b1 & 0xc7) == 0x05)))
-		return true;
-	return (uint64_t)(int64_t)v == fn &&
-	       ((b1 & 0xf8) == 0xb8 || b1 == 0x3d || ((b2 == 0x81 || b2 == 0xc7) && b1 >= 0xc0));
+	for (size_t back = 5; back <= 15 && back <= end; back++) {
+		struct x86_insn in;
+		size_t at = end - back;
+		if (x86_decode(seg + at, back, &in) != back)
+			continue;
+		uint64_t next = base + end;
+		bool rel = in.cls == X86_JMP_REL || in.cls == X86_CALL_REL || in.cls == X86_JCC;
+		if ((rel && in.imm_len == 4 && next + (uint64_t)in.imm == fn) ||
+		    (in.rip_relative && next + (uint64_t)(int64_t)in.disp == fn) ||
+		    (in.imm_len == 4 && ((uint64_t)in.imm == fn || (uint32_t)in.imm == fn)) ||
+		    (in.disp_len == 4 && !in.rip_relative && (uint64_t)(int64_t)in.disp == fn))
+			return true;
+	}
+	return false;
 }
 
-/* Whether any instruction in the segment may name fn. */
+/* Whether any instruction in the segment may name fn: where the four bytes
+ * at i hold fn, as a displacement from the end of the instruction or as an
+ * absolute value, the instruction they end is decoded. */
 static bool names(const uint8_t *seg, size_t len, uint64_t base, uint64_t fn)
 {
-	for (size_t i = 2; i + 4 <= len; i++)
-		if (names_at(seg, i, base, fn))
+	for (size_t i = 1; i + 4 <= len; i++) {
+		int32_t v;
+		memcpy(&v, seg + i, sizeof(v));
+		if ((base + i + 4 + (uint64_t)(int64_t)v == fn || (uint64_t)(int64_t)v == fn ||
+		     (uint64_t)(uint32_t)v == fn) &&
+		    names_before(seg, i + 4, base, fn))
 			return true;
+	}
 	return false;
 }
 
@@ -109,22 +124,15 @@ static uint64_t code_dealloc_vaddr(const struct py_build *b, pid_t pid)
 int py_codewatch_attach(const struct py_build *b, pid_t pid, struct leakbpf_bpf *skel,
 			struct probe_set *ps)
 {
-	uint64_t fn = code_dealloc_vaddr(b, pid), off;
-	if (!fn || elf_file_offset(b->elf, fn, &off) || !only_indirect(b->path, fn)) {
-		probe_set_note(ps, "PyCode_Type.tp_dealloc", b->label, "missing");
+	const char *label = "PyCode_Type.tp_dealloc";
+	uint64_t fn = code_dealloc_vaddr(b, pid);
+	if (!fn || !only_indirect(b->path, fn)) {
+		probe_set_note(ps, label, b->label, "missing");
 		return -1;
 	}
-	uint8_t code[16] = {0};
-	bool emulated = !elf_file_read(b->elf, fn, code, sizeof(code)) &&
-			probe_insn_emulated(code, sizeof(code));
-	int err =
-	    probe_attach_offset(ps, b->path, off, skel->progs.lb_py_code_dealloc, false, pid, 0);
-	if (err) {
-		probe_set_note(ps, "PyCode_Type.tp_dealloc", b->label, "failed");
+	struct probe_module m = {b->elf, b->path, b->label, pid};
+	struct probe_spec spec = {.name = label, .prog = skel->progs.lb_py_code_dealloc};
+	if (probe_function_at(ps, &m, &spec, fn, 0))
 		return -1;
-	}
-	probe_set_note(ps, "PyCode_Type.tp_dealloc", b->label,
-		       emulated ? "ok" : "ok (single-stepped)");
-	skel->bss->lb_py_code_watch = 1;
 	return 0;
 }

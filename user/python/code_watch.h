@@ -8,8 +8,8 @@ struct py_build;
 struct leakbpf_bpf;
 struct probe_set;
 
-/* After load: probe the code object deallocator (PyCode_Type.tp_dealloc)
- * and, once it is attached, let BPF keep tags across walks. Without it
+/* After load: probe the code object deallocator (PyCode_Type.tp_dealloc);
+ * once it is attached, BPF may keep tags across walks. Without it
  * (not found, attach failed) tags are kept within a walk only. Returns 0
  * when the probe is attached, -1 otherwise (nothing is printed: the walk
  * is correct either way). */

@@ -101,7 +101,7 @@ static int rodata_micro(const char *path, int minor)
 }
 
 /* Version from the ELF: 0 when known, -1 when this is not CPython 3.x. */
-static int elf_version(struct py_build *b)
+static int version_from_elf(struct py_build *b)
 {
 	uint64_t vaddr, v = 0;
 	if (elf_file_symbol(b->elf, "Py_Version", &vaddr, NULL, NULL) == 0 &&
@@ -128,7 +128,9 @@ static int elf_version(struct py_build *b)
 	return 0;
 }
 
-static void text_ranges(const struct lb_target *t, const struct lb_mapping *m, struct py_build *b)
+/* The executable mappings of the interpreter's file m. */
+static void interpreter_text(const struct lb_target *t, const struct lb_mapping *m,
+			     struct py_build *b)
 {
 	b->ntext = 0;
 	for (size_t i = 0; i < t->nmaps && b->ntext < PY_MAX_TEXT; i++) {
@@ -224,7 +226,7 @@ enum py_detect_result py_detect(const struct lb_target *t, struct py_build *b, c
 		    "no _PyRuntime symbol (Python 3.6 or older, libpython not loaded yet, "
 		    "or not CPython)");
 	}
-	if (elf_version(b)) {
+	if (version_from_elf(b)) {
 		elf_file_close(b->elf);
 		b->elf = NULL;
 		return PY_DETECT_NONE;
@@ -256,6 +258,6 @@ enum py_detect_result py_detect(const struct lb_target *t, struct py_build *b, c
 	}
 	uint64_t bias = elf_file_type(b->elf) == ET_DYN ? target_module_base(t, m) : 0;
 	b->runtime = bias + rt_vaddr;
-	text_ranges(t, m, b);
+	interpreter_text(t, m, b);
 	return PY_DETECT_OK;
 }

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "target/elf_file.h"
-#include "python/bpf_cfg.h"
-#include "leakbpf.skel.h"
+#include "settings.h"
 #include "python/alloc_probes.h"
 #include "python/code.h"
 #include "python/code_watch.h"
@@ -122,33 +121,34 @@ static int fill_cfg(const struct py_build *b, struct lb_py_cfg *c)
 	return 0;
 }
 
-int py_before_load(struct py_support *py, struct leakbpf_bpf *skel)
+int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out)
 {
-	struct lb_py_cfg cfg;
-	if (fill_cfg(&py->b, &cfg)) {
+	if (fill_cfg(&py->b, &out->cfg)) {
 		fprintf(stderr,
 			"leakbpf: internal error: CPython %d.%d layout does not fit the "
 			"BPF read windows\n",
 			py->b.major, py->b.minor);
 		return -1;
 	}
-	memcpy((void *)&skel->rodata->lb_py, &cfg, sizeof(cfg));
-	return py_alloc_before_load(&py->alloc, skel);
+	out->preheader_flags = py_alloc_preheader_flags(&py->alloc);
+	return 0;
 }
 
-int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all)
+int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
+	      bool *code_watch)
 {
 	py->alloc.all = alloc_all;
-	py_codewatch_attach(&py->b, py->pid, skel, ps);
+	*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
 	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note);
 }
 
-int py_resolve_frame(struct py_support *py, const struct lb_py_frame *f, struct rm_frame *out)
+int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint32_t tag,
+		     struct rm_frame *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = RM_FRAME_PYTHON;
-	if (py_code_resolve(&py->codes, f->code, f->tag, (int32_t)f->lasti, &out->function,
-			    &out->file, &out->line)) {
+	if (py_code_resolve(&py->codes, code, tag, (int32_t)lasti, &out->function, &out->file,
+			    &out->line)) {
 		out->function = "<unknown python frame>";
 		out->file = NULL;
 		out->line = 0;

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "leakbpf.h"
 #include "report/model.h"
+#include "settings.h"
 
 struct py_support;
 struct lb_target;
@@ -19,20 +19,32 @@ struct probe_set;
  * printing, or is NULL when the target simply is not Python. */
 struct py_support *py_open(const struct lb_target *t, const char **warning);
 
-/* Before the BPF object is loaded: set .rodata (layout offsets, addresses). */
-int py_before_load(struct py_support *py, struct leakbpf_bpf *skel);
+/* What the BPF programs need to know of this CPython, for the settings
+ * writer (session/bpf_settings.c) to put into .rodata before load. */
+struct py_bpf_settings {
+	struct lb_py_cfg cfg;	  /* the frame walk's layout */
+	uint64_t preheader_flags; /* the object allocator programs' */
+};
+
+/* Fill *out. 0, or -1 when this layout does not fit the BPF read windows
+ * (an internal error, printed). */
+int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out);
 
 /* After load: attach the object allocator probes; alloc_all asks for every
- * pymalloc block (--py-alloc all). 0, -1 when probes failed, -2 when
- * alloc_all is impossible on this build (message printed). */
-int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps,
-	      bool alloc_all);
+ * pymalloc block (--py-alloc all). *code_watch says whether the code
+ * object deallocator is probed (then BPF may keep code tags across walks).
+ * 0, -1 when probes failed, -2 when alloc_all is impossible on this build
+ * (message printed). */
+int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
+	      bool *code_watch);
 
-/* Resolve one frame of an event. Called when a stack is first seen, while
+/* Resolve one frame of a stack (code object address, instruction offset,
+ * tag: see struct lb_py_frame). Called when a stack is first seen, while
  * the code object is alive. Fills out (kind RM_FRAME_PYTHON); strings owned
  * by py. Returns 0, or -1 when the frame cannot be read (out is then a
  * placeholder frame "<unknown python frame>"). */
-int py_resolve_frame(struct py_support *py, const struct lb_py_frame *f, struct rm_frame *out);
+int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint32_t tag,
+		     struct rm_frame *out);
 
 /* Whether a native address lies in the interpreter (python executable or
  * libpython): such frames are replaced by the Python frames they run. */

@@ -10,11 +10,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "report/drops.h"
 
 enum rm_frame_kind {
 	RM_FRAME_NATIVE = 0,
 	RM_FRAME_PYTHON = 1,
 };
+
+/* Longest function name a frame carries, in bytes with the NUL: symbolizers
+ * cut longer ones (C++ names demangle to any length). */
+#define RM_FUNCTION_MAX 1024
+/* Room for rm_frame_format() of a frame whose file is a path of PATH_MAX. */
+#define RM_FRAME_TEXT_MAX (RM_FUNCTION_MAX + 4096 + 32)
 
 /* One resolved frame. Strings are owned by whoever built the report and
  * stay valid as long as the report does. */
@@ -26,6 +33,8 @@ struct rm_frame {
 	uint64_t offset;      /* address relative to module load base */
 	uint64_t address;     /* raw address in the target (0 for Python) */
 	enum rm_frame_kind kind;
+	bool inlined; /* inlined into the frame before it (its caller), at the
+		       * same address: one machine frame, several source frames */
 };
 
 struct rm_stack {
@@ -47,20 +56,7 @@ enum rm_stack_flags {
 	RM_STACK_NATIVE_TRUNC = 1 << 0, /* native stack was cut at the depth limit */
 	RM_STACK_PY_TRUNC = 1 << 1,	/* Python stack was cut at the depth limit */
 	RM_STACK_PY_MISSING = 1 << 2,	/* Python frames could not be read */
-};
-
-/* Everything that was lost or not seen. Shown in every report. */
-struct rm_drops {
-	uint64_t ringbuf_alloc;	  /* alloc records lost: ring buffer full */
-	uint64_t ringbuf_free;	  /* free records lost: ring buffer full */
-	uint64_t thread_map_full; /* calls untraced: per-thread map full */
-	uint64_t nest_overflow;	  /* nested allocator calls too deep */
-	uint64_t stack_errors;	  /* native stacks that could not be read */
-	uint64_t stacks_truncated;
-	uint64_t py_errors;
-	uint64_t py_truncated;
-	uint64_t addr_table_full;  /* allocations not tracked: address table full */
-	uint64_t stack_table_full; /* stacks merged into "[stack table full]" */
+	RM_STACK_OTHERS = 1 << 3,	/* "[N other stacks]": stacks left out of a file, summed */
 };
 
 struct rm_counts {
@@ -112,6 +108,8 @@ struct rm_report {
 	/* stacks with outstanding or allocated bytes, sorted by out_bytes desc */
 	const struct rm_stack *stacks;
 	size_t nstacks;
+	/* stacks summed into the RM_STACK_OTHERS stack (rm_bound), else 0 */
+	uint64_t other_stacks;
 };
 
 /* "function (file:LINE)", "function", or "module+0xOFF" into buf. */

@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "report/bound.h"
 #include "session/options.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
     "       leakbpf [options] -c \"CMD ARGS\"\n"
     "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
@@ -32,12 +33,12 @@ static const char usage[] =
     "      --no-python          native tracing only, even for CPython targets\n"
     "      --py-alloc MODE      CPython allocations traced: objects (default: objects\n"
     "                           and containers, blocks above 512 bytes) or all\n"
-    "                           (every pymalloc block; several times slower)\n"
-    "      --folded FILE        write folded stacks (flamegraph.pl input)\n"
-    "      --flamegraph FILE    write an interactive SVG flame graph\n"
-    "      --json FILE|-        write the report as JSON (schema leakbpf/v1)\n"
-    "      --pprof FILE         write a gzipped pprof heap profile\n"
-    "      --speedscope FILE    write a speedscope profile\n"
+    "                           (every pymalloc block; several times slower)\n";
+
+/* the output formats' lines come from out/registry.c in between */
+static const char usage_tail[] =
+    "      --output-stacks N    stacks written to each file and snapshot (default 1000;\n"
+    "                           the others are summed into one; 0 = all)\n"
     "      --snapshot-every D   write a snapshot every D (needs --snapshot-dir)\n"
     "      --snapshot-dir DIR   where snapshots go\n"
     "      --snapshot-keep N    keep at most N snapshots (default 48)\n"
@@ -48,27 +49,25 @@ static const char usage[] =
     "  -h, --help               this help\n"
     "      --version            print the version\n"
     "\n"
-    "Output files are written at the final report (end of duration, COUNT reached,\n"
-    "Ctrl-C/SIGTERM, or target exit). Needs root (or CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).\n";
+    "Output files are checked before tracing starts and written at the final report\n"
+    "(end of duration, COUNT reached, Ctrl-C/SIGTERM, or target exit). Needs root (or "
+    "CAP_BPF+CAP_PERFMON+CAP_SYS_ADMIN).\n";
 
 enum {
 	OPT_NATIVE = 256,
 	OPT_NO_PYTHON,
 	OPT_PY_ALLOC,
-	OPT_FOLDED,
-	OPT_FLAMEGRAPH,
-	OPT_JSON,
-	OPT_PPROF,
-	OPT_SPEEDSCOPE,
+	OPT_OUTPUT_STACKS,
 	OPT_SNAP_EVERY,
 	OPT_SNAP_DIR,
 	OPT_SNAP_KEEP,
 	OPT_MAX_TRACKED,
 	OPT_MAX_STACKS,
 	OPT_VERSION,
+	OPT_OUTPUT, /* one per format of out/registry.h from here */
 };
 
-static const struct option longopts[] = {
+static const struct option base_opts[] = {
     {"pid", required_argument, NULL, 'p'},
     {"command", required_argument, NULL, 'c'},
     {"duration", required_argument, NULL, 'd'},
@@ -79,11 +78,7 @@ static const struct option longopts[] = {
     {"native", no_argument, NULL, OPT_NATIVE},
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
     {"py-alloc", required_argument, NULL, OPT_PY_ALLOC},
-    {"folded", required_argument, NULL, OPT_FOLDED},
-    {"flamegraph", required_argument, NULL, OPT_FLAMEGRAPH},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"pprof", required_argument, NULL, OPT_PPROF},
-    {"speedscope", required_argument, NULL, OPT_SPEEDSCOPE},
+    {"output-stacks", required_argument, NULL, OPT_OUTPUT_STACKS},
     {"snapshot-every", required_argument, NULL, OPT_SNAP_EVERY},
     {"snapshot-dir", required_argument, NULL, OPT_SNAP_DIR},
     {"snapshot-keep", required_argument, NULL, OPT_SNAP_KEEP},
@@ -93,7 +88,6 @@ static const struct option longopts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
 };
 
 double parse_duration(const char *s, double bare_unit_s)
@@ -194,11 +188,22 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->snapshot_keep = 48;
 	o->max_tracked = 4u << 20;
 	o->max_stacks = 256u << 10;
+	o->output_stacks = RM_OUTPUT_STACKS;
 	uint64_t v;
 	int c;
 
+	const size_t nbase = sizeof(base_opts) / sizeof(base_opts[0]);
+	struct option longopts[sizeof(base_opts) / sizeof(base_opts[0]) + OUT_NFORMATS + 1];
+	memcpy(longopts, base_opts, sizeof(base_opts));
+	out_longopts(longopts + nbase, OPT_OUTPUT);
+	memset(&longopts[nbase + OUT_NFORMATS], 0, sizeof(longopts[0]));
+
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:c:d:o:T:z:Z:qvh", longopts, NULL)) != -1) {
+		if (c >= OPT_OUTPUT && c < OPT_OUTPUT + OUT_NFORMATS) {
+			o->outputs.path[c - OPT_OUTPUT] = optarg;
+			continue;
+		}
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &o->pid))
@@ -243,20 +248,11 @@ int options_parse(int argc, char **argv, struct options *o)
 				return bad("--py-alloc", optarg, "objects or all");
 			o->py_alloc_all = !strcmp(optarg, "all");
 			break;
-		case OPT_FOLDED:
-			o->folded = optarg;
-			break;
-		case OPT_FLAMEGRAPH:
-			o->flamegraph = optarg;
-			break;
-		case OPT_JSON:
-			o->json = optarg;
-			break;
-		case OPT_PPROF:
-			o->pprof = optarg;
-			break;
-		case OPT_SPEEDSCOPE:
-			o->speedscope = optarg;
+		case OPT_OUTPUT_STACKS:
+			if (parse_count(optarg, &v, 0) || v > (1ULL << 26))
+				return bad("--output-stacks", optarg,
+					   "a number from 0 (all) to 64M");
+			o->output_stacks = v;
 			break;
 		case OPT_SNAP_EVERY:
 			o->snapshot_every_s = parse_duration(optarg, 1);
@@ -288,7 +284,9 @@ int options_parse(int argc, char **argv, struct options *o)
 			o->verbose = true;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(usage_head, stdout);
+			out_usage(stdout);
+			fputs(usage_tail, stdout);
 			return 1;
 		case OPT_VERSION:
 			printf("leakbpf %s\n", LEAKBPF_VERSION);
@@ -333,6 +331,10 @@ int options_parse(int argc, char **argv, struct options *o)
 	}
 	if (o->min_size > o->max_size) {
 		fprintf(stderr, "leakbpf: -z/--min-size is larger than -Z/--max-size\n");
+		return -1;
+	}
+	if (out_stdout_count(&o->outputs) > 1) {
+		fprintf(stderr, "leakbpf: only one output can go to standard output (-)\n");
 		return -1;
 	}
 	if (!!o->snapshot_dir != (o->snapshot_every_s > 0)) {

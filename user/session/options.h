@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "out/registry.h"
 
 struct options {
 	pid_t pid;		  /* -p */
@@ -22,11 +23,8 @@ struct options {
 	bool py_alloc_all;	  /* --py-alloc all: every pymalloc block (else objects) */
 	bool verbose;		  /* -v */
 	bool quiet;		  /* -q: no periodic tables, final report only */
-	const char *folded;	  /* --folded FILE */
-	const char *flamegraph;	  /* --flamegraph FILE.svg */
-	const char *json;	  /* --json FILE or - */
-	const char *pprof;	  /* --pprof FILE */
-	const char *speedscope;	  /* --speedscope FILE */
+	struct out_paths outputs; /* --folded, --flamegraph, --json, ... (out/registry.h) */
+	uint64_t output_stacks;	  /* --output-stacks: stacks per file, 0 = all */
 	double snapshot_every_s;  /* --snapshot-every */
 	const char *snapshot_dir; /* --snapshot-dir */
 	unsigned snapshot_keep;	  /* --snapshot-keep, default 48 */

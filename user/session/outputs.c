@@ -1,60 +1,29 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Writing the final report to the files named on the command line. */
-#include <errno.h>
+/* The files named on the command line: checked at start, written at the
+ * final report. */
 #include <stdio.h>
-#include <string.h>
 #include "session/options.h"
 #include "session/outputs.h"
+#include "snapshot/snapshot.h"
 
-static int write_file(const char *path, const char *what, const struct rm_report *r,
-		      int (*fn)(const struct rm_report *, FILE *))
+int outputs_check(const struct options *o)
 {
-	bool to_stdout = !strcmp(path, "-");
-	FILE *f = to_stdout ? stdout : fopen(path, "we");
-	if (!f) {
-		fprintf(stderr, "leakbpf: cannot write %s %s: %s\n", what, path, strerror(errno));
-		return -1;
+	char err[512];
+	int rc = out_check(&o->outputs);
+
+	if (o->snapshot_dir && snapshot_dir_check(o->snapshot_dir, err, sizeof(err))) {
+		fprintf(stderr, "leakbpf: %s\n", err);
+		rc = -1;
 	}
-	int err = fn(r, f);
-	if (err)
-		fprintf(stderr, "leakbpf: writing %s %s failed: %s\n", what, path, strerror(errno));
-	if (to_stdout)
-		fflush(f);
-	else if (fclose(f) && !err)
-		err = -1;
-	if (!err && !to_stdout)
-		fprintf(stderr, "leakbpf: wrote %s to %s\n", what, path);
-	return err;
-}
-
-static int flamegraph_titled(const struct rm_report *r, FILE *f)
-{
-	return flamegraph_write(r, f, "leakbpf: outstanding bytes");
+	return rc;
 }
 
 int outputs_write(const struct options *o, const struct rm_report *r)
 {
-	int err = 0;
-	if (o->folded)
-		err |= write_file(o->folded, "folded stacks", r, folded_write);
-	if (o->flamegraph)
-		err |= write_file(o->flamegraph, "flame graph", r, flamegraph_titled);
-	if (o->json)
-		err |= write_file(o->json, "JSON report", r, json_write);
-	if (o->pprof)
-		err |= write_file(o->pprof, "pprof profile", r, pprof_write);
-	if (o->speedscope)
-		err |= write_file(o->speedscope, "speedscope profile", r, speedscope_write);
-	return err ? -1 : 0;
+	return out_write(&o->outputs, r, o->output_stacks, true);
 }
 
-/* Tables go to stderr when an output file is stdout ("-"), so that the
- * file stays machine-readable. */
 FILE *outputs_table_stream(const struct options *o)
 {
-	const char *outs[] = {o->folded, o->flamegraph, o->json, o->pprof, o->speedscope};
-	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
-		if (outs[i] && !strcmp(outs[i], "-"))
-			return stderr;
-	return stdout;
+	return out_table_stream(&o->outputs);
 }

@@ -9,7 +9,9 @@
 #include "session/report_build.h"
 #include "symbols/symbolizer.h"
 #include "target/process.h"
+#include "util/array.h"
 #include "util/clock.h"
+#include "util/hash.h"
 
 struct ranked {
 	uint32_t id;
@@ -26,23 +28,16 @@ static int by_stack_outstanding(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
-{
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ 0xff) * 0x100000001b3ULL;
-}
-
 static uint64_t hash_frames(const struct rm_stack *st)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = HASH_SEED;
 	for (unsigned i = 0; i < st->nframes; i++) {
 		const struct rm_frame *f = &st->frames[i];
 		h = hash_str(h, f->function);
 		h = hash_str(h, f->file);
-		h = (h ^ (uint64_t)f->line) * 0x100000001b3ULL;
+		h = hash_u64(h, (uint64_t)f->line);
 		if (!f->function)
-			h = (h ^ f->offset) * 0x100000001b3ULL;
+			h = hash_u64(h, f->offset);
 	}
 	return h;
 }
@@ -58,7 +53,7 @@ static bool same_frames(const struct rm_stack *a, const struct rm_stack *b)
 		return false;
 	for (unsigned i = 0; i < a->nframes; i++) {
 		const struct rm_frame *x = &a->frames[i], *y = &b->frames[i];
-		if (x->line != y->line || x->kind != y->kind ||
+		if (x->line != y->line || x->kind != y->kind || x->inlined != y->inlined ||
 		    !same_str(x->function, y->function) || !same_str(x->file, y->file) ||
 		    (!x->function && x->offset != y->offset))
 			return false;
@@ -114,6 +109,16 @@ static size_t merge_same_frames(struct rm_stack *st, size_t n)
 	return kept;
 }
 
+/* The stack's baseline, or none (0) when the id was not its at the
+ * previous report. */
+static struct growth_baseline baseline_of(const struct report_builder *b, uint32_t id,
+					  const struct agg_stack *s)
+{
+	if (id < b->base_cap && b->base[id].serial == s->serial)
+		return b->base[id];
+	return (struct growth_baseline){0};
+}
+
 static const struct rm_frame overflow_frame = {
     .function = "[stack table full: stacks merged]",
 };
@@ -133,8 +138,19 @@ static unsigned native_keep(const struct report_builder *b, const struct agg_sta
 	return k;
 }
 
+/* Native frames of s, inline frames included. */
+static size_t native_frame_count(const struct report_builder *b, const struct agg_stack *s)
+{
+	size_t n = 0;
+	for (unsigned i = native_keep(b, s); i-- > 0;)
+		if (s->ips[i] >= 4096) /* as in build_frames */
+			n += symbolizer_frame_count(b->sym, s->ips[i], true);
+	return n;
+}
+
+/* s's frames into out[0..room), root first; returns how many. */
 static unsigned build_frames(const struct report_builder *b, uint32_t id, const struct agg_stack *s,
-			     struct rm_frame *out)
+			     struct rm_frame *out, size_t room)
 {
 	if (id == 0) {
 		out[0] = overflow_frame;
@@ -150,7 +166,9 @@ static unsigned build_frames(const struct report_builder *b, uint32_t id, const 
 		 * small garbage values: they are not frames */
 		if (s->ips[i] < 4096)
 			continue;
-		symbolizer_lookup(b->sym, s->ips[i], true, &out[n++]);
+		/* one address, one frame or more: functions inlined there */
+		n += symbolizer_frames(b->sym, s->ips[i], true, &out[n],
+				       room > n ? (unsigned)(room - n) : 0);
 	}
 	return n;
 }
@@ -159,9 +177,12 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		 const struct rm_counts *bpf_counts, size_t limit, bool advance,
 		 struct built_report *out)
 {
-	struct aggregate *a = b->agg;
+	const struct aggregate *a = b->agg;
 	uint64_t now = mono_ns();
 	memset(out, 0, sizeof(*out));
+	/* room for the new baselines first: advancing cannot fail halfway */
+	if (advance && ARRAY_RESERVE(b->base, b->base_cap, a->nstacks))
+		return -1;
 
 	/* outstanding per stack, honouring -o */
 	uint64_t *ob = NULL, *oc = NULL;
@@ -188,14 +209,14 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		struct ranked r = {id, ob ? ob[id] : s->out_bytes, oc ? oc[id] : s->out_count};
 		tot_b += r.out_bytes;
 		tot_c += r.out_count;
-		tot_growth += (int64_t)r.out_bytes - (int64_t)s->prev_out_bytes;
+		tot_growth += (int64_t)r.out_bytes - (int64_t)baseline_of(b, id, s).out_bytes;
 		rk[nr++] = r;
 	}
 
 	size_t nframes = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct agg_stack *s = &a->stacks[rk[i].id];
-		nframes += s->n_py + s->n_native + 1;
+		nframes += s->n_py + native_frame_count(b, s) + 1;
 	}
 	out->stacks = calloc(nr ? nr : 1, sizeof(*out->stacks));
 	out->frames = calloc(nframes ? nframes : 1, sizeof(*out->frames));
@@ -211,14 +232,15 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		struct rm_stack *st = &out->stacks[i];
 		st->id = rk[i].id;
 		st->frames = fp;
-		st->nframes = build_frames(b, rk[i].id, s, fp);
+		st->nframes = build_frames(b, rk[i].id, s, fp, out->frames + nframes - fp);
 		fp += st->nframes;
 		st->out_bytes = rk[i].out_bytes;
 		st->out_count = rk[i].out_count;
 		st->alloc_bytes = s->alloc_bytes;
 		st->alloc_count = s->alloc_count;
-		st->growth_bytes = (int64_t)st->out_bytes - (int64_t)s->prev_out_bytes;
-		st->growth_count = (int64_t)st->out_count - (int64_t)s->prev_out_count;
+		struct growth_baseline prev = baseline_of(b, rk[i].id, s);
+		st->growth_bytes = (int64_t)st->out_bytes - (int64_t)prev.out_bytes;
+		st->growth_count = (int64_t)st->out_count - (int64_t)prev.out_count;
 		st->first_seen_s = s->first_ns ? s->first_ns / 1e9 - attach_s : 0;
 		st->last_seen_s = s->last_ns ? s->last_ns / 1e9 - attach_s : 0;
 		st->flags = s->flags;
@@ -254,11 +276,12 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	if (advance) {
 		/* The new baseline covers every stack, not only the ones shown. */
 		for (uint32_t id = 0; id < a->nstacks; id++) {
-			struct agg_stack *s = &a->stacks[id];
-			if (!s->used)
-				continue;
-			s->prev_out_bytes = ob ? ob[id] : s->out_bytes;
-			s->prev_out_count = oc ? oc[id] : s->out_count;
+			const struct agg_stack *s = &a->stacks[id];
+			b->base[id] = (struct growth_baseline){
+			    .serial = s->used ? s->serial : 0,
+			    .out_bytes = ob ? ob[id] : s->out_bytes,
+			    .out_count = oc ? oc[id] : s->out_count,
+			};
 		}
 		b->prev_ns = now;
 		if (r->rss_bytes)
@@ -266,6 +289,13 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	}
 	free(rk);
 	return 0;
+}
+
+void report_builder_free(struct report_builder *b)
+{
+	free(b->base);
+	b->base = NULL;
+	b->base_cap = 0;
 }
 
 void report_release(struct built_report *br)

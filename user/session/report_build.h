@@ -11,6 +11,14 @@ struct aggregate;
 struct symbolizer;
 struct py_support;
 
+/* A stack's outstanding bytes and count at the previous report: the
+ * baseline of its growth. serial tells a stack id taken again after
+ * compaction from the stack that had it. */
+struct growth_baseline {
+	uint64_t serial;
+	uint64_t out_bytes, out_count;
+};
+
 /* What persists between reports of one run. */
 struct report_builder {
 	struct aggregate *agg;
@@ -21,6 +29,8 @@ struct report_builder {
 	uint64_t attach_ns;    /* CLOCK_MONOTONIC at attach */
 	uint64_t prev_ns;      /* previous report */
 	uint64_t rss_attach, rss_prev;
+	struct growth_baseline *base; /* by stack id */
+	size_t base_cap;
 	struct rm_report meta; /* run metadata filled by the caller */
 };
 
@@ -39,5 +49,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 		 const struct rm_counts *bpf_counts, size_t limit, bool advance,
 		 struct built_report *out);
 void report_release(struct built_report *br);
+/* Free what the builder keeps between reports. */
+void report_builder_free(struct report_builder *b);
 
 #endif

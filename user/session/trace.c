@@ -18,13 +18,15 @@
 #include <bpf/libbpf.h>
 #include "attach/skel.h"
 #include "account/aggregate.h"
-#include "attach/allocators.h"
+#include "account/intake.h"
 #include "target/elf_file.h"
 #include "target/launch.h"
+#include "session/bpf_settings.h"
 #include "session/options.h"
 #include "session/outputs.h"
 #include "attach/probe_set.h"
 #include "python/support.h"
+#include "session/attach.h"
 #include "session/report_build.h"
 #include "out/table.h"
 #include "snapshot/snapshot.h"
@@ -45,6 +47,7 @@ struct session {
 	struct probe_set probes;
 	struct py_support *py;
 	struct aggregate agg;
+	struct intake intake;
 	struct symbolizer *sym;
 	struct ring_buffer *rb;
 	struct report_builder rb_builder;
@@ -67,61 +70,16 @@ static int fail(const char *fmt, const char *arg)
 	return 1;
 }
 
-_Static_assert(offsetof(struct lb_alloc_event, ips) == LB_ALLOC_HEAD &&
-		   sizeof(struct lb_py_frame) == 16,
-	       "records as sent: see lb_alloc_event");
-
 /* Python frames of a new stack, resolved while their code objects live. */
-static void resolve_py_frame(void *py, const struct lb_py_frame *f, struct rm_frame *out)
+static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_frame *out)
 {
-	py_resolve_frame(py, f, out);
+	py_resolve_frame(py, f->code, f->lasti, f->tag, out);
 }
 
-static int on_event(void *ctx, void *data, size_t size)
-{
-	struct aggregate *a = ctx;
-	const struct lb_hdr *h = data;
-	if (size < sizeof(*h))
-		return 0;
-	if (h->type == LB_EV_FREE) {
-		agg_free_block(a, h->addr);
-	} else if (h->type == LB_EV_ALLOC && size >= LB_ALLOC_HEAD &&
-		   h->n_native <= LB_MAX_NATIVE && h->n_py <= LB_MAX_PY &&
-		   size >= LB_ALLOC_LEN(h->n_native, h->n_py)) {
-		/* Unpack: the Python frames follow ips[n_native] in the record. */
-		struct lb_alloc_event e;
-		memcpy(&e, data, LB_ALLOC_HEAD + 8 * h->n_native);
-		memcpy(e.py, (const char *)data + LB_ALLOC_LEN(h->n_native, 0), 16 * h->n_py);
-		agg_alloc(a, &e);
-	}
-	return 0;
-}
-
-/* Sum the per-CPU counters kept by the BPF programs. */
+/* The drops and counts the BPF programs keep. */
 static void read_counters(struct session *s, struct rm_drops *d, struct rm_counts *c)
 {
-	uint64_t sum[LB_C_MAX] = {0};
-	uint64_t *vals = calloc(s->ncpus, sizeof(*vals));
-	int fd = bpf_map__fd(s->skel->maps.counters);
-	for (uint32_t k = 0; vals && k < LB_C_MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int cpu = 0; cpu < s->ncpus; cpu++)
-			sum[k] += vals[cpu];
-	}
-	free(vals);
-	memset(d, 0, sizeof(*d));
-	memset(c, 0, sizeof(*c));
-	d->ringbuf_alloc = sum[LB_C_RB_DROP_ALLOC];
-	d->ringbuf_free = sum[LB_C_RB_DROP_FREE];
-	d->thread_map_full = sum[LB_C_THREAD_FULL];
-	d->nest_overflow = sum[LB_C_NEST_OVERFLOW];
-	d->stack_errors = sum[LB_C_STACK_ERR];
-	d->stacks_truncated = sum[LB_C_STACK_TRUNC];
-	d->py_errors = sum[LB_C_PY_ERR];
-	d->py_truncated = sum[LB_C_PY_TRUNC];
-	c->nested_ignored = sum[LB_C_NESTED_IGNORED];
-	c->filtered = sum[LB_C_FILTERED];
+	intake_counters(bpf_map__fd(s->skel->maps.counters), s->ncpus, d, c);
 }
 
 static int build(struct session *s, size_t limit, bool advance, bool final,
@@ -220,50 +178,24 @@ static int load_bpf(struct session *s)
 	if (!s->skel)
 		return fail("cannot open the BPF object: %s", strerror(errno));
 	probe_set_init(&s->probes, s->skel->obj);
-	s->skel->rodata->target_tgid = (uint32_t)s->target.pid;
-	s->skel->rodata->min_size = o->min_size;
-	s->skel->rodata->max_size = o->max_size;
-	s->skel->rodata->interp_stacks = o->native;
-	if (s->py && py_before_load(s->py, s->skel)) {
+	struct py_bpf_settings py;
+	if (s->py && py_bpf_settings(s->py, &py)) {
 		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
 		py_close(s->py);
 		s->py = NULL;
 	}
+	struct bpf_load_settings st = {
+	    .target_tgid = (uint32_t)s->target.pid,
+	    .min_size = o->min_size,
+	    .max_size = o->max_size,
+	    .interp_stacks = o->native,
+	    .py = s->py ? &py : NULL,
+	};
+	bpf_settings_load(s->skel, &st);
 	int err = leakbpf_bpf__load(s->skel);
 	if (err)
 		return fail("cannot load the BPF programs: %s (run with -v for the verifier log)",
 			    strerror(-err));
-	return 0;
-}
-
-static int attach_all(struct session *s)
-{
-	char err[512];
-	const char *extra = s->launched ? s->launch.exe : NULL;
-	const struct lb_target *t = s->launched ? &s->pre_exec : &s->target;
-	if (allocators_attach(t, extra, s->skel, &s->probes, err, sizeof(err)) <= 0)
-		return fail("%s", err);
-	int perr = s->py ? py_attach(s->py, s->skel, &s->probes, s->o->py_alloc_all) : 0;
-	if (perr == -2)
-		return -1;
-	if (perr)
-		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
-				"allocations are not traced\n");
-	/* a probe that failed here may be the code-object watch, which lets
-	 * BPF keep code tags across walks: without it, tags stay per walk */
-	size_t failed = probe_set_commit(&s->probes);
-	if (failed)
-		s->skel->bss->lb_py_code_watch = 0;
-	/* a target that exited meanwhile takes its files along: the caller
-	 * says so in one line */
-	if (failed && !s->launched && !target_alive(s->target.pid))
-		return 0;
-	if (!s->probes.nattached)
-		return fail("no probe could be attached (%s)", s->probes.commit_err);
-	if (failed)
-		fprintf(stderr,
-			"leakbpf: warning: %zu probes could not be attached (the first: %s)\n",
-			failed, s->probes.commit_err);
 	return 0;
 }
 
@@ -288,7 +220,11 @@ static bool update_code_ranges(struct session *s)
 {
 	size_t n;
 	const uint64_t(*interp)[2] = py_interpreter_text(s->py, &n);
-	return text_ranges_update(&s->tr, &s->target, interp, n, s->skel);
+	struct walk_ranges r;
+	if (!text_ranges_update(&s->tr, &s->target, interp, n, &r))
+		return false;
+	bpf_settings_ranges(s->skel, &r);
+	return true;
 }
 
 /* Keep what is known of the target's modules current while it lives:
@@ -391,6 +327,11 @@ static int final_report(struct session *s)
 		fprintf(stderr, "leakbpf: %s\n", line);
 	}
 	report_release(&br);
+	/* records the intake could not decode: none unless the BPF programs
+	 * and the intake disagree, but never a silent loss */
+	if (s->intake.malformed)
+		fprintf(stderr, "leakbpf: warning: %" PRIu64 " malformed BPF records ignored\n",
+			s->intake.malformed);
 	return err;
 }
 
@@ -400,20 +341,20 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 {
 	struct rm_drops d;
 	struct rm_counts c;
+	struct agg_totals t;
 	read_counters(s, &d, &c);
-	uint64_t events = s->agg.counts.allocs + s->agg.counts.frees;
+	agg_totals(&s->agg, &t);
+	uint64_t events = t.allocs + t.frees;
 	double dt = (now - *last_ns) / 1e9;
-	uint64_t drops = d.ringbuf_alloc + d.ringbuf_free + d.thread_map_full + d.nest_overflow +
-			 s->agg.addr_table_full + s->agg.stack_table_full;
-	uint64_t out = 0;
-	for (uint32_t i = 0; i < s->agg.nstacks; i++)
-		out += s->agg.stacks[i].used ? s->agg.stacks[i].out_bytes : 0;
+	d.addr_table_full = t.addr_table_full;
+	d.stack_table_full = t.stack_table_full;
+	uint64_t drops = rm_drops_lost(&d);
 	char b[32];
 	fprintf(stderr,
 		"\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64 " blocks, %" PRIu64
 		" drops",
-		dt > 0 ? (events - *last_events) / dt : 0, human_bytes((double)out, b, sizeof(b)),
-		s->agg.blocks_used, drops);
+		dt > 0 ? (events - *last_events) / dt : 0,
+		human_bytes((double)t.out_bytes, b, sizeof(b)), t.out_count, drops);
 	*last_ns = now;
 	*last_events = events;
 }
@@ -510,6 +451,7 @@ static void session_close(struct session *s)
 	if (s->snap)
 		snapshot_writer_free(s->snap);
 	symbolizer_free(s->sym);
+	report_builder_free(&s->rb_builder);
 	agg_free(&s->agg);
 	py_close(s->py);
 	target_close(&s->target);
@@ -568,7 +510,8 @@ int trace_run(const struct options *o)
 		fail("%s", "out of memory");
 		goto out;
 	}
-	s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.events), on_event, &s.agg, NULL);
+	s.intake.agg = &s.agg;
+	s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.events), intake_record, &s.intake, NULL);
 	if (!s.rb) {
 		fail("cannot open the BPF ring buffer: %s", strerror(errno));
 		goto out;
@@ -576,12 +519,16 @@ int trace_run(const struct options *o)
 	update_code_ranges(&s);
 	if (say)
 		fprintf(stderr, "leakbpf: attaching probes to pid %d\n", s.target.pid);
-	if (attach_all(&s))
+	struct attach_plan plan = {
+	    .target = &s.target,
+	    .maps = s.launched ? &s.pre_exec : &s.target,
+	    .command_exe = s.launched ? s.launch.exe : NULL,
+	    .launched = s.launched,
+	    .py = s.py,
+	    .py_alloc_all = o->py_alloc_all,
+	};
+	if (attach_probes(&plan, s.skel, &s.probes))
 		goto out;
-	if (!s.launched && !target_alive(s.target.pid)) {
-		fail("process %s exited while leakbpf was attaching", s.target.comm);
-		goto out;
-	}
 	if (say)
 		fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
 	s.sym = symbolizer_new(s.target.pid, err, sizeof(err));
@@ -591,7 +538,7 @@ int trace_run(const struct options *o)
 	}
 	if (o->snapshot_dir) {
 		s.snap = snapshot_writer_new(o->snapshot_dir, o->snapshot_every_s, o->snapshot_keep,
-					     err, sizeof(err));
+					     o->output_stacks, err, sizeof(err));
 		if (!s.snap) {
 			fail("%s", err);
 			goto out;

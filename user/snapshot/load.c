@@ -3,54 +3,73 @@
  * Loading a leakbpf/v1 JSON document (a snapshot, or --json output, gzipped
  * or not) back into a report. Unknown keys are skipped so newer writers of
  * the same schema stay readable; strings are interned, since frames repeat
- * the same function and file names many times.
+ * the same function and file names many times. The file may come from
+ * anywhere: every size and count is bounded (SNAPSHOT_MAX_*), and only
+ * regular files (or standard input) are read.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "snapshot/snapshot.h"
+#include "util/array.h"
 #include "util/json.h"
-#include "util/strmap.h"
+#include "util/intern.h"
 
 /* The report and everything it points to. */
 struct loaded {
 	struct rm_report r; /* first: snapshot_report_free() casts back */
-	struct strmap *strings;
+	struct interner *strings;
 	struct rm_probe *probes;
+	size_t probes_cap;
 	struct rm_stack *stacks;
 	size_t stacks_cap;
+	size_t all_frames; /* frames of every stack read so far */
 	bool schema_ok;
 };
 
 static const char *keep(struct loaded *l, struct jr *jr, const char *s)
 {
+	size_t len;
 	long i;
 
 	if (!s)
 		return NULL;
-	i = strmap_intern(l->strings, s, strlen(s), NULL);
+	len = strlen(s);
+	if (len > SNAPSHOT_MAX_STRING) {
+		jr_fail(jr, "a string of %zu bytes: more than the %u leakbpf reads", len,
+			SNAPSHOT_MAX_STRING);
+		return NULL;
+	}
+	i = interner_add(l->strings, s, len, NULL);
 	if (i < 0) {
 		jr_fail(jr, "out of memory");
 		return NULL;
 	}
-	return strmap_key(l->strings, i, NULL);
+	return interner_key(l->strings, i, NULL);
 }
 
-/* Grow *arr (of elements of size sz) to hold n + 1 elements. */
-static void *grow(void *arr, size_t *cap, size_t n, size_t sz)
+/* Room for one more than the n elements of *items (capacity *cap), at most
+ * max of them: false after failing jr with why. */
+static bool room(struct jr *jr, void **items, size_t *cap, size_t n, size_t size, size_t max,
+		 const char *what)
 {
-	if (n < *cap)
-		return arr;
-	size_t c = *cap ? *cap * 2 : 16;
-	void *p = realloc(arr, c * sz);
-
-	if (p)
-		*cap = c;
-	return p;
+	if (n >= max) {
+		jr_fail(jr, "more than %zu %s: more than leakbpf reads", max, what);
+		return false;
+	}
+	if (array_reserve(items, cap, n + 1, size)) {
+		jr_fail(jr, "out of memory");
+		return false;
+	}
+	return true;
 }
+
+#define ROOM(jr, items, cap, n, max, what)                                                         \
+	room(jr, (void **)&(items), &(cap), n, sizeof(*(items)), max, what)
 
 static void read_counts(struct jr *jr, struct rm_counts *c)
 {
@@ -81,43 +100,28 @@ static void read_drops(struct jr *jr, struct rm_drops *d)
 	if (!jr_object(jr))
 		return;
 	while ((k = jr_key(jr))) {
-#define DROP(f)                                                                                    \
-	if (!strcmp(k, #f)) {                                                                      \
-		d->f = jr_uint(jr);                                                                \
-		continue;                                                                          \
-	}
-		DROP(ringbuf_alloc);
-		DROP(ringbuf_free);
-		DROP(thread_map_full);
-		DROP(nest_overflow);
-		DROP(stack_errors);
-		DROP(stacks_truncated);
-		DROP(py_errors);
-		DROP(py_truncated);
-		DROP(addr_table_full);
-		DROP(stack_table_full);
-#undef DROP
-		jr_skip(jr);
+		size_t i = 0;
+
+		while (i < rm_drop_count && strcmp(k, rm_drop_list[i].key))
+			i++;
+		if (i < rm_drop_count)
+			*rm_drop_field(d, i) = jr_uint(jr);
+		else
+			jr_skip(jr);
 	}
 }
 
 static void read_probes(struct jr *jr, struct loaded *l)
 {
-	size_t cap = 0;
 	const char *k;
 
 	if (!jr_array(jr))
 		return;
 	while (jr_next(jr)) {
-		struct rm_probe *p = grow(l->probes, &cap, l->r.nprobes, sizeof(*p));
-
-		if (!p) {
-			jr_fail(jr, "out of memory");
+		if (!ROOM(jr, l->probes, l->probes_cap, l->r.nprobes, SNAPSHOT_MAX_PROBES,
+			  "probes"))
 			break;
-		}
-		l->probes = p;
-		p = &l->probes[l->r.nprobes++];
-		memset(p, 0, sizeof(*p));
+		struct rm_probe *p = &l->probes[l->r.nprobes++];
 		if (!jr_object(jr))
 			return;
 		while ((k = jr_key(jr))) {
@@ -176,6 +180,8 @@ static void read_frame(struct jr *jr, struct loaded *l, struct rm_frame *f)
 			f->module = keep(l, jr, jr_string(jr));
 		} else if (!strcmp(k, "offset")) {
 			f->offset = jr_uint(jr);
+		} else if (!strcmp(k, "inlined")) {
+			f->inlined = jr_bool(jr);
 		} else if (!strcmp(k, "kind")) {
 			kind = jr_string(jr);
 			f->kind =
@@ -194,13 +200,14 @@ static void read_frames(struct jr *jr, struct loaded *l, struct rm_stack *s)
 	if (!jr_array(jr))
 		return;
 	while (jr_next(jr)) {
-		struct rm_frame *f = grow(frames, &cap, s->nframes, sizeof(*f));
-
-		if (!f) {
-			jr_fail(jr, "out of memory");
+		if (!ROOM(jr, frames, cap, s->nframes, SNAPSHOT_MAX_FRAMES, "frames in a stack"))
+			break;
+		if (l->all_frames >= SNAPSHOT_MAX_ALL_FRAMES) {
+			jr_fail(jr, "more than %u frames in all: more than leakbpf reads",
+				SNAPSHOT_MAX_ALL_FRAMES);
 			break;
 		}
-		frames = f;
+		l->all_frames++;
 		read_frame(jr, l, &frames[s->nframes++]);
 	}
 	s->frames = frames;
@@ -223,6 +230,8 @@ static uint32_t read_flags(struct jr *jr)
 			flags |= RM_STACK_PY_TRUNC;
 		else if (!strcmp(f, "python_missing"))
 			flags |= RM_STACK_PY_MISSING;
+		else if (!strcmp(f, "other_stacks"))
+			flags |= RM_STACK_OTHERS;
 	}
 	return flags;
 }
@@ -266,16 +275,10 @@ static void read_stacks(struct jr *jr, struct loaded *l)
 	if (!jr_array(jr))
 		return;
 	while (jr_next(jr)) {
-		struct rm_stack *s = grow(l->stacks, &l->stacks_cap, l->r.nstacks, sizeof(*s));
-
-		if (!s) {
-			jr_fail(jr, "out of memory");
+		if (!ROOM(jr, l->stacks, l->stacks_cap, l->r.nstacks, SNAPSHOT_MAX_STACKS,
+			  "stacks"))
 			break;
-		}
-		l->stacks = s;
-		s = &l->stacks[l->r.nstacks++];
-		memset(s, 0, sizeof(*s));
-		read_stack(jr, l, s);
+		read_stack(jr, l, &l->stacks[l->r.nstacks++]);
 	}
 	l->r.stacks = l->stacks;
 }
@@ -319,6 +322,8 @@ static bool read_meta(struct jr *jr, struct loaded *l, const char *k)
 		r->target_exited = jr_bool(jr);
 	} else if (!strcmp(k, "exit_status")) {
 		r->exit_status = jr_null(jr) ? -1 : (int)jr_int(jr);
+	} else if (!strcmp(k, "other_stacks")) {
+		r->other_stacks = jr_uint(jr);
 	} else {
 		return false;
 	}
@@ -354,20 +359,51 @@ static void read_report(struct jr *jr, struct loaded *l)
 		jr_fail(jr, "no \"schema\": not a leakbpf JSON file");
 }
 
-/* The whole file, decompressed when gzipped (zlib reads plain files too). */
+/* The input as a descriptor: a regular file, or standard input for "-".
+ * Anything else (/dev/zero, a FIFO nobody writes) could be read forever. */
+static int open_input(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return dup(STDIN_FILENO);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > SNAPSHOT_MAX_INPUT) {
+		snprintf(err, errlen, "%s: %.0f MiB, more than the %u MiB leakbpf reads", path,
+			 st.st_size / 1048576.0, SNAPSHOT_MAX_INPUT >> 20);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* The whole file, decompressed when gzipped (zlib reads plain files too),
+ * at most SNAPSHOT_MAX_INPUT bytes read and SNAPSHOT_MAX_TEXT bytes of
+ * text: a gzip bomb stops there. */
 static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 {
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(STDIN_FILENO);
+	int fd = open_input(path, err, errlen);
 	gzFile gz;
 	char *buf = NULL;
 	size_t cap = 0;
 	int n;
 
 	*len = 0;
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd < 0)
 		return NULL;
-	}
 	gz = gzdopen(fd, "rb");
 	if (!gz) {
 		close(fd);
@@ -376,14 +412,19 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 	}
 	for (;;) {
 		if (cap - *len < 65536) {
-			char *b = realloc(buf, cap ? cap * 2 : 1 << 20);
+			size_t want = cap ? cap * 2 : 1 << 20;
+
+			/* one byte over the limit tells a long text from one at it */
+			if (want > (size_t)SNAPSHOT_MAX_TEXT + 65536)
+				want = (size_t)SNAPSHOT_MAX_TEXT + 65536;
+			char *b = want > cap ? realloc(buf, want) : NULL;
 
 			if (!b) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
 			buf = b;
-			cap = cap ? cap * 2 : 1 << 20;
+			cap = want;
 		}
 		n = gzread(gz, buf + *len, (unsigned)(cap - *len));
 		if (n < 0) {
@@ -397,6 +438,18 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 		if (n == 0)
 			break;
 		*len += n;
+		if (*len > SNAPSHOT_MAX_TEXT) {
+			snprintf(err, errlen,
+				 "%s: more than %u MiB of JSON: more than leakbpf reads", path,
+				 SNAPSHOT_MAX_TEXT >> 20);
+			goto fail;
+		}
+		/* empty gzip members make no text: bound what is read too */
+		if (gzoffset(gz) > (z_off_t)SNAPSHOT_MAX_INPUT) {
+			snprintf(err, errlen, "%s: more than %u MiB read: more than leakbpf reads",
+				 path, SNAPSHOT_MAX_INPUT >> 20);
+			goto fail;
+		}
 	}
 	gzclose(gz);
 	return buf;
@@ -416,7 +469,7 @@ struct rm_report *snapshot_load(const char *path, char *err, size_t errlen)
 	if (!buf)
 		return NULL;
 	l = calloc(1, sizeof(*l));
-	if (!l || !(l->strings = strmap_new())) {
+	if (!l || !(l->strings = interner_new())) {
 		free(l);
 		free(buf);
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -446,6 +499,6 @@ void snapshot_report_free(struct rm_report *r)
 		free((void *)l->stacks[i].frames);
 	free(l->stacks);
 	free(l->probes);
-	strmap_free(l->strings);
+	interner_free(l->strings);
 	free(l);
 }

@@ -3,7 +3,9 @@
  * The snapshot series of a long run: every `every_s` seconds the report is
  * written as gzipped JSON, and the oldest files beyond `keep` are deleted,
  * so disk use stays below keep x the largest snapshot. Files are written
- * under a temporary name and renamed, so readers never see a partial one.
+ * under a new unpredictable name and renamed (util/outfile.h), so readers
+ * never see a partial one and no planted link is followed. The directory is
+ * opened once: later changes to its path do not move the series.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,80 +14,83 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 #include "out/formats.h"
+#include "report/bound.h"
 #include "snapshot/snapshot.h"
+#include "util/clock.h"
+#include "util/gzip.h"
+#include "util/outfile.h"
 
 struct snapshot_writer {
 	char *dir;
+	int dirfd; /* dir, opened once */
 	double every_s;
 	unsigned keep;
+	size_t max_stacks;
 	double next_due; /* CLOCK_MONOTONIC seconds */
 	unsigned seq;
-	char **paths; /* ring of the files kept, oldest at head */
+	char **paths; /* ring of the files kept (names in dirfd), oldest at head */
 	unsigned head, count;
 	uint64_t max_size;
-	char *last;
+	char *last_path; /* the newest file, for messages */
 };
 
 static double mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return mono_ns() / 1e9;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
+/* The directory of the series, created if missing and writable. */
+static int open_series_dir(const char *dir, char *err, size_t errlen)
 {
-	char *p, *copy = strdup(dir);
-	int rc = 0;
+	char why[400];
+	int fd = outfile_open_dir(dir, true, why, sizeof(why));
 
-	if (!copy)
+	if (fd < 0 || outfile_dir_writable(fd, why, sizeof(why))) {
+		snprintf(err, errlen, "snapshot directory '%s': %s", dir, why);
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	for (p = copy + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(copy, 0755) && errno != EEXIST) {
-			rc = -1;
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
 	}
-	free(copy);
-	return rc;
+	return fd;
+}
+
+int snapshot_dir_check(const char *dir, char *err, size_t errlen)
+{
+	int fd = open_series_dir(dir, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
 }
 
 struct snapshot_writer *snapshot_writer_new(const char *dir, double every_s, unsigned keep,
-					    char *err, size_t errlen)
+					    size_t max_stacks, char *err, size_t errlen)
 {
 	struct snapshot_writer *w;
-	struct stat st;
+	int fd;
 
 	if (!(every_s > 0) || keep < 1) {
 		snprintf(err, errlen, "snapshots need a period > 0 and keep >= 1");
 		return NULL;
 	}
-	if (!*dir || make_dirs(dir) || stat(dir, &st) ||
-	    (!S_ISDIR(st.st_mode) && (errno = ENOTDIR)) || access(dir, W_OK | X_OK)) {
-		snprintf(err, errlen, "snapshot directory '%s': %s", dir,
-			 *dir ? strerror(errno) : "empty name");
+	fd = open_series_dir(dir, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->dir = strdup(dir)) || !(w->paths = calloc(keep, sizeof(*w->paths)))) {
+		if (w)
+			w->dirfd = -1;
 		snapshot_writer_free(w);
+		close(fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	w->dirfd = fd;
 	w->every_s = every_s;
 	w->keep = keep;
+	w->max_stacks = max_stacks;
 	w->next_due = mono_now() + every_s;
 	return w;
 }
@@ -95,53 +100,38 @@ bool snapshot_writer_due(const struct snapshot_writer *w)
 	return mono_now() >= w->next_due;
 }
 
-static ssize_t gz_cookie_write(void *cookie, const char *buf, size_t len)
+/* Gzipped JSON of r, at most max_stacks stacks, as `name` in the series'
+ * directory. 0, or -1 with errno set. */
+static int write_gz_json(struct snapshot_writer *w, const char *name, const struct rm_report *r)
 {
-	size_t done = 0;
+	struct rm_bounded b;
+	struct outfile of;
+	char err[256];
+	FILE *gz;
+	int rc = -1;
 
-	/* gzwrite takes an unsigned length and may write less */
-	while (done < len) {
-		unsigned chunk = len - done > 1u << 30 ? 1u << 30 : (unsigned)(len - done);
-		int n = gzwrite(cookie, buf + done, chunk);
-
-		if (n <= 0) {
-			errno = errno ? errno : EIO;
-			return done ? (ssize_t)done : -1;
-		}
-		done += n;
-	}
-	return done;
-}
-
-/* Gzipped JSON of r into path. */
-static int write_gz_json(const char *path, const struct rm_report *r)
-{
-	cookie_io_functions_t io = {.write = gz_cookie_write};
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	gzFile gz;
-	FILE *f;
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	gz = gzdopen(fd, "wb6");
-	if (!gz) {
-		close(fd);
+	if (rm_bound(r, w->max_stacks, &b)) {
 		errno = ENOMEM;
 		return -1;
 	}
-	f = fopencookie(gz, "w", io);
-	if (!f) {
-		gzclose(gz);
-		return -1;
+	if (outfile_openat(&of, w->dirfd, name, err, sizeof(err))) {
+		fprintf(stderr, "leakbpf: warning: snapshot %s/%s: %s\n", w->dir, name, err);
+		errno = EPERM;
+		goto out;
 	}
-	rc = json_write(r, f);
-	if (fclose(f))
-		rc = -1;
-	if (gzclose(gz) != Z_OK && !rc) {
-		errno = errno ? errno : EIO;
-		rc = -1;
+	gz = gzip_open(of.f, 6);
+	if (!gz || json_write(&b.r, gz) | fclose(gz)) {
+		outfile_abort(&of);
+		goto out;
 	}
+	if (outfile_close(&of, err, sizeof(err))) {
+		fprintf(stderr, "leakbpf: warning: snapshot %s/%s: %s\n", w->dir, name, err);
+		errno = EIO;
+		goto out;
+	}
+	rc = 0;
+out:
+	rm_bounded_free(&b);
 	return rc;
 }
 
@@ -149,47 +139,41 @@ static int write_gz_json(const char *path, const struct rm_report *r)
 static void rotate(struct snapshot_writer *w, char *path)
 {
 	if (w->count == w->keep) {
-		unlink(w->paths[w->head]);
+		unlinkat(w->dirfd, w->paths[w->head], 0);
 		free(w->paths[w->head]);
 		w->paths[w->head] = path;
 		w->head = (w->head + 1) % w->keep;
 	} else {
 		w->paths[(w->head + w->count++) % w->keep] = path;
 	}
-	w->last = path;
+	free(w->last_path);
+	if (asprintf(&w->last_path, "%s/%s", w->dir, path) < 0)
+		w->last_path = NULL;
 }
 
 int snapshot_writer_write(struct snapshot_writer *w, const struct rm_report *r)
 {
 	long when = r->unix_time > 0 ? (long)r->unix_time : (long)time(NULL);
-	char *path = NULL, *tmp = NULL;
+	char *name = NULL;
 	struct stat st;
-	int saved;
 
 	w->seq++;
-	if (asprintf(&path, "%s/leakbpf-%d-%06u-%ld.json.gz", w->dir, r->pid, w->seq, when) < 0) {
-		path = NULL;
-		goto fail;
+	if (asprintf(&name, "leakbpf-%d-%06u-%ld.json.gz", r->pid, w->seq, when) < 0) {
+		errno = ENOMEM;
+		return -1;
 	}
-	if (asprintf(&tmp, "%s/.leakbpf-%d-%06u.tmp", w->dir, r->pid, w->seq) < 0) {
-		tmp = NULL;
-		goto fail;
+	if (write_gz_json(w, name, r)) {
+		int saved = errno;
+
+		free(name);
+		errno = saved;
+		return -1;
 	}
-	if (write_gz_json(tmp, r) || rename(tmp, path))
-		goto fail;
-	if (!stat(path, &st) && (uint64_t)st.st_size > w->max_size)
+	if (!fstatat(w->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	    (uint64_t)st.st_size > w->max_size)
 		w->max_size = st.st_size;
-	free(tmp);
-	rotate(w, path);
+	rotate(w, name);
 	return 1;
-fail:
-	saved = errno;
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	free(path);
-	errno = saved;
-	return -1;
 }
 
 int snapshot_writer_tick(struct snapshot_writer *w, const struct rm_report *r)
@@ -207,7 +191,7 @@ int snapshot_writer_tick(struct snapshot_writer *w, const struct rm_report *r)
 
 const char *snapshot_writer_last_path(const struct snapshot_writer *w)
 {
-	return w->last;
+	return w->last_path;
 }
 
 uint64_t snapshot_writer_bound(const struct snapshot_writer *w)
@@ -239,5 +223,8 @@ void snapshot_writer_free(struct snapshot_writer *w)
 			free(w->paths[(w->head + i) % w->keep]);
 	free(w->paths);
 	free(w->dir);
+	free(w->last_path);
+	if (w->dirfd >= 0)
+		close(w->dirfd);
 	free(w);
 }

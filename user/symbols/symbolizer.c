@@ -22,10 +22,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "util/strset.h"
+#include "util/array.h"
+#include "util/intern.h"
+#include "target/maps.h"
+#include "symbols/demangle.h"
+#include "symbols/frame_cache.h"
+#include "symbols/inlines.h"
 #include "symbols/symbolizer.h"
-
-#define CACHE_MAX_ENTRIES (1u << 20)
 
 /* One mapped object, as the target sees it. */
 struct sym_module {
@@ -39,18 +42,8 @@ struct sym_module {
 	size_t obj;	  /* index into symbolizer.objs when dm */
 	uint64_t bias;	  /* load bias: ELF vaddr + bias = address */
 	bool exec;
-	bool tried; /* loading was attempted (dm may still be NULL) */
-};
-
-struct cache_ent {
-	uint64_t addr;
-	uint8_t state; /* 0 empty, 1 call-site address, 2 return address */
-	struct rm_frame frame;
-};
-
-struct cache {
-	struct cache_ent *ents;
-	size_t cap, count;
+	bool deleted; /* path ends in " (deleted)" */
+	bool tried;   /* loading was attempted (dm may still be NULL) */
 };
 
 /* A function symbol, for our own address -> name search (dwfl's is a
@@ -92,76 +85,16 @@ struct symbolizer {
 	struct sym_object *objs;
 	size_t nobjs, capobjs;
 	unsigned serial; /* makes dwfl module names unique */
-	struct strset strs;
-	struct cache cache;
+	struct interner strs;
+	struct frame_cache cache;
+	struct inline_index *inlines;		 /* NULL without memory: no inline frames */
+	struct rm_frame scratch[INLINE_MAX + 1]; /* an address's frames when not cached */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *what)
 {
 	if (err && errlen)
 		snprintf(err, errlen, fmt, what);
-}
-
-/* ---- per-address cache ---- */
-
-static size_t hash_addr(uint64_t addr, size_t cap)
-{
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
-}
-
-static struct cache_ent *cache_slot(struct cache *c, uint64_t addr, uint8_t state)
-{
-	size_t j = hash_addr(addr, c->cap);
-
-	while (c->ents[j].state && (c->ents[j].addr != addr || c->ents[j].state != state))
-		j = (j + 1) & (c->cap - 1);
-	return &c->ents[j];
-}
-
-static const struct rm_frame *cache_get(struct cache *c, uint64_t addr, uint8_t state)
-{
-	if (!c->count)
-		return NULL;
-	struct cache_ent *e = cache_slot(c, addr, state);
-
-	return e->state ? &e->frame : NULL;
-}
-
-static void cache_clear(struct cache *c)
-{
-	if (c->ents)
-		memset(c->ents, 0, c->cap * sizeof(*c->ents));
-	c->count = 0;
-}
-
-static void cache_put(struct cache *c, uint64_t addr, uint8_t state, const struct rm_frame *f)
-{
-	/* Bounded: a target with endless distinct addresses (JIT) must not
-	 * make us grow forever; re-resolving is only a cost. */
-	if (c->count >= CACHE_MAX_ENTRIES)
-		cache_clear(c);
-	if ((c->count + 1) * 2 > c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4096;
-		struct cache_ent *ents = calloc(cap, sizeof(*ents));
-
-		if (!ents)
-			return;
-		struct cache old = *c;
-
-		c->ents = ents;
-		c->cap = cap;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.ents[i].state)
-				*cache_slot(c, old.ents[i].addr, old.ents[i].state) = old.ents[i];
-		free(old.ents);
-	}
-	struct cache_ent *e = cache_slot(c, addr, state);
-
-	if (!e->state)
-		c->count++;
-	e->addr = addr;
-	e->state = state;
-	e->frame = *f;
 }
 
 /* ---- modules ---- */
@@ -189,118 +122,77 @@ static bool same_object(const struct sym_module *a, const struct sym_module *b)
 	       a->path == b->path;
 }
 
-/*
- * Parse /proc/PID/maps into objects: runs of mappings of the same file.
- * Anonymous mappings between them (alignment gaps, .bss) do not end a run.
- * Returns false when maps cannot be read or is empty (target gone).
- */
-static bool read_maps(struct symbolizer *s, struct sym_module **out, size_t *nout,
-		      struct sym_range **ranges_out, size_t *nranges_out)
+/* The target's mappings as objects, and the address ranges mapped now. */
+struct maps_view {
+	struct symbolizer *s;
+	struct sym_module *mods;
+	size_t nmods, capmods;
+	struct sym_range *ranges; /* adjacent mappings joined */
+	size_t nranges, capranges;
+};
+
+/* Objects are runs of mappings of the same file. Anonymous mappings between
+ * them (alignment gaps, .bss) do not end a run. */
+static int add_mapping(const struct maps_entry *e, void *arg)
+{
+	struct maps_view *v = arg;
+	struct sym_module *cur = v->nmods ? &v->mods[v->nmods - 1] : NULL;
+
+	if (v->nranges && v->ranges[v->nranges - 1].end == e->start) {
+		v->ranges[v->nranges - 1].end = e->end;
+	} else {
+		if (ARRAY_RESERVE(v->ranges, v->capranges, v->nranges + 1))
+			return -1;
+		v->ranges[v->nranges++] = (struct sym_range){e->start, e->end};
+	}
+	if (!*e->path)
+		return 0; /* anonymous: keeps the current run open */
+	bool exec = e->perms[2] == 'x';
+
+	if (cur && cur->inode == e->inode && !strcmp(cur->path, e->path) && e->start >= cur->end) {
+		cur->end = e->end;
+		cur->exec |= exec;
+		return 0;
+	}
+	if (ARRAY_RESERVE(v->mods, v->capmods, v->nmods + 1))
+		return -1;
+	cur = &v->mods[v->nmods++];
+	*cur = (struct sym_module){.start = e->start,
+				   .end = e->end,
+				   .first_end = e->end,
+				   .map_off = e->offset,
+				   .inode = e->inode,
+				   .path = interner_str(&v->s->strs, e->path),
+				   .exec = exec,
+				   .deleted = e->deleted};
+	return cur->path ? 0 : -1;
+}
+
+/* Read /proc/PID/maps into v. Returns false when maps cannot be read or is
+ * empty (target gone). */
+static bool read_maps(struct symbolizer *s, struct maps_view *v)
 {
 	int fd = openat(s->procfd, "maps", O_RDONLY | O_CLOEXEC);
 
+	*v = (struct maps_view){.s = s};
 	if (fd < 0)
 		return false;
-	FILE *f = fdopen(fd, "r");
+	int rc = maps_read_fd(fd, add_mapping, v, NULL);
 
-	if (!f) {
-		close(fd);
-		return false;
-	}
-	struct sym_module *mods = NULL, *cur = NULL;
-	size_t n = 0, cap = 0;
-	struct sym_range *ranges = NULL;
-	size_t nranges = 0, capranges = 0;
-	char *line = NULL;
-	size_t linecap = 0;
-	bool ok = true;
-
-	while (getline(&line, &linecap, f) > 0) {
-		uint64_t start, end, off, inode;
-		char perms[8];
-		int pos = 0;
-
-		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %" SCNu64 " %n",
-			   &start, &end, perms, &off, &inode, &pos) < 5 ||
-		    !pos)
-			continue;
-		const char *path = line + pos;
-
-		if (nranges && ranges[nranges - 1].end == start) {
-			ranges[nranges - 1].end = end;
-		} else {
-			if (nranges == capranges) {
-				size_t ncap = capranges ? capranges * 2 : 64;
-				struct sym_range *tmp = realloc(ranges, ncap * sizeof(*ranges));
-
-				if (!tmp) {
-					ok = false;
-					break;
-				}
-				ranges = tmp;
-				capranges = ncap;
-			}
-			ranges[nranges++] = (struct sym_range){start, end};
-		}
-		if (!*path)
-			continue; /* anonymous: keeps the current run open */
-		bool exec = perms[2] == 'x';
-
-		if (cur && cur->inode == inode && !strcmp(cur->path, path) && start >= cur->end) {
-			cur->end = end;
-			cur->exec |= exec;
-			continue;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct sym_module *tmp = realloc(mods, ncap * sizeof(*mods));
-
-			if (!tmp) {
-				ok = false;
-				break;
-			}
-			mods = tmp;
-			cap = ncap;
-		}
-		cur = &mods[n++];
-		*cur = (struct sym_module){.start = start,
-					   .end = end,
-					   .first_end = end,
-					   .map_off = off,
-					   .inode = inode,
-					   .path = strset_add(&s->strs, path),
-					   .exec = exec};
-		if (!cur->path) {
-			ok = false;
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	if (!ok || !n) {
-		free(mods);
-		free(ranges);
+	close(fd);
+	if (rc || !v->nmods) {
+		free(v->mods);
+		free(v->ranges);
 		return false;
 	}
 	/* Only objects with code can appear in a stack. */
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (mods[i].exec)
-			mods[k++] = mods[i];
-	*out = mods;
-	*nout = k;
-	*ranges_out = ranges;
-	*nranges_out = nranges;
+	for (size_t i = 0; i < v->nmods; i++)
+		if (v->mods[i].exec)
+			v->mods[k++] = v->mods[i];
+	v->nmods = k;
 	return true;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n >= k && !strcmp(s + n - k, suffix);
 }
 
 /*
@@ -311,7 +203,7 @@ static bool ends_with(const char *s, const char *suffix)
  */
 static int open_object(struct symbolizer *s, const struct sym_module *m, char *name, size_t len)
 {
-	bool deleted = ends_with(m->path, " (deleted)");
+	bool deleted = m->deleted;
 	char rel[4096 + 16];
 	struct stat st;
 	int fd = -1;
@@ -401,16 +293,9 @@ static bool report_object(struct symbolizer *s, struct sym_module *m)
 		m->bias = bias;
 		return false;
 	}
-	if (s->nobjs == s->capobjs) {
-		size_t cap = s->capobjs ? s->capobjs * 2 : 64;
-		struct sym_object *tmp = realloc(s->objs, cap * sizeof(*tmp));
-
-		if (!tmp) {
-			close(fd);
-			return false;
-		}
-		s->objs = tmp;
-		s->capobjs = cap;
+	if (ARRAY_RESERVE(s->objs, s->capobjs, s->nobjs + 1)) {
+		close(fd);
+		return false;
 	}
 	/* Unique dwfl names: dwfl_report_elf() would otherwise hand back (or,
 	 * on a mismatch, discard) an older module of the same name and range. */
@@ -467,12 +352,14 @@ static void load_eagerly(Dwfl_Module *dm)
 /* Returns false when the maps could not be read (target gone). */
 static bool update_modules(struct symbolizer *s)
 {
-	struct sym_module *fresh;
-	struct sym_range *ranges;
-	size_t nfresh, nranges, nunknown = 0;
+	struct maps_view v;
+	size_t nunknown = 0;
 
-	if (!read_maps(s, &fresh, &nfresh, &ranges, &nranges))
+	if (!read_maps(s, &v))
 		return false;
+	struct sym_module *fresh = v.mods;
+	size_t nfresh = v.nmods;
+
 	for (size_t i = 0; i < nfresh; i++) {
 		const struct sym_module *old = find_module(s, fresh[i].start);
 
@@ -486,8 +373,8 @@ static bool update_modules(struct symbolizer *s)
 		}
 	}
 	if (!nunknown) {
-		free(fresh);
-		free(ranges);
+		free(v.mods);
+		free(v.ranges);
 		return true;
 	}
 	size_t first_new = s->nobjs;
@@ -504,24 +391,21 @@ static bool update_modules(struct symbolizer *s)
 
 	/* Keep unmapped modules nothing else took the place of: frames
 	 * captured before a dlclose() still name them. */
-	size_t n = nfresh;
-	struct sym_module *all = realloc(fresh, (nfresh + s->nmods) * sizeof(*all));
-
-	if (!all) {
-		free(fresh);
-		free(ranges);
+	if (ARRAY_RESERVE(v.mods, v.capmods, v.nmods + s->nmods)) {
+		free(v.mods);
+		free(v.ranges);
 		return true;
 	}
 	for (size_t i = 0; i < s->nmods; i++)
-		if (!overlaps_any(ranges, nranges, s->mods[i].start, s->mods[i].end))
-			all[n++] = s->mods[i];
-	qsort(all, n, sizeof(*all), cmp_module);
+		if (!overlaps_any(v.ranges, v.nranges, s->mods[i].start, s->mods[i].end))
+			v.mods[v.nmods++] = s->mods[i];
+	qsort(v.mods, v.nmods, sizeof(*v.mods), cmp_module);
 	free(s->mods);
-	free(ranges);
-	s->mods = all;
-	s->nmods = n;
+	free(v.ranges);
+	s->mods = v.mods;
+	s->nmods = v.nmods;
 	/* Cached misses may now resolve. */
-	cache_clear(&s->cache);
+	frame_cache_clear(&s->cache);
 	return true;
 }
 
@@ -583,6 +467,7 @@ struct symbolizer *symbolizer_new(pid_t pid, char *err, size_t errlen)
 	s->cb.debuginfo_path = &s->debuginfo_path;
 	elf_version(EV_CURRENT);
 	s->dwfl = dwfl_begin(&s->cb);
+	s->inlines = inline_index_new();
 	if (!s->dwfl)
 		goto fail_oom;
 	if (!update_modules(s) || !s->nmods) {
@@ -714,44 +599,101 @@ static uint64_t module_offset(const struct sym_module *m, uint64_t addr)
 	return m->dm ? addr - m->bias : addr - m->start + m->map_off;
 }
 
-void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out)
+/* The readable form of a symbol name, interned. */
+static const char *shown_name(struct symbolizer *s, const char *raw)
 {
-	uint8_t state = is_return ? 2 : 1;
+	char buf[RM_FUNCTION_MAX];
 
-	memset(out, 0, sizeof(*out));
-	out->address = addr;
-	out->kind = RM_FRAME_NATIVE;
-	if (!s)
-		return;
-	const struct rm_frame *hit = cache_get(&s->cache, addr, state);
+	return raw ? interner_str(&s->strs, demangle_name(raw, buf, sizeof(buf))) : NULL;
+}
 
-	if (hit) {
-		*out = *hit;
-		return;
-	}
+/*
+ * addr's frames into out[0..INLINE_MAX], root first: the function that
+ * contains it (named by the symbol table, which names every function the
+ * same way whether or not it has DWARF), then the functions inlined there,
+ * innermost last. Each frame's file:line is where it calls the next one;
+ * the innermost's comes from the line table. Returns how many.
+ */
+static unsigned resolve(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out)
+{
+	struct rm_frame base = {.address = addr, .kind = RM_FRAME_NATIVE};
 	const struct sym_module *m = find_module(s, addr);
 
 	if (m) {
-		out->module = m->path;
-		out->offset = module_offset(m, addr);
+		base.module = m->path;
+		base.offset = module_offset(m, addr);
 	}
-	if (m && m->dm) {
-		/* A return address points after the call, maybe already into
-		 * the next function or line: look up the call instruction. */
-		uint64_t pc = is_return && addr ? addr - 1 : addr;
-		Dwfl_Line *l;
-		int line = 0;
+	out[0] = base;
+	if (!m || !m->dm)
+		return 1;
+	/* A return address points after the call, maybe already into the next
+	 * function or line: look up the call instruction. */
+	uint64_t pc = is_return && addr ? addr - 1 : addr;
+	struct inline_scope scopes[INLINE_MAX], inner = {0};
+	const char *outer = NULL, *fn;
+	Dwfl_Line *l = dwfl_module_getsrc(m->dm, pc);
+	unsigned n;
 
-		out->function = strset_add(&s->strs, function_name(s, m->obj, pc));
-		l = dwfl_module_getsrc(m->dm, pc);
-		if (l) {
-			const char *file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	if (l)
+		inner.call_file = dwfl_lineinfo(l, NULL, &inner.call_line, NULL, NULL, NULL);
+	n = inline_scopes(s->inlines, m->dm, pc, scopes, INLINE_MAX, &inner, &outer);
+	fn = function_name(s, m->obj, pc);
+	out[0].function = shown_name(s, fn ? fn : outer);
+	for (unsigned i = 0; i <= n; i++) {
+		const struct inline_scope *at = i < n ? &scopes[n - 1 - i] : &inner;
 
-			out->file = strset_add(&s->strs, file);
-			out->line = out->file ? line : 0;
+		if (i) {
+			out[i] = base;
+			out[i].function = shown_name(s, scopes[n - i].name);
+			out[i].inlined = true;
 		}
+		out[i].file = interner_str(&s->strs, at->call_file);
+		out[i].line = out[i].file ? at->call_line : 0;
 	}
-	cache_put(&s->cache, addr, state, out);
+	return n + 1;
+}
+
+/* addr's frames, cached per address; *n gets how many. Valid until the
+ * next lookup. */
+static const struct rm_frame *lookup(struct symbolizer *s, uint64_t addr, bool is_return,
+				     unsigned *n)
+{
+	uint8_t variant = is_return ? 1 : 0;
+	const struct rm_frame *hit = frame_cache_get(&s->cache, addr, variant, n);
+
+	if (hit)
+		return hit;
+	*n = resolve(s, addr, is_return, s->scratch);
+	frame_cache_put(&s->cache, addr, variant, s->scratch, *n);
+	return s->scratch;
+}
+
+unsigned symbolizer_frame_count(struct symbolizer *s, uint64_t addr, bool is_return)
+{
+	unsigned n = 1;
+
+	if (s)
+		lookup(s, addr, is_return, &n);
+	return n;
+}
+
+unsigned symbolizer_frames(struct symbolizer *s, uint64_t addr, bool is_return,
+			   struct rm_frame *out, unsigned max)
+{
+	static const struct rm_frame unknown = {.kind = RM_FRAME_NATIVE};
+	const struct rm_frame *f = &unknown;
+	unsigned n = 1;
+
+	if (!max)
+		return 0;
+	if (s)
+		f = lookup(s, addr, is_return, &n);
+	if (n > max)
+		n = max;
+	memcpy(out, f, n * sizeof(*out));
+	if (!s)
+		out[0].address = addr;
+	return n;
 }
 
 const char *symbolizer_module_of(struct symbolizer *s, uint64_t addr)
@@ -774,7 +716,8 @@ void symbolizer_free(struct symbolizer *s)
 	for (size_t i = 0; i < s->nobjs; i++)
 		free(s->objs[i].funcs);
 	free(s->objs);
-	free(s->cache.ents);
-	strset_free(&s->strs);
+	frame_cache_free(&s->cache);
+	inline_index_free(s->inlines);
+	interner_clear(&s->strs);
 	free(s);
 }

@@ -18,12 +18,20 @@ struct symbolizer *symbolizer_new(pid_t pid, char *err, size_t errlen);
 /* Re-read the target's mappings (new dlopen()s). No-op once it exited. */
 void symbolizer_refresh(struct symbolizer *s);
 
-/* Resolve addr. `is_return` marks return addresses (every frame leakbpf
- * captures is one): line lookup then uses addr-1. Fills out->function, file,
- * line, module, offset, address; kind = RM_FRAME_NATIVE. Strings are owned
- * by the symbolizer and live until symbolizer_free(). Never fails: unknown
- * parts are left NULL/0. Results are cached per address. */
-void symbolizer_lookup(struct symbolizer *s, uint64_t addr, bool is_return, struct rm_frame *out);
+/* The frames of code address addr, root first: the function containing it,
+ * then the functions inlined at it (from DWARF), innermost last and marked
+ * `inlined`. Each has function (demangled), file, line, module, offset and
+ * address, kind = RM_FRAME_NATIVE; file:line is where the frame calls the
+ * next one, the innermost's is addr's own line. `is_return` marks return
+ * addresses (every frame leakbpf captures is one): lookups then use
+ * addr-1. Strings are owned by the symbolizer and live until
+ * symbolizer_free(). Never fails: unknown parts are left NULL/0. Results
+ * are cached per address, in bounded memory. */
+unsigned symbolizer_frame_count(struct symbolizer *s, uint64_t addr, bool is_return);
+
+/* Writes min(count, max) of those frames to out; returns how many. */
+unsigned symbolizer_frames(struct symbolizer *s, uint64_t addr, bool is_return,
+			   struct rm_frame *out, unsigned max);
 
 /* Path of the module containing addr, or NULL. */
 const char *symbolizer_module_of(struct symbolizer *s, uint64_t addr);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The traced process as seen through /proc. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "util/array.h"
+#include "target/maps.h"
 #include "target/process.h"
 
 static void free_maps(struct lb_target *t)
@@ -20,49 +23,44 @@ static void free_maps(struct lb_target *t)
 	t->nmaps = 0;
 }
 
+struct mapping_list {
+	struct lb_mapping *maps;
+	size_t n, cap;
+};
+
+static int add_mapping(const struct maps_entry *e, void *arg)
+{
+	struct mapping_list *l = arg;
+	char *path;
+
+	if (ARRAY_RESERVE(l->maps, l->cap, l->n + 1) || !(path = strdup(e->path)))
+		return -1;
+	struct lb_mapping *m = &l->maps[l->n++];
+
+	*m = (struct lb_mapping){
+	    .start = e->start, .end = e->end, .offset = e->offset, .inode = e->inode, .path = path};
+	memcpy(m->perms, e->perms, sizeof(m->perms));
+	return 0;
+}
+
 int target_reload_maps(struct lb_target *t)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	struct lb_mapping *maps = NULL;
-	size_t n = 0, cap = 0;
-	char *line = NULL;
-	size_t linecap = 0;
-	while (getline(&line, &linecap, f) > 0) {
-		struct lb_mapping m = {0};
-		int pathpos = 0;
-		unsigned devmaj, devmin;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %lu %n", &m.start,
-			   &m.end, m.perms, &m.offset, &devmaj, &devmin, &m.inode, &pathpos) < 7)
-			continue;
-		char *p = line + pathpos;
-		p[strcspn(p, "\n")] = '\0';
-		m.path = strdup(p);
-		if (!m.path)
-			break;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct lb_mapping *nm = realloc(maps, cap * sizeof(*maps));
-			if (!nm) {
-				free(m.path);
-				break;
-			}
-			maps = nm;
-		}
-		maps[n++] = m;
-	}
-	free(line);
-	fclose(f);
-	if (n == 0) {
-		free(maps);
+	struct mapping_list l = {0};
+	int rc = maps_read_fd(fd, add_mapping, &l, NULL);
+	close(fd);
+	if (rc || l.n == 0) {
+		struct lb_target tmp = {.maps = l.maps, .nmaps = l.n};
+		free_maps(&tmp);
 		return -1;
 	}
 	free_maps(t);
-	t->maps = maps;
-	t->nmaps = n;
+	t->maps = l.maps;
+	t->nmaps = l.n;
 	return 0;
 }
 
@@ -140,6 +138,17 @@ bool target_alive(pid_t pid)
 	/* A zombie has no memory left to trace. */
 	char *rp = strrchr(buf, ')');
 	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+bool target_exits_within(pid_t pid, int ms)
+{
+	for (int waited = 0;; waited += 10) {
+		if (!target_alive(pid))
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(10000);
+	}
 }
 
 static const char *base_name(const char *p)

@@ -29,6 +29,8 @@ int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen);
 int target_reload_maps(struct lb_target *t);
 void target_close(struct lb_target *t);
 bool target_alive(pid_t pid);
+/* Whether pid is dead, or dies within ms milliseconds (polled). */
+bool target_exits_within(pid_t pid, int ms);
 
 /* First file-backed mapping whose basename matches the prefix
  * (e.g. "libc.so", "libpython3."), or NULL. */

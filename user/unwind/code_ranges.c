@@ -3,8 +3,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include "attach/skel.h"
+#include "util/array.h"
+#include "util/hash.h"
 #include "target/elf_file.h"
 #include "target/process.h"
 #include "unwind/code_ranges.h"
@@ -29,11 +29,11 @@ static bool judge_nofp(struct text_ranges *tr, const struct lb_target *t,
 			elf_file_close(ef);
 		}
 	}
-	struct tr_module *n = realloc(tr->mods, (tr->nmods + 1) * sizeof(*n));
-	if (n) {
-		tr->mods = n;
-		tr->mods[tr->nmods++] = (struct tr_module){strdup(m->path), m->inode, nofp};
-	}
+	char *copy = strdup(m->path);
+	if (copy && !ARRAY_RESERVE(tr->mods, tr->capmods, tr->nmods + 1))
+		tr->mods[tr->nmods++] = (struct tr_module){copy, m->inode, nofp};
+	else
+		free(copy);
 	return nofp;
 }
 
@@ -46,12 +46,12 @@ static bool in_spans(const uint64_t (*spans)[2], size_t n, uint64_t addr)
 }
 
 bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
-			const uint64_t (*interp)[2], size_t ninterp, struct leakbpf_bpf *skel)
+			const uint64_t (*interp)[2], size_t ninterp, struct walk_ranges *out)
 {
-	struct lb_range r[LB_MAX_RANGES];
+	struct lb_range *r = out->r;
 	uint32_t n = 0;
 	uint64_t lo = UINT64_MAX, hi = 0;
-	uint64_t sig = 0xcbf29ce484222325ULL;
+	uint64_t sig = HASH_SEED;
 	/* /proc/PID/maps is sorted by address already */
 	for (size_t i = 0; i < t->nmaps && n < LB_MAX_RANGES; i++) {
 		const struct lb_mapping *m = &t->maps[i];
@@ -65,20 +65,14 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 			lo = m->start < lo ? m->start : lo;
 			hi = m->end > hi ? m->end : hi;
 		}
-		sig = (sig ^ m->start ^ ((uint64_t)flags << 60)) * 0x100000001b3ULL;
+		sig = hash_u64(hash_u64(sig, m->start), flags);
 	}
 	if (sig == tr->signature)
 		return false;
 	tr->signature = sig;
-	int fd = bpf_map__fd(skel->maps.ranges);
-	/* shrink first so the programs never search entries being rewritten */
-	if (skel->bss->nranges > n)
-		skel->bss->nranges = n;
-	for (uint32_t k = 0; k < n; k++)
-		bpf_map_update_elem(fd, &k, &r[k], BPF_ANY);
-	skel->bss->nranges = n;
-	skel->bss->fp_lo = lo;
-	skel->bss->fp_hi = hi;
+	out->n = n;
+	out->fp_lo = lo;
+	out->fp_hi = hi;
 	return true;
 }
 

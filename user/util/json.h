@@ -4,8 +4,8 @@
  * (RFC 8259), and a small pull reader that walks a document in place, so a
  * large snapshot is loaded without building a tree of it first.
  */
-#ifndef SNAPSHOT_JSON_H
-#define SNAPSHOT_JSON_H
+#ifndef UTIL_JSON_H
+#define UTIL_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,8 +6,10 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/array.h"
 #include "util/json.h"
 
 void jr_init(struct jr *jr, const char *buf, size_t len)
@@ -99,19 +101,9 @@ static bool expect(struct jr *jr, char c)
 
 static bool sbuf_put(struct jr *jr, size_t *n, const char *s, size_t len)
 {
-	if (*n + len + 1 > jr->scap) {
-		size_t cap = jr->scap ? jr->scap : 256;
-		char *b;
-
-		while (cap < *n + len + 1)
-			cap *= 2;
-		b = realloc(jr->sbuf, cap);
-		if (!b) {
-			jr_fail(jr, "out of memory");
-			return false;
-		}
-		jr->sbuf = b;
-		jr->scap = cap;
+	if (len >= SIZE_MAX - *n || ARRAY_RESERVE(jr->sbuf, jr->scap, *n + len + 1)) {
+		jr_fail(jr, "out of memory");
+		return false;
 	}
 	memcpy(jr->sbuf + *n, s, len);
 	*n += len;
@@ -250,28 +242,27 @@ static const char *read_string(struct jr *jr)
 	return NULL;
 }
 
-bool jr_object(struct jr *jr)
+/* Consume the opening bracket of an object or array. */
+static bool open_container(struct jr *jr, char open)
 {
 	if (jr->depth >= JR_MAX_DEPTH) {
 		jr_fail(jr, "nested too deeply");
 		return false;
 	}
-	if (!expect(jr, '{'))
+	if (!expect(jr, open))
 		return false;
 	jr->first[jr->depth++] = true;
 	return true;
 }
 
+bool jr_object(struct jr *jr)
+{
+	return open_container(jr, '{');
+}
+
 bool jr_array(struct jr *jr)
 {
-	if (jr->depth >= JR_MAX_DEPTH) {
-		jr_fail(jr, "nested too deeply");
-		return false;
-	}
-	if (!expect(jr, '['))
-		return false;
-	jr->first[jr->depth++] = true;
-	return true;
+	return open_container(jr, '[');
 }
 
 /* Before the next member/element: false at the closing bracket. */

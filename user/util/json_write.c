@@ -4,39 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/json.h"
-
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one
- * (truncated, overlong, surrogate, beyond U+10FFFF). */
-static int utf8_seq_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	int n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
+#include "util/utf8.h"
 
 char *utf8_fix(const char *s)
 {
@@ -45,7 +13,7 @@ char *utf8_fix(const char *s)
 	char *out;
 
 	for (const unsigned char *q = p; *q;) {
-		int k = utf8_seq_len(q);
+		int k = utf8_seq_len((const char *)q, NULL);
 
 		bad += !k;
 		q += k ? k : 1;
@@ -56,7 +24,7 @@ char *utf8_fix(const char *s)
 	if (!out)
 		return NULL;
 	while (*p) {
-		int k = utf8_seq_len(p);
+		int k = utf8_seq_len((const char *)p, NULL);
 
 		if (k) {
 			memcpy(out + n, p, k);
@@ -92,7 +60,7 @@ void json_put_string(FILE *out, const char *s)
 		} else if (c < 0x20) {
 			fprintf(out, "\\u%04x", c);
 			p++;
-		} else if ((n = utf8_seq_len(p)) > 0) {
+		} else if ((n = utf8_seq_len((const char *)p, NULL)) > 0) {
 			fwrite(p, 1, n, out);
 			p += n;
 		} else {

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the BPF programs send to userspace: the ring buffer records and the
+ * per-CPU counters. In userspace only user/account/intake.c reads them.
+ */
+#ifndef LB_RECORDS_H
+#define LB_RECORDS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Native frames captured per allocation (the kernel's limit is 127). */
+#define LB_MAX_NATIVE 64
+/* Python frames walked per allocation, innermost first. */
+#define LB_MAX_PY 48
+
+enum lb_event_type {
+	LB_EV_ALLOC = 1, /* addr/size became live; old_addr (if set) died */
+	LB_EV_FREE = 2,	 /* addr died */
+};
+
+enum lb_event_flags {
+	LB_F_NATIVE_TRUNC = 1 << 0, /* native stack filled LB_MAX_NATIVE */
+	LB_F_PY_TRUNC = 1 << 1,	    /* more Python frames than LB_MAX_PY */
+	LB_F_PY_ERR = 1 << 2,	    /* Python frame walk failed */
+};
+
+/* Common prefix of every record; a free record is this alone. */
+struct lb_hdr {
+	__u8 type; /* enum lb_event_type */
+	__u8 n_native;
+	__u8 n_py;
+	__u8 flags; /* enum lb_event_flags */
+	__u32 pad;
+	__u64 addr;
+};
+
+struct lb_free_event {
+	struct lb_hdr h;
+};
+
+/* One interpreter frame as sent (two words): userspace resolves file, name
+ * and line from it. The tag is lb_py_tag() of the code object (settings.h). */
+struct lb_py_frame {
+	__u64 code;  /* address of the code object */
+	__u32 lasti; /* instruction offset in code units */
+	__u32 tag;   /* cheap identity of the code object (address reuse guard) */
+};
+
+/* An allocation. As sent, a record ends after its frames: ips[0..n_native)
+ * followed directly by the n_py Python frames (struct lb_py_frame, two
+ * words each, from words[n_native]), so that it takes LB_ALLOC_LEN bytes of
+ * the ring buffer, not sizeof. */
+struct lb_alloc_event {
+	struct lb_hdr h;
+	__u64 ts_ns; /* bpf_ktime_get_ns() */
+	__u64 size;
+	__u64 old_addr; /* realloc: block that this call freed, else 0 */
+	union {
+		__u64 ips[LB_MAX_NATIVE];
+		__u64 words[LB_MAX_NATIVE + 2 * LB_MAX_PY];
+	};
+};
+
+#define LB_ALLOC_HEAD		     40u /* offsetof(struct lb_alloc_event, ips) */
+#define LB_ALLOC_LEN(n_native, n_py) (LB_ALLOC_HEAD + 8u * (n_native) + 16u * (n_py))
+
+/* Counters kept per CPU in the "counters" map and summed by userspace. */
+enum lb_counter {
+	LB_C_RB_DROP_ALLOC,  /* alloc records lost: ring buffer full */
+	LB_C_RB_DROP_FREE,   /* free records lost: ring buffer full */
+	LB_C_THREAD_FULL,    /* per-thread state map full: call not traced */
+	LB_C_NEST_OVERFLOW,  /* more than LB_MAX_NEST nested allocator calls */
+	LB_C_STACK_ERR,	     /* native stack cut short: the stack words the repair of
+				a walk through code without frame pointers needs were
+				unreadable */
+	LB_C_STACK_TRUNC,    /* native stack hit LB_MAX_NATIVE */
+	LB_C_PY_ERR,	     /* Python frame walk failed */
+	LB_C_PY_TRUNC,	     /* Python stack hit LB_MAX_PY */
+	LB_C_NESTED_IGNORED, /* inner allocator calls (accounted by the outer) */
+	LB_C_FILTERED,	     /* outside -z/-Z size bounds */
+	LB_C_MAX,
+};
+
+#endif /* LB_RECORDS_H */

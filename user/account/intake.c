@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* BPF records and counters -> the aggregate and the report model's drops. */
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "account/intake.h"
+
+_Static_assert(offsetof(struct lb_alloc_event, ips) == LB_ALLOC_HEAD &&
+		   sizeof(struct lb_py_frame) == 16 && sizeof(struct lb_hdr) == 16,
+	       "records as sent: see bpf/records.h");
+/* A Python frame as sent is read as the aggregate's, in place. */
+_Static_assert(sizeof(struct agg_py_frame) == sizeof(struct lb_py_frame) &&
+		   offsetof(struct agg_py_frame, code) == offsetof(struct lb_py_frame, code) &&
+		   offsetof(struct agg_py_frame, lasti) == offsetof(struct lb_py_frame, lasti) &&
+		   offsetof(struct agg_py_frame, tag) == offsetof(struct lb_py_frame, tag),
+	       "struct agg_py_frame is struct lb_py_frame's layout");
+
+static uint32_t stack_flags(uint8_t f)
+{
+	uint32_t r = 0;
+	if (f & LB_F_NATIVE_TRUNC)
+		r |= RM_STACK_NATIVE_TRUNC;
+	if (f & LB_F_PY_TRUNC)
+		r |= RM_STACK_PY_TRUNC;
+	if (f & LB_F_PY_ERR)
+		r |= RM_STACK_PY_MISSING;
+	return r;
+}
+
+int intake_decode(const void *data, size_t size, struct intake_event *ev)
+{
+	struct lb_hdr h;
+	if (size < sizeof(h))
+		return -1;
+	memcpy(&h, data, sizeof(h));
+	ev->type = h.type;
+	if (h.type == LB_EV_FREE) {
+		ev->addr = h.addr;
+		return 0;
+	}
+	if (h.type != LB_EV_ALLOC || size < LB_ALLOC_HEAD || h.n_native > LB_MAX_NATIVE ||
+	    h.n_py > LB_MAX_PY || size < LB_ALLOC_LEN(h.n_native, h.n_py) || !h.addr)
+		return -1;
+	const char *rec = data;
+	uint64_t ts_ns, bytes, old_addr;
+	memcpy(&ts_ns, rec + offsetof(struct lb_alloc_event, ts_ns), 8);
+	memcpy(&bytes, rec + offsetof(struct lb_alloc_event, size), 8);
+	memcpy(&old_addr, rec + offsetof(struct lb_alloc_event, old_addr), 8);
+	/* ips[0..n_native), then the Python frames (records.h). Ring buffer
+	 * records are 8-byte aligned: read in place; copied otherwise. */
+	const char *frames = rec + LB_ALLOC_HEAD;
+	const char *pyf = frames + 8u * h.n_native;
+	const uint64_t *ips = (const uint64_t *)frames;
+	const struct agg_py_frame *py = (const struct agg_py_frame *)pyf;
+	if ((uintptr_t)frames % 8) {
+		memcpy(ev->ips, frames, 8u * h.n_native);
+		memcpy(ev->py, pyf, sizeof(*py) * h.n_py);
+		ips = ev->ips;
+		py = ev->py;
+	}
+	ev->addr = h.addr;
+	ev->alloc = (struct agg_alloc){
+	    .addr = h.addr,
+	    .old_addr = old_addr,
+	    .size = bytes,
+	    .ts_ns = ts_ns,
+	    .ips = ips,
+	    .py = py,
+	    .n_native = h.n_native,
+	    .n_py = h.n_py,
+	    .flags = stack_flags(h.flags),
+	};
+	return 0;
+}
+
+int intake_record(void *ctx, void *data, size_t size)
+{
+	struct intake *in = ctx;
+	struct intake_event ev;
+	if (intake_decode(data, size, &ev)) {
+		in->malformed++;
+		return 0;
+	}
+	if (ev.type == LB_EV_FREE)
+		agg_free_block(in->agg, ev.addr);
+	else
+		agg_alloc(in->agg, &ev.alloc);
+	return 0;
+}
+
+void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
+{
+	uint64_t sum[LB_C_MAX] = {0};
+	uint64_t *vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
+	for (uint32_t k = 0; vals && k < LB_C_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			sum[k] += vals[cpu];
+	}
+	free(vals);
+	memset(d, 0, sizeof(*d));
+	memset(c, 0, sizeof(*c));
+	d->ringbuf_alloc = sum[LB_C_RB_DROP_ALLOC];
+	d->ringbuf_free = sum[LB_C_RB_DROP_FREE];
+	d->thread_map_full = sum[LB_C_THREAD_FULL];
+	d->nest_overflow = sum[LB_C_NEST_OVERFLOW];
+	d->stack_errors = sum[LB_C_STACK_ERR];
+	d->stacks_truncated = sum[LB_C_STACK_TRUNC];
+	d->py_errors = sum[LB_C_PY_ERR];
+	d->py_truncated = sum[LB_C_PY_TRUNC];
+	c->nested_ignored = sum[LB_C_NESTED_IGNORED];
+	c->filtered = sum[LB_C_FILTERED];
+}

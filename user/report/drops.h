@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The drop counters: everything leakbpf lost or could not see, listed once.
+ * The struct, the table line, the JSON keys (snapshots read them back), the
+ * SVG header and the live status line all come from this list, so a new
+ * counter is one line here.
+ *
+ *   X(field, what the table says, kind)
+ *
+ * `field` is the struct rm_drops member and the JSON key. RM_DROP_LOST
+ * counts events or blocks that are missing from the numbers (the live
+ * status line sums those); RM_DROP_STACK counts stacks shown incomplete.
+ */
+#ifndef REPORT_DROPS_H
+#define REPORT_DROPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK };
+
+#define RM_DROPS(X)                                                                                \
+	X(ringbuf_alloc, "alloc events lost (ring buffer full)", RM_DROP_LOST)                     \
+	X(ringbuf_free, "free events lost (ring buffer full)", RM_DROP_LOST)                       \
+	X(thread_map_full, "calls untraced (thread map full)", RM_DROP_LOST)                       \
+	X(nest_overflow, "nested calls too deep", RM_DROP_LOST)                                    \
+	X(stack_errors, "native stacks unreadable", RM_DROP_STACK)                                 \
+	X(stacks_truncated, "native stacks truncated", RM_DROP_STACK)                              \
+	X(py_errors, "python stacks unreadable", RM_DROP_STACK)                                    \
+	X(py_truncated, "python stacks truncated", RM_DROP_STACK)                                  \
+	X(addr_table_full, "blocks untracked (address table full)", RM_DROP_LOST)                  \
+	X(stack_table_full, "stacks merged (stack table full)", RM_DROP_LOST)
+
+/* Everything that was lost or not seen. Shown in every report. */
+struct rm_drops {
+#define RM_DROP_FIELD(field, text, kind) uint64_t field;
+	RM_DROPS(RM_DROP_FIELD)
+#undef RM_DROP_FIELD
+};
+
+struct rm_drop_info {
+	const char *key;  /* field name, JSON key */
+	const char *text; /* for people */
+	enum rm_drop_kind kind;
+	size_t offset; /* in struct rm_drops */
+};
+
+extern const struct rm_drop_info rm_drop_list[];
+extern const size_t rm_drop_count;
+
+static inline uint64_t *rm_drop_field(struct rm_drops *d, size_t i)
+{
+	return (uint64_t *)((char *)d + rm_drop_list[i].offset);
+}
+
+static inline uint64_t rm_drop_value(const struct rm_drops *d, size_t i)
+{
+	return *(const uint64_t *)((const char *)d + rm_drop_list[i].offset);
+}
+
+/* Events and blocks missing from the numbers (the RM_DROP_LOST counters). */
+uint64_t rm_drops_lost(const struct rm_drops *d);
+
+#endif

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A session's one entry into attaching. The steps, each its own file:
+ *  1. the malloc family of every allocator the target maps
+ *     (attach/allocators.c);
+ *  2. for CPython, the code-object watch (python/code_watch.c) and the
+ *     object allocator probes (python/alloc_probes.c);
+ *  3. the commit that creates the uprobe_multi links (attach/probe_set.c).
+ * Each probed function goes through attach/function_probe.c, which places
+ * it with attach/placement.c (on attach/x86.c's decoder).
+ */
+#include <stdio.h>
+#include "attach/allocators.h"
+#include "attach/probe_set.h"
+#include "attach/skel.h"
+#include "python/support.h"
+#include "session/attach.h"
+#include "session/bpf_settings.h"
+#include "target/process.h"
+
+int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps)
+{
+	char err[512];
+	if (allocators_attach(p->maps, p->command_exe, skel, ps, err, sizeof(err)) <= 0) {
+		fprintf(stderr, "leakbpf: %s\n", err);
+		return -1;
+	}
+	bool code_watch = false;
+	int perr = p->py ? py_attach(p->py, skel, ps, p->py_alloc_all, &code_watch) : 0;
+	if (perr == -2)
+		return -1; /* --py-alloc all on a build without it: said */
+	if (perr)
+		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
+				"allocations are not traced\n");
+	/* a probe that failed here may be the code-object watch, which lets
+	 * BPF keep code tags across walks: without it, tags stay per walk */
+	size_t failed = probe_set_commit(ps);
+	bpf_settings_code_watch(skel, code_watch && !failed);
+	/* a target that exited meanwhile takes its files along: one line.
+	 * Probes fail with ESRCH as soon as it drops its mappings, a moment
+	 * before /proc shows it dead: give it that moment. */
+	if (!p->launched &&
+	    (failed ? target_exits_within(p->target->pid, 500) : !target_alive(p->target->pid))) {
+		fprintf(stderr, "leakbpf: process %s exited while leakbpf was attaching\n",
+			p->target->comm);
+		return -1;
+	}
+	if (!ps->nattached) {
+		fprintf(stderr, "leakbpf: no probe could be attached (%s)\n", ps->commit_err);
+		return -1;
+	}
+	if (failed)
+		fprintf(stderr,
+			"leakbpf: warning: %zu probes could not be attached (the first: %s)\n",
+			failed, ps->commit_err);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one writer of the BPF object's settings (bpf/settings.h): its .rodata
+ * before load, and while tracing its .bss and the code ranges map. The
+ * layers that know the values (python/, unwind/) fill structs; this file
+ * puts them into the skeleton.
+ */
+#ifndef BPF_SETTINGS_H
+#define BPF_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct leakbpf_bpf;
+struct py_bpf_settings;
+struct walk_ranges;
+
+/* Everything .rodata holds. */
+struct bpf_load_settings {
+	uint32_t target_tgid;
+	uint64_t min_size, max_size;	  /* -z, -Z */
+	bool interp_stacks;		  /* --native */
+	const struct py_bpf_settings *py; /* NULL: not a Python target */
+};
+
+/* Before load. */
+void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings *s);
+/* After load, whenever the target's code changed. */
+void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r);
+/* After attach: whether the code object deallocator is probed. */
+void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched);
+
+#endif
