@@ -85,11 +85,8 @@ static int parse_args(int argc, char **argv, struct objects_opts *o)
 	while ((c = getopt_long(argc, argv, ":p:T:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			errno = 0;
-			long pid = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || pid <= 0 || pid > 4194304)
+			if (parse_pid(optarg, &o->pid))
 				return usage_error("invalid PID '%s'", optarg);
-			o->pid = (pid_t)pid;
 			break;
 		case 'T':
 			if (!(o->top = cmd_parse_top(optarg)))

@@ -13,13 +13,6 @@
 #define MAX_LOCALS  256
 #define CODE_HEAD   256
 
-static uint64_t rd64(const uint8_t *b, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static uint64_t field(struct census_heap *h, uint64_t addr, uint16_t off)
 {
 	uint64_t v = 0;
@@ -50,30 +43,30 @@ static void frame_locals(struct census_heap *h, uint64_t frame, uint64_t code)
 	uint64_t names[MAX_LOCALS], values[MAX_LOCALS];
 	size_t n = 0;
 	if (read_one(t->pid, code, head, sizeof(head), &h->st.reads) ||
-	    rd64(head, 8) != t->code_type)
+	    read_u64(head, 8) != t->code_type)
 		return;
 	if (cl->co_nlocalsplus != PY_NONE) {
 		int32_t nplus;
 		memcpy(&nplus, head + cl->co_nlocalsplus, sizeof(nplus));
-		n = tuple_items(h, rd64(head, cl->co_localsplusnames), names, MAX_LOCALS);
+		n = tuple_items(h, read_u64(head, cl->co_localsplusnames), names, MAX_LOCALS);
 		if (nplus >= 0 && (size_t)nplus < n)
 			n = (size_t)nplus;
 	} else {
 		/* locals, then cell variables, then free variables */
 		int32_t nlocals;
 		memcpy(&nlocals, head + cl->co_nlocals, sizeof(nlocals));
-		n = tuple_items(h, rd64(head, cl->co_localsplusnames), names, MAX_LOCALS);
+		n = tuple_items(h, read_u64(head, cl->co_localsplusnames), names, MAX_LOCALS);
 		if (nlocals >= 0 && (size_t)nlocals < n)
 			n = (size_t)nlocals;
-		n += tuple_items(h, rd64(head, cl->co_cellvars), names + n, MAX_LOCALS - n);
-		n += tuple_items(h, rd64(head, cl->co_freevars), names + n, MAX_LOCALS - n);
+		n += tuple_items(h, read_u64(head, cl->co_cellvars), names + n, MAX_LOCALS - n);
+		n += tuple_items(h, read_u64(head, cl->co_freevars), names + n, MAX_LOCALS - n);
 	}
 	if (!n || read_one(t->pid, frame + cl->fr_localsplus, values, n * 8, &h->st.reads))
 		return;
-	uint64_t qual = t->pl.co_qualname != PY_NONE ? rd64(head, t->pl.co_qualname) : 0;
+	uint64_t qual = t->pl.co_qualname != PY_NONE ? read_u64(head, t->pl.co_qualname) : 0;
 	const char *func = qual ? census_pystr(h, qual) : NULL;
 	if (!func)
-		func = census_pystr(h, rd64(head, t->pl.co_name));
+		func = census_pystr(h, read_u64(head, t->pl.co_name));
 	uint64_t globals = field(h, frame, cl->fr_globals);
 	for (size_t i = 0; i < n; i++) {
 		if (!values[i])

@@ -56,6 +56,13 @@
 #define LOCALS_311                                                                                 \
 	.fr_localsplus = 72, .co_localsplusnames = 96, .co_nlocals = PY_NONE,                      \
 	.co_cellvars = PY_NONE, .co_freevars = PY_NONE
+/* PyDictValues without a header (3.11, 3.12) */
+#define VALUES_311                                                                                 \
+	.dv_values = 0, .dv_capacity = PY_NONE, .dv_embedded = PY_NONE, .dv_valid = PY_NONE
+/* what 3.12 and 3.13 share besides */
+#define SHARED_312                                                                                 \
+	.type_size = 416, .ht_qualname = 872, .ht_cached_keys = 880, .fr_globals = 24,             \
+	.co_nlocalsplus = 72
 
 static const struct census_layout layouts[] = {
     {
@@ -109,10 +116,7 @@ static const struct census_layout layouts[] = {
 	KEYS_311,
 	STR_38,
 	LOCALS_311,
-	.dv_values = 0,
-	.dv_capacity = PY_NONE,
-	.dv_embedded = PY_NONE,
-	.dv_valid = PY_NONE,
+	VALUES_311,
 	.gc_state = 648,
 	.ht_qualname = 864,
 	.ht_cached_keys = 872,
@@ -123,41 +127,30 @@ static const struct census_layout layouts[] = {
     {
 	.minor = 12,
 	.rt_interp_main = 48,
-	.type_size = 416,
 	COMMON,
 	KEYS_311,
 	STR_312,
 	LOCALS_311,
-	.dv_values = 0,
-	.dv_capacity = PY_NONE,
-	.dv_embedded = PY_NONE,
-	.dv_valid = PY_NONE,
+	VALUES_311,
+	SHARED_312,
 	.gc_state = 112,
-	.ht_qualname = 872,
-	.ht_cached_keys = 880,
 	.heaptype_size = 920,
-	.fr_globals = 24,
-	.co_nlocalsplus = 72,
     },
     {
 	/* PyDictValues gained a header (capacity, size, embedded, valid) */
 	.minor = 13,
 	.rt_interp_main = 640,
-	.type_size = 416,
 	COMMON,
 	KEYS_311,
 	STR_312,
 	LOCALS_311,
+	SHARED_312,
 	.dv_values = 8,
 	.dv_capacity = 0,
 	.dv_embedded = 2,
 	.dv_valid = 3,
 	.gc_state = 7400,
-	.ht_qualname = 872,
-	.ht_cached_keys = 880,
 	.heaptype_size = 928,
-	.fr_globals = 24,
-	.co_nlocalsplus = 72,
     },
 };
 

@@ -11,7 +11,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
+
+/* The 64-bit word at byte off of a buffer read from the target. */
+static inline uint64_t read_u64(const void *buf, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, (const char *)buf + off, sizeof(v));
+	return v;
+}
 
 struct read_req {
 	uint64_t addr;

@@ -66,17 +66,10 @@ struct refs {
 
 /* --- reading helpers --- */
 
-static uint64_t rd64(const uint8_t *b, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 /* A field of the object from its window (off < WIN). */
 static uint64_t wf(const struct pend *p, int off)
 {
-	return off >= 0 && off + 8 <= WIN ? rd64(p->win, (size_t)off) : 0;
+	return off >= 0 && off + 8 <= WIN ? read_u64(p->win, (size_t)off) : 0;
 }
 
 static bool in_win(const struct pend *p, int off, size_t len)
@@ -90,7 +83,7 @@ static uint64_t xf(const struct pend *p, int64_t off)
 {
 	if (p->ext.ok && off + (int64_t)p->ext_pre >= 0 &&
 	    off + (int64_t)p->ext_pre + 8 <= (int64_t)p->ext.len)
-		return rd64(p->ext.p, (size_t)(off + p->ext_pre));
+		return read_u64(p->ext.p, (size_t)(off + p->ext_pre));
 	if (off >= 0 && in_win(p, (int)off, 8))
 		return wf(p, (int)off);
 	return 0;
@@ -142,8 +135,8 @@ static void shared_keys(struct census_heap *h, struct ctype *ct)
 	    read_one(h->t->pid, ct->cached_keys, head, cl->dk_indices, &h->st.reads))
 		return;
 	unsigned log2 = head[cl->dk_log2_size], log2ix = head[cl->dk_log2_index_bytes];
-	int64_t usable = (int64_t)rd64(head, cl->dk_usable);
-	int64_t n = (int64_t)rd64(head, cl->dk_nentries);
+	int64_t usable = (int64_t)read_u64(head, cl->dk_usable);
+	int64_t n = (int64_t)read_u64(head, cl->dk_nentries);
 	/* shared keys are small (SHARED_KEYS_MAX_SIZE is 30) */
 	if (log2 < 3 || log2 > 10 || log2ix < log2 || log2ix > log2 + 3 || n < 0 || n > 255 ||
 	    usable < 0 || n + usable > 255)
@@ -158,7 +151,7 @@ static void shared_keys(struct census_heap *h, struct ctype *ct)
 		return;
 	ct->skeys0 = (uint32_t)h->nskeys;
 	for (int64_t i = 0; i < n; i++)
-		h->skeys[h->nskeys++] = rd64(ents, (size_t)i * es + keyoff);
+		h->skeys[h->nskeys++] = read_u64(ents, (size_t)i * es + keyoff);
 	ct->nskeys = (uint32_t)n;
 	ct->values_cap = (uint32_t)(n + usable);
 }
@@ -360,12 +353,12 @@ static struct dkeys dict_keys(const struct refs *r, const struct pend *p)
 	struct dkeys d = {0};
 	if (!p->body.ok || !k)
 		return d;
-	d.refcnt = (int64_t)rd64(k, 0);
-	d.usable = (int64_t)rd64(k, cl->dk_usable);
-	d.nentries = (int64_t)rd64(k, cl->dk_nentries);
+	d.refcnt = (int64_t)read_u64(k, 0);
+	d.usable = (int64_t)read_u64(k, cl->dk_usable);
+	d.nentries = (int64_t)read_u64(k, cl->dk_nentries);
 	uint64_t ixsize;
 	if (cl->dk_size != PY_NONE) {
-		d.size = rd64(k, cl->dk_size);
+		d.size = read_u64(k, cl->dk_size);
 		if (d.size < 8 || (d.size & (d.size - 1)) || d.size > (1ULL << 32))
 			return d;
 		ixsize = d.size <= 0xff ? 1 : d.size <= 0xffff ? 2 : 4;
@@ -456,10 +449,10 @@ static bool changed(const struct refs *r, const struct pend *p)
 
 /* --- driving the stages --- */
 
-static void reads_failed(struct refs *r, struct pend *p)
+/* Contents that could not be read under a valid header, or a header that
+ * changed while they were read: start over, then give up on them. */
+static void read_again(struct refs *r, struct pend *p)
 {
-	/* contents that cannot be read under a valid header: freed or moved
-	 * while read; start over, then give up on them */
 	if (++p->tries < MAX_TRIES) {
 		r->h->st.retries++;
 		p->stage = ST_A;
@@ -535,7 +528,7 @@ static void run_stages(struct refs *r)
 				mark(&p->body, q, nq);
 				mark(&p->ext, q, nq);
 				if (!bufs_ok(p))
-					reads_failed(r, p);
+					read_again(r, p);
 				else
 					p->stage = ST_C;
 				break;
@@ -544,23 +537,15 @@ static void run_stages(struct refs *r)
 				mark(&p->vals, q, nq);
 				mark(&p->ivals, q, nq);
 				if (!bufs_ok(p))
-					reads_failed(r, p);
+					read_again(r, p);
 				else
 					p->stage = checks(ptype(r, p)) && !p->big ? ST_V : ST_EMIT;
 				break;
 			case ST_V:
-				if (nq && q[0].ok && changed(r, p)) {
-					if (++p->tries < MAX_TRIES) {
-						r->h->st.retries++;
-						p->stage = ST_A;
-						p->a_try = 0;
-					} else {
-						p->torn = true;
-						p->stage = ST_EMIT;
-					}
-				} else {
+				if (nq && q[0].ok && changed(r, p))
+					read_again(r, p);
+				else
 					p->stage = ST_EMIT;
-				}
 				break;
 			default:
 				break;
@@ -635,7 +620,7 @@ static uint64_t str_field(const struct pend *p, int off)
 	if (off < WIN)
 		return wf(p, off);
 	if (p->body.ok && off - WIN + 8 <= (int)p->body.len)
-		return rd64(p->body.p, (size_t)(off - WIN));
+		return read_u64(p->body.p, (size_t)(off - WIN));
 	return 0;
 }
 
@@ -767,7 +752,7 @@ static uint64_t object_size(struct refs *r, const struct pend *p, const struct c
 static void refs_of(struct census_heap *h, enum crole role, const uint8_t *ptrs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		census_ref(h, role, rd64(ptrs, i * 8));
+		census_ref(h, role, read_u64(ptrs, i * 8));
 }
 
 /* Items of a large array, read in pieces. -1 when a piece cannot be read. */
@@ -803,8 +788,9 @@ static int dict_entries(struct refs *r, const struct dkeys *d, uint64_t values, 
 			     &h->st.reads))
 			return -1;
 		for (size_t j = 0; j < k; j++) {
-			uint64_t key = rd64(e, j * d->es + d->keyoff);
-			uint64_t val = values ? rd64(v, j * 8) : rd64(e, j * d->es + d->valoff);
+			uint64_t key = read_u64(e, j * d->es + d->keyoff);
+			uint64_t val =
+			    values ? read_u64(v, j * 8) : read_u64(e, j * d->es + d->valoff);
 			if (!key || !val)
 				continue;
 			if (values && !owned)
@@ -825,7 +811,7 @@ static int big_set(struct refs *r, uint64_t table, uint64_t slots)
 		if (read_one(h->t->pid, table + i * 16, buf, k * 16, &h->st.reads))
 			return -1;
 		for (size_t j = 0; j < k; j++)
-			census_ref(h, CR_ITEM, rd64(buf, j * 16));
+			census_ref(h, CR_ITEM, read_u64(buf, j * 16));
 	}
 	return 0;
 }
@@ -855,8 +841,8 @@ static int deque_items(struct refs *r, const struct pend *p)
 			return -1;
 		}
 		for (; i < CL_BLOCKLEN && done < n; i++, done++)
-			census_ref(h, CR_ITEM, rd64(b, CL_BLOCK_DATA + (size_t)i * 8));
-		block = rd64(b, CL_BLOCK_RIGHTLINK);
+			census_ref(h, CR_ITEM, read_u64(b, CL_BLOCK_DATA + (size_t)i * 8));
+		block = read_u64(b, CL_BLOCK_RIGHTLINK);
 		i = 0;
 	}
 	addrmap_free(&seen);
@@ -935,7 +921,7 @@ static void emit_small(struct refs *r, struct pend *p, const struct ctype *ct)
 	case CK_SET:
 		if (p->body.ok)
 			for (size_t i = 0; i < p->body.len / cl->setentry_size; i++)
-				census_ref(h, CR_ITEM, rd64(p->body.p, i * cl->setentry_size));
+				census_ref(h, CR_ITEM, read_u64(p->body.p, i * cl->setentry_size));
 		break;
 	case CK_DICT: {
 		struct dkeys d = dict_keys(r, p);
@@ -959,7 +945,7 @@ static void emit_small(struct refs *r, struct pend *p, const struct ctype *ct)
 		break;
 	case CK_TYPE:
 		if (p->body.ok)
-			census_ref(h, CR_ATTRS, rd64(p->body.p, 0));
+			census_ref(h, CR_ATTRS, read_u64(p->body.p, 0));
 		break;
 	default:
 		break;
@@ -982,7 +968,7 @@ static void emit_class_extras(struct refs *r, struct pend *p, const struct ctype
 		if (p->ivals.len && !p->ivals.ok)
 			vals = NULL;
 		for (uint32_t i = 0; vals && i < nv; i++) {
-			uint64_t val = rd64(vals, (size_t)i * 8);
+			uint64_t val = read_u64(vals, (size_t)i * 8);
 			if (!val)
 				continue;
 			census_ref(h, CR_NAME, h->skeys[ct->skeys0 + i]);

@@ -19,13 +19,6 @@
 #define MAX_BASES      64
 #define MAX_META_DEPTH 4
 
-static uint64_t u64_at(const uint8_t *b, uint16_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static bool in_image(const struct census_target *t, uint64_t addr)
 {
 	for (size_t i = 0; i < t->nimage; i++)
@@ -61,7 +54,7 @@ static void read_members(struct census_heap *h, struct ctype *ct, int64_t nmembe
 		if (h->nslots >= MAX_SLOTS * 16 ||
 		    ARRAY_RESERVE(h->slots, h->slots_cap, h->nslots + 1))
 			break;
-		const char *name = census_cstr(h, u64_at(m, cl->member_name), 64);
+		const char *name = census_cstr(h, read_u64(m, cl->member_name), 64);
 		h->slots[h->nslots++] =
 		    (struct ctype_slot){.offset = (uint32_t)off, .name = name ? name : "?"};
 	}
@@ -88,10 +81,10 @@ static uint32_t load(struct census_heap *h, uint64_t addr, int depth)
 		if (read_one(t->pid, addr, buf, cl->tp_dictoffset + 8u, &h->st.reads))
 			goto bad;
 	}
-	uint64_t meta = u64_at(buf, 8);
-	uint64_t flags = u64_at(buf, cl->tp_flags);
-	int64_t basicsize = (int64_t)u64_at(buf, cl->tp_basicsize);
-	int64_t itemsize = (int64_t)u64_at(buf, cl->tp_itemsize);
+	uint64_t meta = read_u64(buf, 8);
+	uint64_t flags = read_u64(buf, cl->tp_flags);
+	int64_t basicsize = (int64_t)read_u64(buf, cl->tp_basicsize);
+	int64_t itemsize = (int64_t)read_u64(buf, cl->tp_itemsize);
 	int64_t meta_basicsize = cl->heaptype_size;
 	if (addr != t->type_type && meta != t->type_type) {
 		uint32_t m = addrmap_get(&h->type_index, meta);
@@ -113,23 +106,23 @@ static uint32_t load(struct census_heap *h, uint64_t addr, int depth)
 	ct->flags = flags;
 	ct->basicsize = basicsize;
 	ct->itemsize = itemsize;
-	ct->dictoffset = (int64_t)u64_at(buf, cl->tp_dictoffset);
-	ct->dealloc = u64_at(buf, cl->tp_dealloc);
-	ct->traverse = u64_at(buf, cl->tp_traverse);
-	ct->base = u64_at(buf, cl->tp_base);
+	ct->dictoffset = (int64_t)read_u64(buf, cl->tp_dictoffset);
+	ct->dealloc = read_u64(buf, cl->tp_dealloc);
+	ct->traverse = read_u64(buf, cl->tp_traverse);
+	ct->base = read_u64(buf, cl->tp_base);
 	ct->heap = flags & CL_TPFLAGS_HEAPTYPE;
 	ct->gc = flags & CL_TPFLAGS_HAVE_GC;
 	ct->metatype = flags & CL_TPFLAGS_TYPE_SUBCLASS;
 	ct->in_image = in_image(t, addr);
 	if (ct->heap) {
-		ct->cached_keys = u64_at(buf, cl->ht_cached_keys);
-		ct->qualname = u64_at(buf, cl->ht_qualname);
+		ct->cached_keys = read_u64(buf, cl->ht_cached_keys);
+		ct->qualname = read_u64(buf, cl->ht_qualname);
 	}
-	const char *tp_name = census_cstr(h, u64_at(buf, cl->tp_name), 96);
+	const char *tp_name = census_cstr(h, read_u64(buf, cl->tp_name), 96);
 	h->ntypes++;
 	ct->tp_name = tp_name ? tp_name : "?";
 	if (ct->heap)
-		read_members(h, ct, (int64_t)u64_at(buf, 16), meta_basicsize);
+		read_members(h, ct, (int64_t)read_u64(buf, 16), meta_basicsize);
 	if (addrmap_put(&h->type_index, addr, idx))
 		return CT_NONE;
 	h->st.types++;

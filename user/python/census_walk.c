@@ -18,13 +18,6 @@
 
 #define LIST_TRIES 3
 
-static uint64_t rd64(const uint8_t *b, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 uint64_t census_interp(const struct census_target *t)
 {
 	uint64_t interp = 0;
@@ -77,16 +70,16 @@ static int walk_list(struct census_heap *h, struct read_cache *c, uint64_t head,
 	*added = 0;
 	if (read_cached(c, head, b, 16))
 		return 1;
-	next = LINK(rd64(b, 0));
+	next = LINK(read_u64(b, 0));
 	while (next != head) {
 		uint64_t prev;
 		if (!next || (next & 7) || read_cached(c, next, b, sizeof(b)))
 			return 1;
-		prev = LINK(rd64(b, 8));
+		prev = LINK(read_u64(b, 8));
 		if (prev != cur) {
 			/* a stale block, or the list really changed: read again */
 			if (read_one(h->t->pid, next, b, sizeof(b), &h->st.reads) ||
-			    LINK(rd64(b, 8)) != cur)
+			    LINK(read_u64(b, 8)) != cur)
 				return 1;
 		}
 		uint64_t obj = next + h->t->cl.gc_head_size;
@@ -100,10 +93,10 @@ static int walk_list(struct census_heap *h, struct read_cache *c, uint64_t head,
 		h->objs[i].gen = gen;
 		/* learn the types now: which classes are Python's is decided
 		 * from them before any reference is read */
-		ctype_get(h, rd64(b, 16 + 8));
+		ctype_get(h, read_u64(b, 16 + 8));
 		(*added)++;
 		cur = next;
-		next = LINK(rd64(b, 0));
+		next = LINK(read_u64(b, 0));
 	}
 	return 0;
 }

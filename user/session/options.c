@@ -168,7 +168,7 @@ static int bad(const char *opt, const char *val, const char *want)
 	return -1;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
+int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
 	errno = 0;
