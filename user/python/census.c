@@ -444,6 +444,11 @@ int census_take(struct census_session *s, struct obj_report *out, char *err, siz
 		c.paused_s = census_resume(&pause);
 	if (walked)
 		goto out;
+	if (!target_alive(s->target.pid)) {
+		/* what was read while it exited is no census */
+		snprintf(err, errlen, "pid %d exited", (int)s->target.pid);
+		goto out;
+	}
 	c.duration_s = (double)(mono_ns() - t0) / 1e9;
 
 	/* totals by type name */
