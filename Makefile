@@ -104,6 +104,7 @@ bench: deps
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/python/run.sh
 	$(SUDO) bench/symbols.sh
+	$(SUDO) bench/objects/run.sh
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c

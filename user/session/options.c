@@ -15,6 +15,7 @@ static const char usage_head[] =
     "       leakbpf [options] -c \"CMD ARGS\"\n"
     "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
     "       leakbpf report SNAPSHOT [output options]\n"
+    "       leakbpf objects -p PID [INTERVAL [COUNT]]   (Python heap census)\n"
     "\n"
     "Find memory leaks in a running process: outstanding bytes per stack.\n"
     "\n"
@@ -167,7 +168,7 @@ static int bad(const char *opt, const char *val, const char *want)
 	return -1;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
+int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
 	errno = 0;

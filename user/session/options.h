@@ -39,6 +39,8 @@ int options_parse(int argc, char **argv, struct options *o);
 /* "10", "10s", "250ms", "2m", "1h" -> seconds. `bare_unit_s` is the unit of a
  * bare number (1 for seconds, 0.001 for milliseconds). -1 on error. */
 double parse_duration(const char *s, double bare_unit_s);
+/* A process id (1 to the kernel's largest). 0, or -1. */
+int parse_pid(const char *s, pid_t *pid);
 /* "4096", "4k", "1M", "2G" -> bytes. Returns -1 on error. */
 int parse_size(const char *s, uint64_t *out);
 
