@@ -31,6 +31,7 @@ Usage: bench/growth.py [--seconds S] [--repeat N] [--python PY ...] [--json OUT]
 """
 
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -93,6 +94,19 @@ class Tracer:
         return report, cpu
 
 
+@contextlib.contextmanager
+def started(argv, **kw):
+    """A process for one measurement, killed if it is still there after."""
+    p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, bufsize=1, **kw)
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def prog_runs(before, after):
     """{program name: (ns per run, runs)} between two bpf_prog_stats()."""
     out = {}
@@ -105,12 +119,10 @@ def prog_runs(before, after):
 
 def python_run(py, leak, traced, seconds):
     """One reqloop run; its CPU per request and, traced, the pages seen."""
-    args = [py, str(REQLOOP), "--mode", "wait", "--seconds", str(seconds)]
+    args = [py, REQLOOP, "--mode", "wait", "--seconds", seconds]
     if leak:
         args += ["--leak-every", "10"]
-    t = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                         bufsize=1)
-    try:
+    with started(args) as t:
         if not t.stdout.readline().startswith("ready"):
             raise RuntimeError(f"{py}: reqloop did not start")
         tracer = Tracer(t.pid) if traced else None
@@ -132,11 +144,6 @@ def python_run(py, leak, traced, seconds):
         t.stdin.flush()
         t.wait(30)
         return out
-    finally:
-        if t.poll() is None:
-            t.kill()
-            t.wait()
-
 
 def spread(values):
     m = statistics.median(values)
@@ -168,9 +175,7 @@ def bench_python(pythons, seconds, repeat):
 
 
 def mallocbench(traced, seconds):
-    p = subprocess.Popen([str(MALLOCBENCH), "-w", "-t", str(seconds)], stdout=subprocess.PIPE,
-                         text=True, bufsize=1)
-    try:
+    with started([MALLOCBENCH, "-w", "-t", seconds]) as p:
         if not p.stdout.readline().startswith("ready"):
             raise RuntimeError("mallocbench did not start")
         tracer = Tracer(p.pid) if traced else None
@@ -180,11 +185,6 @@ def mallocbench(traced, seconds):
         if tracer:
             tracer.stop()
         return float(re.search(r"cpu_ns_per_pair=([0-9.]+)", out).group(1))
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
 
 def bench_malloc(seconds, repeat):
     runs = {False: [], True: []}
@@ -197,9 +197,7 @@ def bench_malloc(seconds, repeat):
 def mapunmap_run(traced, rounds):
     """growth_mapunmap ROUNDS: target CPU per fault, BPF programs, leakbpf's
     CPU per record."""
-    t = subprocess.Popen([str(MAPUNMAP), str(rounds)], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True, bufsize=1)
-    try:
+    with started([MAPUNMAP, rounds]) as t:
         if not t.stdout.readline().startswith("ready"):
             raise RuntimeError("growth_mapunmap did not start")
         tracer = Tracer(t.pid) if traced else None
@@ -229,11 +227,6 @@ def mapunmap_run(traced, rounds):
         t.stdin.flush()
         t.wait(30)
         return out
-    finally:
-        if t.poll() is None:
-            t.kill()
-            t.wait()
-
 
 PYFAULTS = """
 import mmap, sys, time
@@ -254,9 +247,7 @@ sys.stdin.readline()
 
 def pyfaults_run(py, traced, buffers=300):
     """CPU us per fault of a Python process, and the fault programs' ns per run."""
-    t = subprocess.Popen([py, "-c", PYFAULTS, str(buffers)], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True, bufsize=1)
-    try:
+    with started([py, "-c", PYFAULTS, buffers]) as t:
         t.stdout.readline()
         tracer = Tracer(t.pid) if traced else None
         before = bpf_prog_stats(tracer.p.pid) if tracer else {}
@@ -271,11 +262,6 @@ def pyfaults_run(py, traced, buffers=300):
         t.stdin.flush()
         t.wait(30)
         return out
-    finally:
-        if t.poll() is None:
-            t.kill()
-            t.wait()
-
 
 def bench_pyfaults(pythons, repeat):
     rows = []

@@ -284,6 +284,31 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u32 kind, __u64 size,
 	return on_entry_adj(ctx, kind, size, arg, 0);
 }
 
+/* The stacks of record e: native from regs, Python with the walk's task
+ * storage t when there is one; its flags and the counters they touch. */
+static __always_inline void capture_stacks(struct pt_regs *regs, struct lb_alloc_event *e,
+					   struct lb_py_task *t)
+{
+	long n = capture_native(regs, e);
+	if (n < 0) {
+		count(LB_C_STACK_ERR);
+		n = -n;
+	}
+	if (n >= LB_MAX_NATIVE) {
+		e->h.flags |= LB_F_NATIVE_TRUNC;
+		count(LB_C_STACK_TRUNC);
+	}
+	e->h.n_native = n;
+	if (t) {
+		__u32 f = lb_py_collect(t, e);
+		e->h.flags |= f;
+		if (f & LB_F_PY_TRUNC)
+			count(LB_C_PY_TRUNC);
+		if (f & LB_F_PY_ERR)
+			count(LB_C_PY_ERR);
+	}
+}
+
 /* An allocation-family call returned with `ret`: emit its record. */
 static __always_inline int on_return(struct pt_regs *ctx)
 {
@@ -370,26 +395,8 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	e->ts_ns = bpf_ktime_get_ns();
 	e->size = p.size;
 	e->old_addr = addr ? old : 0;
-	if (addr) {
-		long n = capture_native(ctx, e);
-		if (n < 0) {
-			count(LB_C_STACK_ERR);
-			n = -n;
-		}
-		if (n >= LB_MAX_NATIVE) {
-			e->h.flags |= LB_F_NATIVE_TRUNC;
-			count(LB_C_STACK_TRUNC);
-		}
-		e->h.n_native = n;
-		if (t) {
-			__u32 f = lb_py_collect(t, e);
-			e->h.flags |= f;
-			if (f & LB_F_PY_TRUNC)
-				count(LB_C_PY_TRUNC);
-			if (f & LB_F_PY_ERR)
-				count(LB_C_PY_ERR);
-		}
-	}
+	if (addr)
+		capture_stacks(ctx, e, t);
 	if (!t) {
 		bpf_ringbuf_submit(e, rb_flags());
 		return 0;
@@ -566,26 +573,11 @@ static __always_inline int on_fault(__u64 address, unsigned long error_code, boo
 	e->h.addr = address & ~4095ULL;
 	e->size = 4096;
 	e->old_addr = regs->sp;
-	long n = capture_native(regs, e);
-	if (n < 0) {
-		count(LB_C_STACK_ERR);
-		n = -n;
-	}
-	if (n >= LB_MAX_NATIVE) {
-		e->h.flags |= LB_F_NATIVE_TRUNC;
-		count(LB_C_STACK_TRUNC);
-	}
-	e->h.n_native = n;
 	/* the layout in .rodata is the target's (-a: a process's own object) */
-	if (lb_py.runtime && tgid == target_tgid) {
-		struct lb_py_task *t = lb_py_task_get();
-		__u32 f = t ? lb_py_collect(t, e) : LB_F_PY_ERR;
-		e->h.flags |= f;
-		if (f & LB_F_PY_TRUNC)
-			count(LB_C_PY_TRUNC);
-		if (f & LB_F_PY_ERR)
-			count(LB_C_PY_ERR);
-	}
+	struct lb_py_task *t = NULL;
+	if (lb_py.runtime && tgid == target_tgid && !(t = lb_py_task_get()))
+		count(LB_C_THREAD_FULL);
+	capture_stacks(regs, e, t);
 	g->fault = LB_FAULT_WRITE;
 	return 0;
 }

@@ -230,6 +230,12 @@ struct growth_all *growth_all_new(const struct options *o, struct leakbpf_bpf *s
 	return ga;
 }
 
+static int by_pid(const void *a, const void *b)
+{
+	pid_t x = ((const struct baseline *)a)->pid, y = ((const struct baseline *)b)->pid;
+	return x < y ? -1 : x > y;
+}
+
 int growth_all_attach(struct growth_all *ga, char *err, size_t errlen)
 {
 	/* every process's anonymous RSS first, as growth_attach does for one */
@@ -245,13 +251,7 @@ int growth_all_attach(struct growth_all *ga, char *err, size_t errlen)
 	}
 	if (d)
 		closedir(d);
-	/* /proc lists pids in order, but keep the search honest */
-	for (size_t i = 1; i < ga->nbase; i++)
-		for (size_t j = i; j > 0 && ga->base[j - 1].pid > ga->base[j].pid; j--) {
-			struct baseline t = ga->base[j];
-			ga->base[j] = ga->base[j - 1];
-			ga->base[j - 1] = t;
-		}
+	qsort(ga->base, ga->nbase, sizeof(*ga->base), by_pid);
 	ga->attach_ns = mono_ns();
 	return growth_attach_programs(ga->shared, err, errlen);
 }
