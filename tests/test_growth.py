@@ -166,8 +166,11 @@ def test_c_leaker(mode):
 
 # Leaking-line check failures measured on both interpreters: the churn of
 # the same size classes first-touches the new pages (share of the
-# outstanding bytes through the leaking line: s1 9-27%, s3 30-55%, s7 15%).
+# outstanding bytes through the leaking line: s1 9-27%, s2 47-56%, s3
+# 30-55%, s7 15%). s2 and s3 pass or fail from run to run (not strict).
 FIRST_TOUCH_ELSEWHERE = {
+    "s2_root_handlers": "each job's rows (the list at line 44, freed at once) first-touch "
+                        "about half the pages the leaked handlers fill (47-56%)",
     "s1_sync_job": "json encoding and decoding of the same size classes first-touch the pages "
                    "the leaked summaries fill (9-27% through the leaking line)",
     "s3_connection_loggers": "a leaked logger's level cache is made in Connection.handle and "
@@ -178,6 +181,9 @@ FIRST_TOUCH_ELSEWHERE = {
 }
 
 
+NOT_STRICT = ("s2_root_handlers", "s3_connection_loggers")
+
+
 def _scenario_cases():
     cases = []
     debian = DEBIAN_PY if os.access(DEBIAN_PY, os.X_OK) else None
@@ -186,7 +192,7 @@ def _scenario_cases():
             marks = []
             if s in FIRST_TOUCH_ELSEWHERE:
                 marks = [pytest.mark.xfail(reason=FIRST_TOUCH_ELSEWHERE[s],
-                                           strict=s != "s3_connection_loggers")]
+                                           strict=s not in NOT_STRICT)]
             cases.append(pytest.param(exe, missing, s, marks=marks,
                                       id=f"{s}-{label(exe, missing.replace(' ', ''))}"))
     return cases
