@@ -101,10 +101,12 @@ test: deps
 bench: deps
 	$(MAKE) all $(LIB)
 	$(MAKE) -C bench
+	$(MAKE) -C tests
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/python/run.sh
 	$(SUDO) bench/symbols.sh
 	$(SUDO) bench/objects/run.sh
+	$(SUDO) /usr/bin/python3 bench/growth.py
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c

@@ -6,9 +6,14 @@
  * instruction pointer is the caller's own return address, so the direct
  * caller of malloc is always the first frame).
  *
+ * The growth mode (--growth) traces no allocator: it sees page faults and
+ * the changes of the RSS counters (its helpers and programs are the last of
+ * each part; userspace loads the programs of one mode only).
+ *
  * Read top down: the declarations (every setting, every piece of state and
  * every map), the walkers (unwind.bpf.h, python.bpf.h, python_alloc.bpf.h),
- * the entry, return and free helpers, and last the programs, one call each.
+ * the entry, return and free helpers, the growth mode's, and last the
+ * programs, one call each.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,6 +35,10 @@ const volatile struct lb_py_cfg lb_py = {}; /* the traced CPython; runtime 0: no
 /* Type flags that put two more words before the GC head (3.11: managed
  * dict; 3.12+: managed dict or weakref); 0 before 3.11. */
 const volatile __u64 lb_pya_preheader_flags = 0;
+/* Growth mode -a: every process but leakbpf (growth_self), and those in
+ * growth_skip. */
+const volatile bool growth_all = false;
+const volatile __u32 growth_self = 0;
 
 /* State (.bss). Written by userspace while tracing (bpf_settings.c): the
  * code ranges' count and the bounds of the code built with frame pointers
@@ -138,6 +147,42 @@ struct {
 	__type(value, struct lb_range);
 } ranges SEC(".maps");
 
+/* Growth mode, per thread: the fault in progress and its pending page
+ * record (sent when the fault makes the anonymous RSS grow); the last
+ * system call whose give-back was sent. */
+enum lb_fault_state {
+	LB_FAULT_NONE = 0,
+	LB_FAULT_READ = 1,  /* a fault is in progress: no record */
+	LB_FAULT_WRITE = 2, /* a write fault: rec is its pending record */
+};
+
+struct lb_growth_task {
+	struct lb_alloc_event rec;
+	/* the fault's user registers tell its rss_stat from later ones */
+	__u64 f_orig_ax, f_ip, f_sp;
+	__u32 fault; /* enum lb_fault_state */
+	__u32 pad;
+	__u64 sent_nr; /* the give-back sent last: nr + 1; 0: none since a page */
+	__u64 sent_args[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lb_growth_task);
+} lb_growth_tasks SEC(".maps");
+
+/* Growth mode -a: processes traced by an object of their own (a Python
+ * process walked with its interpreter's layout, or one that grew), which
+ * this one leaves alone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} growth_skip SEC(".maps");
+
 /* The Python walk's state, per thread (struct lb_py_task). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -239,6 +284,31 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u32 kind, __u64 size,
 	return on_entry_adj(ctx, kind, size, arg, 0);
 }
 
+/* The stacks of record e: native from regs, Python with the walk's task
+ * storage t when there is one; its flags and the counters they touch. */
+static __always_inline void capture_stacks(struct pt_regs *regs, struct lb_alloc_event *e,
+					   struct lb_py_task *t)
+{
+	long n = capture_native(regs, e);
+	if (n < 0) {
+		count(LB_C_STACK_ERR);
+		n = -n;
+	}
+	if (n >= LB_MAX_NATIVE) {
+		e->h.flags |= LB_F_NATIVE_TRUNC;
+		count(LB_C_STACK_TRUNC);
+	}
+	e->h.n_native = n;
+	if (t) {
+		__u32 f = lb_py_collect(t, e);
+		e->h.flags |= f;
+		if (f & LB_F_PY_TRUNC)
+			count(LB_C_PY_TRUNC);
+		if (f & LB_F_PY_ERR)
+			count(LB_C_PY_ERR);
+	}
+}
+
 /* An allocation-family call returned with `ret`: emit its record. */
 static __always_inline int on_return(struct pt_regs *ctx)
 {
@@ -325,26 +395,8 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	e->ts_ns = bpf_ktime_get_ns();
 	e->size = p.size;
 	e->old_addr = addr ? old : 0;
-	if (addr) {
-		long n = capture_native(ctx, e);
-		if (n < 0) {
-			count(LB_C_STACK_ERR);
-			n = -n;
-		}
-		if (n >= LB_MAX_NATIVE) {
-			e->h.flags |= LB_F_NATIVE_TRUNC;
-			count(LB_C_STACK_TRUNC);
-		}
-		e->h.n_native = n;
-		if (t) {
-			__u32 f = lb_py_collect(t, e);
-			e->h.flags |= f;
-			if (f & LB_F_PY_TRUNC)
-				count(LB_C_PY_TRUNC);
-			if (f & LB_F_PY_ERR)
-				count(LB_C_PY_ERR);
-		}
-	}
+	if (addr)
+		capture_stacks(ctx, e, t);
 	if (!t) {
 		bpf_ringbuf_submit(e, rb_flags());
 		return 0;
@@ -431,6 +483,231 @@ static __always_inline int on_code_death(void)
 {
 	if (is_target())
 		__sync_fetch_and_add(&lb_py_code_deaths, 1);
+	return 0;
+}
+
+/* ==== Page faults and give-backs (growth mode) ====
+ *
+ * A leaking process keeps making new anonymous pages resident; a healthy
+ * one at steady state makes none. Every page a process makes resident or
+ * gives back changes its RSS counters, and the kernel reports each change
+ * (rss_stat) in the task that made it:
+ *  - at a fault (page_fault_user, and page_fault_kernel for the user pages
+ *    a system call writes), a write fault captures the thread's stack into
+ *    its task storage: a pending page record;
+ *  - when that fault makes the anonymous RSS grow (rss_stat on
+ *    MM_ANONPAGES, same task, same mm, same user registers), the record is
+ *    sent. A fault that maps no new anonymous page (a read of the zero
+ *    page, a copy-on-write of a page shared with a parent or child, a
+ *    spurious or repeated fault, a page of a file) sends nothing; the
+ *    record is sent under the page table lock, before a munmap can remove
+ *    the page;
+ *  - when the anonymous RSS changes outside a fault, in a munmap, madvise,
+ *    brk, mremap or mmap (over a mapping) of the process, the call's
+ *    arguments are sent once: userspace forgets the pages of the range it
+ *    gave back. mremap moving a range changes no counter: the search for
+ *    its new place (vm_unmapped_area) sends the move.
+ * No system call tracepoint: raw sys_enter/sys_exit would put every system
+ * call of every process on the host through the slow path (+120 ns each
+ * measured). No bpf_find_vma either (~1.4 us per fault here: it takes the
+ * mm lock and releases it through an irq_work): which mapping a page is in
+ * (a thread stack, a file) is told by userspace from the record's stack
+ * pointer and the target's mappings. Only tracepoints: neither tracefs nor
+ * fentry is needed (kernels built without the function tracer refuse
+ * fentry). */
+
+/* x86_64 system call numbers, mremap flags, thread_info.status */
+#define LB_NR_MMAP	  9
+#define LB_NR_MUNMAP	  11
+#define LB_NR_BRK	  12
+#define LB_NR_MREMAP	  25
+#define LB_NR_MADVISE	  28
+#define LB_MREMAP_MAYMOVE 1
+#define LB_MREMAP_FIXED	  2
+#define LB_TS_COMPAT	  0x0002 /* a 32-bit system call */
+
+static __always_inline bool growth_traced(__u32 tgid)
+{
+	if (tgid == target_tgid)
+		return true;
+	return growth_all && tgid != growth_self && !bpf_map_lookup_elem(&growth_skip, &tgid);
+}
+
+/* The user registers of the current thread: at a user fault the fault's,
+ * in a system call (and a kernel fault in one) the call's. */
+static __always_inline struct pt_regs *growth_user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+static __always_inline int on_fault(__u64 address, unsigned long error_code, bool kernel)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (!growth_traced(tgid))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct lb_growth_task *g =
+	    bpf_task_storage_get(&lb_growth_tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!g) {
+		count(LB_C_THREAD_FULL);
+		return 0;
+	}
+	struct pt_regs *regs = growth_user_regs();
+	g->f_orig_ax = regs->orig_ax;
+	g->f_ip = regs->ip;
+	g->f_sp = regs->sp;
+	/* A read maps the shared zero page or a file's page: no record, but
+	 * a file page is counted when rss_stat says so. */
+	if (!(error_code & X86_PF_WRITE)) {
+		g->fault = LB_FAULT_READ;
+		return 0;
+	}
+	count(LB_C_PAGE_FAULTS);
+	struct lb_alloc_event *e = &g->rec;
+	e->h.type = LB_EV_PAGE;
+	e->h.n_native = 0;
+	e->h.n_py = 0;
+	e->h.flags = kernel ? LB_F_KERNEL : 0;
+	e->h.pad = tgid;
+	e->h.addr = address & ~4095ULL;
+	e->size = 4096;
+	e->old_addr = regs->sp;
+	/* the layout in .rodata is the target's (-a: a process's own object) */
+	struct lb_py_task *t = NULL;
+	if (lb_py.runtime && tgid == target_tgid && !(t = lb_py_task_get()))
+		count(LB_C_THREAD_FULL);
+	capture_stacks(regs, e, t);
+	g->fault = LB_FAULT_WRITE;
+	return 0;
+}
+
+static __always_inline bool growth_syscall(long nr)
+{
+	return nr == LB_NR_MUNMAP || nr == LB_NR_MADVISE || nr == LB_NR_BRK || nr == LB_NR_MREMAP ||
+	       nr == LB_NR_MMAP;
+}
+
+/* A give-back (LB_EV_RELEASE: system call nr with its arguments), a move
+ * (LB_EV_MOVE), an exec or an exit. */
+static __always_inline void growth_send(__u8 type, __u32 nr, const __u64 *args, __u32 tgid)
+{
+	struct lb_range_event *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count(LB_C_RB_DROP_RANGE);
+		return;
+	}
+	r->h.type = type;
+	r->h.n_native = 0;
+	r->h.n_py = 0;
+	r->h.flags = 0;
+	r->h.pad = tgid;
+	r->h.addr = args[0];
+	r->ts_ns = bpf_ktime_get_ns();
+	r->args[0] = args[1];
+	r->args[1] = args[2];
+	r->args[2] = args[3];
+	r->args[3] = args[4];
+	r->nr = nr;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, rb_flags());
+}
+
+/* The anonymous RSS changed in a system call of the process: a give-back,
+ * sent once per call, not once per page table the call empties. */
+static __always_inline void on_syscall_change(struct task_struct *task, struct lb_growth_task *g,
+					      struct pt_regs *regs, __u32 tgid)
+{
+	long nr = regs->orig_ax;
+	if (!growth_syscall(nr) || (task->thread_info.status & LB_TS_COMPAT))
+		return;
+	__u64 args[5] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8};
+	if (g && g->sent_nr == (__u64)nr + 1 && g->sent_args[0] == args[0] &&
+	    g->sent_args[1] == args[1] && g->sent_args[2] == args[2] && g->sent_args[3] == args[3])
+		return;
+	if (!g)
+		g = bpf_task_storage_get(&lb_growth_tasks, task, NULL,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (g) {
+		g->sent_nr = nr + 1;
+		g->sent_args[0] = args[0];
+		g->sent_args[1] = args[1];
+		g->sent_args[2] = args[2];
+		g->sent_args[3] = args[3];
+	}
+	growth_send(LB_EV_RELEASE, nr, args, tgid);
+}
+
+/* The RSS of a traced process changed in one of its tasks: the end of a
+ * fault of ours (send or count it), or a give-back. */
+static __always_inline int on_rss_change(struct mm_struct *mm, int member)
+{
+	if (member != MM_ANONPAGES && member != MM_FILEPAGES && member != MM_SHMEMPAGES)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!growth_traced(tgid))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->mm != mm)
+		return 0;
+	struct lb_growth_task *g = bpf_task_storage_get(&lb_growth_tasks, task, NULL, 0);
+	struct pt_regs *regs = growth_user_regs();
+	if (g && g->fault != LB_FAULT_NONE) {
+		/* the fault's own change, unless the thread has gone on since
+		 * (a fault that changed nothing: a copy-on-write after fork) */
+		if (regs->orig_ax == g->f_orig_ax && regs->ip == g->f_ip && regs->sp == g->f_sp) {
+			__u32 fault = g->fault;
+			g->fault = LB_FAULT_NONE;
+			if (member != MM_ANONPAGES) {
+				count(LB_C_FILE_FAULTS);
+			} else if (fault == LB_FAULT_WRITE) {
+				struct lb_alloc_event *e = &g->rec;
+				e->ts_ns = bpf_ktime_get_ns();
+				__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py);
+				if (len > sizeof(*e) ||
+				    bpf_ringbuf_output(&events, e, len, rb_flags()))
+					count(LB_C_RB_DROP_PAGE);
+				else
+					count(LB_C_PAGE_RECORDS);
+				g->sent_nr = 0; /* the next give-back is news */
+			}
+			return 0;
+		}
+		g->fault = LB_FAULT_NONE;
+	}
+	if (member == MM_ANONPAGES)
+		on_syscall_change(task, g, regs, tgid);
+	return 0;
+}
+
+/* mremap looking for a new place for a range it moves: the pages will go
+ * there, without changing the RSS. */
+static __always_inline int on_new_area(unsigned long addr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!growth_traced(tgid) || (addr & 4095))
+		return 0; /* not ours, or an error */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = growth_user_regs();
+	if (regs->orig_ax != LB_NR_MREMAP || (task->thread_info.status & LB_TS_COMPAT) ||
+	    !(regs->r10 & LB_MREMAP_MAYMOVE) || (regs->r10 & LB_MREMAP_FIXED))
+		return 0;
+	/* old address, old length, new length, flags, new address */
+	__u64 args[5] = {regs->di, regs->si, regs->dx, regs->r10, addr};
+	growth_send(LB_EV_MOVE, LB_NR_MREMAP, args, tgid);
+	return 0;
+}
+
+/* exec: every page of the old address space is gone; exit (-a, the last
+ * thread): the process is. */
+static __always_inline int on_process_end(struct task_struct *p, __u8 type)
+{
+	if (!growth_traced(p->tgid))
+		return 0;
+	if (type == LB_EV_EXIT && (!growth_all || p->signal->live.counter != 0))
+		return 0;
+	__u64 args[5] = {};
+	growth_send(type, 0, args, p->tgid);
 	return 0;
 }
 
@@ -565,4 +842,44 @@ SEC("uprobe")
 int BPF_KPROBE(lb_py_code_dealloc)
 {
 	return on_code_death();
+}
+
+/* Growth mode (userspace loads these, and none of the above, with
+ * --growth). */
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(lb_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	return on_fault(address, error_code, false);
+}
+
+/* The kernel writing a user page first (read(2) into a new buffer). */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(lb_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	return address >> 63 ? 0 : on_fault(address, error_code, true);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(lb_rss_stat, struct mm_struct *mm, int member)
+{
+	return on_rss_change(mm, member);
+}
+
+SEC("tp_btf/vm_unmapped_area")
+int BPF_PROG(lb_new_area, unsigned long addr, struct vm_unmapped_area_info *info)
+{
+	return on_new_area(addr);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(lb_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_process_end(p, LB_EV_EXEC);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(lb_exit, struct task_struct *p)
+{
+	return on_process_end(p, LB_EV_EXIT);
 }

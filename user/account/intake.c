@@ -27,6 +27,24 @@ static uint32_t stack_flags(uint8_t f)
 	return r;
 }
 
+/* A range record (growth mode). */
+static int decode_range(const void *data, size_t size, const struct lb_hdr *h,
+			struct intake_range *r)
+{
+	struct lb_range_event e;
+	if (size < sizeof(e))
+		return -1;
+	memcpy(&e, data, sizeof(e));
+	*r = (struct intake_range){
+	    .type = h->type,
+	    .tgid = h->pad,
+	    .nr = e.nr,
+	    .ts_ns = e.ts_ns,
+	    .args = {h->addr, e.args[0], e.args[1], e.args[2], e.args[3]},
+	};
+	return 0;
+}
+
 int intake_decode(const void *data, size_t size, struct intake_event *ev)
 {
 	struct lb_hdr h;
@@ -38,8 +56,12 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		ev->addr = h.addr;
 		return 0;
 	}
-	if (h.type != LB_EV_ALLOC || size < LB_ALLOC_HEAD || h.n_native > LB_MAX_NATIVE ||
-	    h.n_py > LB_MAX_PY || size < LB_ALLOC_LEN(h.n_native, h.n_py) || !h.addr)
+	if (h.type >= LB_EV_RELEASE && h.type <= LB_EV_EXIT)
+		return decode_range(data, size, &h, &ev->range);
+	bool page = h.type == LB_EV_PAGE;
+	if ((h.type != LB_EV_ALLOC && !page) || size < LB_ALLOC_HEAD ||
+	    h.n_native > LB_MAX_NATIVE || h.n_py > LB_MAX_PY ||
+	    size < LB_ALLOC_LEN(h.n_native, h.n_py) || !h.addr)
 		return -1;
 	const char *rec = data;
 	uint64_t ts_ns, bytes, old_addr;
@@ -59,9 +81,13 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		py = ev->py;
 	}
 	ev->addr = h.addr;
+	/* a page record's old_addr is the thread's stack pointer */
+	ev->tgid = page ? h.pad : 0;
+	ev->sp = page ? old_addr : 0;
+	ev->kernel = page && (h.flags & LB_F_KERNEL);
 	ev->alloc = (struct agg_alloc){
 	    .addr = h.addr,
-	    .old_addr = old_addr,
+	    .old_addr = page ? 0 : old_addr,
 	    .size = bytes,
 	    .ts_ns = ts_ns,
 	    .ips = ips,
@@ -83,14 +109,19 @@ int intake_record(void *ctx, void *data, size_t size)
 	}
 	if (ev.type == LB_EV_FREE)
 		agg_free_block(in->agg, ev.addr);
-	else
+	else if (ev.type == LB_EV_ALLOC)
 		agg_alloc(in->agg, &ev.alloc);
+	else if (ev.type == LB_EV_PAGE && in->page)
+		in->page(in->growth, &ev);
+	else if (ev.type != LB_EV_PAGE && in->range)
+		in->range(in->growth, &ev.range);
+	else
+		in->malformed++;
 	return 0;
 }
 
-void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
+void intake_counters_add(int fd, int ncpus, uint64_t *sum)
 {
-	uint64_t sum[LB_C_MAX] = {0};
 	uint64_t *vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
 	for (uint32_t k = 0; vals && k < LB_C_MAX; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals))
@@ -99,6 +130,17 @@ void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
 			sum[k] += vals[cpu];
 	}
 	free(vals);
+}
+
+void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
+{
+	uint64_t sum[LB_C_MAX] = {0};
+	intake_counters_add(fd, ncpus, sum);
+	intake_counters_report(sum, d, c);
+}
+
+void intake_counters_report(const uint64_t *sum, struct rm_drops *d, struct rm_counts *c)
+{
 	memset(d, 0, sizeof(*d));
 	memset(c, 0, sizeof(*c));
 	d->ringbuf_alloc = sum[LB_C_RB_DROP_ALLOC];
@@ -109,6 +151,8 @@ void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
 	d->stacks_truncated = sum[LB_C_STACK_TRUNC];
 	d->py_errors = sum[LB_C_PY_ERR];
 	d->py_truncated = sum[LB_C_PY_TRUNC];
+	d->ringbuf_page = sum[LB_C_RB_DROP_PAGE];
+	d->ringbuf_range = sum[LB_C_RB_DROP_RANGE];
 	c->nested_ignored = sum[LB_C_NESTED_IGNORED];
 	c->filtered = sum[LB_C_FILTERED];
 }

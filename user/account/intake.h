@@ -8,25 +8,51 @@
 #ifndef INTAKE_H
 #define INTAKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "account/aggregate.h"
 #include "records.h"
 #include "report/model.h"
 
+struct intake_event;
+struct intake_range;
+
 struct intake {
 	struct aggregate *agg;
 	uint64_t malformed; /* records that failed to decode: none unless a bug */
+	/* growth mode: where page and range records go (when unset, they
+	 * count as malformed) */
+	void (*page)(void *ctx, struct intake_event *ev);
+	void (*range)(void *ctx, const struct intake_range *r);
+	void *growth;
+};
+
+/* Growth mode: a system call that gave pages back, a move, an exec, an
+ * exit (bpf/records.h, struct lb_range_event). */
+struct intake_range {
+	int type;	  /* LB_EV_RELEASE, LB_EV_MOVE, LB_EV_EXEC or LB_EV_EXIT */
+	uint32_t tgid;	  /* the process */
+	uint32_t nr;	  /* LB_EV_RELEASE: the x86_64 system call */
+	uint64_t ts_ns;	  /* when it happened */
+	uint64_t args[5]; /* its arguments (a move's new address in args[4]) */
 };
 
 /* One record, decoded. */
 struct intake_event {
-	int type;		/* LB_EV_ALLOC or LB_EV_FREE */
+	int type;		/* LB_EV_ALLOC, LB_EV_FREE, LB_EV_PAGE, or a range's */
 	uint64_t addr;		/* LB_EV_FREE: the block that died */
-	struct agg_alloc alloc; /* LB_EV_ALLOC; its frames point into the record (or
-				   into ips[] and py[] when it is not 8-byte aligned) */
+	struct agg_alloc alloc; /* LB_EV_ALLOC and LB_EV_PAGE; its frames point into
+				   the record (or into ips[] and py[] when it is not
+				   8-byte aligned) */
 	uint64_t ips[LB_MAX_NATIVE];
 	struct agg_py_frame py[LB_MAX_PY];
+	/* LB_EV_PAGE: the process, the faulting thread's stack pointer, and
+	 * whether the kernel wrote the page (a system call) */
+	uint32_t tgid;
+	uint64_t sp;
+	bool kernel;
+	struct intake_range range; /* the range types */
 };
 
 /* Decode the size bytes of one record at data into ev. 0, or -1 when the
@@ -41,5 +67,10 @@ int intake_record(void *ctx, void *data, size_t size);
 /* Sum the per-CPU counters map (its fd; ncpus possible CPUs) into the
  * drops and counts the BPF programs keep; the rest of d and c is zeroed. */
 void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c);
+/* The same in two steps, for several objects (growth -a) and for the
+ * counters that are not drops or counts: add one map into sum[LB_C_MAX],
+ * then the drops and counts of the sum. */
+void intake_counters_add(int fd, int ncpus, uint64_t *sum);
+void intake_counters_report(const uint64_t *sum, struct rm_drops *d, struct rm_counts *c);
 
 #endif

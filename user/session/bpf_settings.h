@@ -21,6 +21,8 @@ struct bpf_load_settings {
 	uint64_t min_size, max_size;	  /* -z, -Z */
 	bool interp_stacks;		  /* --native */
 	const struct py_bpf_settings *py; /* NULL: not a Python target */
+	bool growth_all;		  /* --growth -a: every process but growth_self */
+	uint32_t growth_self;		  /* leakbpf's own tgid */
 };
 
 /* Before load. */
@@ -29,5 +31,8 @@ void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings 
 void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r);
 /* After attach: whether the code object deallocator is probed. */
 void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched);
+/* Growth -a: whether a process is traced by an object of its own, which
+ * the shared one then leaves alone. */
+void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);
 
 #endif

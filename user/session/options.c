@@ -13,6 +13,7 @@
 static const char usage_head[] =
     "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
     "       leakbpf [options] -c \"CMD ARGS\"\n"
+    "       leakbpf --growth [options] -a [INTERVAL [COUNT]]\n"
     "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
     "       leakbpf report SNAPSHOT [output options]\n"
     "       leakbpf objects -p PID [INTERVAL [COUNT]]   (Python heap census)\n"
@@ -21,6 +22,10 @@ static const char usage_head[] =
     "\n"
     "  -p, --pid PID            trace this running process (all its threads)\n"
     "  -c, --command \"CMD\"      start CMD and trace it from its first allocation\n"
+    "      --growth             growth mode: resident memory per stack, from page\n"
+    "                           faults only (no allocator probes; safe to leave on)\n"
+    "  -a, --all                every process on the host, ranked by growth\n"
+    "                           (with --growth only)\n"
     "  INTERVAL                 seconds between reports (default 5)\n"
     "  COUNT                    number of reports before exiting (default: unlimited)\n"
     "  -d, --duration D         stop after D (10, 10s, 2m, 1h)\n"
@@ -64,6 +69,7 @@ enum {
 	OPT_MAX_TRACKED,
 	OPT_MAX_STACKS,
 	OPT_VERSION,
+	OPT_GROWTH,
 	OPT_OUTPUT, /* one per format of out/registry.h from here */
 };
 
@@ -75,6 +81,8 @@ static const struct option base_opts[] = {
     {"top", required_argument, NULL, 'T'},
     {"min-size", required_argument, NULL, 'z'},
     {"max-size", required_argument, NULL, 'Z'},
+    {"growth", no_argument, NULL, OPT_GROWTH},
+    {"all", no_argument, NULL, 'a'},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
     {"py-alloc", required_argument, NULL, OPT_PY_ALLOC},
@@ -199,7 +207,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	memset(&longopts[nbase + OUT_NFORMATS], 0, sizeof(longopts[0]));
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:c:d:o:T:z:Z:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:ad:o:T:z:Z:qvh", longopts, NULL)) != -1) {
 		if (c >= OPT_OUTPUT && c < OPT_OUTPUT + OUT_NFORMATS) {
 			o->outputs.path[c - OPT_OUTPUT] = optarg;
 			continue;
@@ -213,6 +221,12 @@ int options_parse(int argc, char **argv, struct options *o)
 			if (!*optarg)
 				return bad("-c/--command", optarg, "a command line");
 			o->command = optarg;
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case OPT_GROWTH:
+			o->growth = true;
 			break;
 		case 'd':
 			o->duration_s = parse_duration(optarg, 1);
@@ -247,6 +261,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			if (strcmp(optarg, "objects") && strcmp(optarg, "all"))
 				return bad("--py-alloc", optarg, "objects or all");
 			o->py_alloc_all = !strcmp(optarg, "all");
+			o->py_alloc_set = true;
 			break;
 		case OPT_OUTPUT_STACKS:
 			if (parse_count(optarg, &v, 0) || v > (1ULL << 26))
@@ -320,13 +335,28 @@ int options_parse(int argc, char **argv, struct options *o)
 			argv[optind]);
 		return -1;
 	}
-	if (!o->pid && !o->command) {
+	if (!o->pid && !o->command && !o->all) {
 		fprintf(stderr, "leakbpf: nothing to trace: give -p PID or -c \"CMD\" (see "
 				"leakbpf --help)\n");
 		return -1;
 	}
 	if (o->pid && o->command) {
 		fprintf(stderr, "leakbpf: -p and -c cannot be used together\n");
+		return -1;
+	}
+	if (o->all && (o->pid || o->command)) {
+		fprintf(stderr, "leakbpf: -a traces every process: not with -p or -c\n");
+		return -1;
+	}
+	if (o->all && !o->growth) {
+		fprintf(stderr,
+			"leakbpf: -a needs --growth: the exact mode traps every allocation, "
+			"which would slow every process on the host several times\n");
+		return -1;
+	}
+	if (o->growth && (o->min_size || o->max_size != UINT64_MAX || o->py_alloc_set)) {
+		fprintf(stderr, "leakbpf: -z, -Z and --py-alloc choose allocations to trace: the "
+				"growth mode traces none (it sees pages)\n");
 		return -1;
 	}
 	if (o->min_size > o->max_size) {

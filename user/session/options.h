@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Command line of the trace mode: leakbpf [options] -p PID [INTERVAL [COUNT]] */
+/* Command line of the trace modes: leakbpf [--growth] [options] -p PID|-c CMD|-a
+ * [INTERVAL [COUNT]] */
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
@@ -21,6 +22,9 @@ struct options {
 	bool native;		  /* --native: show every native frame */
 	bool no_python;		  /* --no-python: native-only tracing */
 	bool py_alloc_all;	  /* --py-alloc all: every pymalloc block (else objects) */
+	bool py_alloc_set;	  /* --py-alloc was given */
+	bool growth;		  /* --growth: resident pages per stack, from page faults */
+	bool all;		  /* -a: every process on the host (growth mode) */
 	bool verbose;		  /* -v */
 	bool quiet;		  /* -q: no periodic tables, final report only */
 	struct out_paths outputs; /* --folded, --flamegraph, --json, ... (out/registry.h) */

@@ -27,6 +27,8 @@
 #include "attach/probe_set.h"
 #include "python/support.h"
 #include "session/attach.h"
+#include "session/growth.h"
+#include "session/growth_all.h"
 #include "session/report_build.h"
 #include "out/table.h"
 #include "snapshot/snapshot.h"
@@ -60,6 +62,8 @@ struct session {
 	bool live;    /* stderr is a terminal: show progress */
 	bool started; /* -c: the command was let run */
 	struct text_ranges tr;
+	struct growth growth;	/* --growth */
+	struct growth_all *all; /* --growth -a */
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -76,10 +80,16 @@ static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_f
 	py_resolve_frame(py, f->code, f->lasti, f->tag, out);
 }
 
-/* The drops and counts the BPF programs keep. */
-static void read_counters(struct session *s, struct rm_drops *d, struct rm_counts *c)
+/* The drops and counts the BPF programs keep (and every counter, summed
+ * over the objects of -a, into sum). */
+static void read_counters(struct session *s, struct rm_drops *d, struct rm_counts *c,
+			  uint64_t sum[LB_C_MAX])
 {
-	intake_counters(bpf_map__fd(s->skel->maps.counters), s->ncpus, d, c);
+	memset(sum, 0, LB_C_MAX * sizeof(*sum));
+	intake_counters_add(bpf_map__fd(s->skel->maps.counters), s->ncpus, sum);
+	if (s->all)
+		growth_all_sum_counters(s->all, s->ncpus, sum);
+	intake_counters_report(sum, d, c);
 }
 
 static int build(struct session *s, size_t limit, bool advance, bool final,
@@ -87,13 +97,21 @@ static int build(struct session *s, size_t limit, bool advance, bool final,
 {
 	struct rm_drops d;
 	struct rm_counts c;
-	read_counters(s, &d, &c);
+	uint64_t sum[LB_C_MAX];
+	read_counters(s, &d, &c, sum);
 	s->rb_builder.meta.final = final;
 	s->rb_builder.meta.target_exited = s->exited;
 	s->rb_builder.meta.exit_status = s->exited ? s->exit_status : -1;
 	s->rb_builder.meta.probes = s->probes.probes;
 	s->rb_builder.meta.nprobes = s->probes.nprobes;
-	return report_build(&s->rb_builder, &d, &c, limit, advance, out);
+	if (s->all)
+		return growth_all_build(s->all, &s->rb_builder.meta, &d, sum, limit, advance, out);
+	if (s->o->growth && !s->exited)
+		growth_check(&s->growth);
+	int err = report_build(&s->rb_builder, &d, &c, limit, advance, out);
+	if (!err && s->o->growth)
+		growth_report(&s->growth, sum, s->exited, &out->r);
+	return err;
 }
 
 static int setup_signals(struct session *s)
@@ -142,6 +160,11 @@ static bool needs_libpython(const char *exe)
 static int open_target(struct session *s, char *err, size_t errlen)
 {
 	const struct options *o = s->o;
+	if (o->all) {
+		/* every process: none in particular */
+		snprintf(s->target.comm, sizeof(s->target.comm), "every process");
+		return 0;
+	}
 	if (o->command) {
 		if (launch_start(&s->launch, o->command, err, errlen))
 			return -1;
@@ -177,7 +200,19 @@ static int load_bpf(struct session *s)
 	s->skel = leakbpf_bpf__open();
 	if (!s->skel)
 		return fail("cannot open the BPF object: %s", strerror(errno));
-	probe_set_init(&s->probes, s->skel->obj);
+	/* the growth mode attaches no probe (and probe_set_init would give its
+	 * tracepoint programs the uprobe_multi attach type) */
+	if (o->growth)
+		memset(&s->probes, 0, sizeof(s->probes));
+	else
+		probe_set_init(&s->probes, s->skel->obj);
+	growth_select_programs(s->skel, o->growth);
+	/* tests: a small ring buffer (a power of two, 4096 or more) to see
+	 * drops counted */
+	const char *rbs = getenv("LEAKBPF_RINGBUF_SIZE");
+	uint64_t rb_size;
+	if (rbs && !parse_size(rbs, &rb_size) && rb_size >= 4096 && !(rb_size & (rb_size - 1)))
+		bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)rb_size);
 	struct py_bpf_settings py;
 	if (s->py && py_bpf_settings(s->py, &py)) {
 		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
@@ -190,6 +225,8 @@ static int load_bpf(struct session *s)
 	    .max_size = o->max_size,
 	    .interp_stacks = o->native,
 	    .py = s->py ? &py : NULL,
+	    .growth_all = o->all,
+	    .growth_self = (uint32_t)getpid(),
 	};
 	bpf_settings_load(s->skel, &st);
 	int err = leakbpf_bpf__load(s->skel);
@@ -211,7 +248,9 @@ static void set_meta(struct session *s)
 	m->leakbpf_version = LEAKBPF_VERSION;
 	m->kernel = s->kernel;
 	m->python = s->py ? py_describe(s->py) : NULL;
-	m->allocator_note = s->py ? py_allocator_note(s->py) : NULL;
+	/* the growth mode probes no allocator: nothing to say of one */
+	m->allocator_note = s->py && !s->o->growth ? py_allocator_note(s->py) : NULL;
+	m->mode = s->o->growth ? RM_MODE_GROWTH : RM_MODE_EXACT;
 	m->exit_status = -1;
 }
 
@@ -231,6 +270,10 @@ static bool update_code_ranges(struct session *s)
  * symbols for after it exits, code ranges for the BPF stack fix-up. */
 static void refresh_modules(struct session *s)
 {
+	if (s->all) {
+		growth_all_tick(s->all);
+		return;
+	}
 	if (s->exited || target_reload_maps(&s->target))
 		return;
 	/* the symbolizer knows code modules only: re-read when code changed */
@@ -256,6 +299,8 @@ static void mark_exited(struct session *s, int status)
 /* Returns true when the target is gone. */
 static bool check_target(struct session *s)
 {
+	if (s->all)
+		return false;
 	if (!s->launched) {
 		if (target_alive(s->target.pid))
 			return false;
@@ -342,7 +387,8 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 	struct rm_drops d;
 	struct rm_counts c;
 	struct agg_totals t;
-	read_counters(s, &d, &c);
+	uint64_t sum[LB_C_MAX];
+	read_counters(s, &d, &c, sum);
 	agg_totals(&s->agg, &t);
 	uint64_t events = t.allocs + t.frees;
 	double dt = (now - *last_ns) / 1e9;
@@ -445,6 +491,7 @@ static void stop_command(struct session *s)
 static void session_close(struct session *s)
 {
 	ring_buffer__free(s->rb);
+	growth_all_free(s->all); /* its objects were read by rb */
 	probe_set_destroy(&s->probes);
 	text_ranges_free(&s->tr);
 	leakbpf_bpf__destroy(s->skel);
@@ -452,6 +499,8 @@ static void session_close(struct session *s)
 		snapshot_writer_free(s->snap);
 	symbolizer_free(s->sym);
 	report_builder_free(&s->rb_builder);
+	if (s->o->growth && !s->o->all)
+		growth_free(&s->growth);
 	agg_free(&s->agg);
 	py_close(s->py);
 	target_close(&s->target);
@@ -494,12 +543,16 @@ int trace_run(const struct options *o)
 		fail("cannot set up signal handling: %s", strerror(errno));
 		goto out;
 	}
-	if (!o->no_python) {
+	if (!o->no_python && !o->all) {
 		const char *warning = NULL;
 		s.py = py_open(&s.target, &warning);
 		if (warning)
 			fprintf(stderr, "leakbpf: warning: %s; tracing native allocations only\n",
 				warning);
+	}
+	if (o->growth && !o->all && growth_init(&s.growth, &s.agg, &s.target)) {
+		fail("%s", "out of memory");
+		goto out;
 	}
 	if (say)
 		fprintf(stderr, "leakbpf: loading BPF programs\n");
@@ -511,10 +564,24 @@ int trace_run(const struct options *o)
 		goto out;
 	}
 	s.intake.agg = &s.agg;
+	if (o->growth) {
+		/* page and range records: to the growth mode */
+		s.intake.page = o->all ? growth_all_page : growth_page;
+		s.intake.range = o->all ? growth_all_range : growth_range;
+		s.intake.growth = &s.growth;
+	}
 	s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.events), intake_record, &s.intake, NULL);
 	if (!s.rb) {
 		fail("cannot open the BPF ring buffer: %s", strerror(errno));
 		goto out;
+	}
+	if (o->all) {
+		s.all = growth_all_new(o, s.skel, s.rb, &s.intake);
+		if (!s.all) {
+			fail("%s", "out of memory");
+			goto out;
+		}
+		s.intake.growth = s.all;
 	}
 	update_code_ranges(&s);
 	if (say)
@@ -527,12 +594,23 @@ int trace_run(const struct options *o)
 	    .py = s.py,
 	    .py_alloc_all = o->py_alloc_all,
 	};
-	if (attach_probes(&plan, s.skel, &s.probes))
+	if (o->all) {
+		if (growth_all_attach(s.all, err, sizeof(err))) {
+			fail("%s", err);
+			goto out;
+		}
+	} else if (o->growth) {
+		if (growth_attach(&s.growth, s.skel, err, sizeof(err))) {
+			fail("%s", err);
+			goto out;
+		}
+	} else if (attach_probes(&plan, s.skel, &s.probes)) {
 		goto out;
+	}
 	if (say)
 		fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
-	s.sym = symbolizer_new(s.target.pid, err, sizeof(err));
-	if (!s.sym) {
+	s.sym = o->all ? NULL : symbolizer_new(s.target.pid, err, sizeof(err));
+	if (!s.sym && !o->all) {
 		fail("cannot read the target's modules: %s", err);
 		goto out;
 	}
@@ -556,9 +634,23 @@ int trace_run(const struct options *o)
 	s.rb_builder.attach_ns = mono_ns();
 	s.rb_builder.rss_attach = s.rb_builder.rss_prev = target_rss(s.target.pid);
 
-	fprintf(stderr, "leakbpf: tracing pid %d (%s): %zu probes%s%s; Ctrl-C to stop\n",
-		s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm, s.probes.nattached,
-		s.py ? ", " : "", s.py ? py_describe(s.py) : "");
+	/* the banner names the mode and what it costs the target */
+	if (o->all)
+		fprintf(stderr, "leakbpf: tracing every process, growth mode: only page faults are "
+				"traced; Ctrl-C to stop\n");
+	else if (o->growth)
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
+			"traced; Ctrl-C to stop\n",
+			s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm,
+			s.py ? ", " : "", s.py ? py_describe(s.py) : "");
+	else
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s): %zu probes%s%s; every allocation is traced: "
+			"allocation-heavy code runs several times slower (--growth: near zero "
+			"cost); Ctrl-C to stop\n",
+			s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm,
+			s.probes.nattached, s.py ? ", " : "", s.py ? py_describe(s.py) : "");
 	if (s.launched) {
 		/* library code ranges and symbols complete before main() */
 		if (!launch_run_to_entry(&s.launch))
