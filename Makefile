@@ -72,7 +72,28 @@ $(OUT)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LIB) -o $@ $(LDLIBS)
 
-unit: $(UNIT_BIN)
+# Sample binaries of the unwind-table test (test_cfi_table.c): without frame
+# pointers, with them, and with .debug_frame only, kept in a separate debug
+# file found by its debuglink.
+CFI_SAMPLE := tests/unit/cfi_sample.c
+CFI_SAMPLES := $(OUT)/unit/cfi_nofp $(OUT)/unit/cfi_fp $(OUT)/unit/cfi_dbgframe
+
+$(OUT)/unit/cfi_nofp: $(CFI_SAMPLE)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer $< -o $@
+
+$(OUT)/unit/cfi_fp: $(CFI_SAMPLE)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fno-omit-frame-pointer $< -o $@
+
+$(OUT)/unit/cfi_dbgframe: $(CFI_SAMPLE)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables $< -o $@.full
+	objcopy --only-keep-debug $@.full $@.debug
+	objcopy --strip-debug --add-gnu-debuglink=$@.debug $@.full $@
+	rm -f $@.full
+
+unit: $(UNIT_BIN) $(CFI_SAMPLES)
 	scripts/check-layers.sh
 	scripts/run-unit.sh $(UNIT_BIN)
 
