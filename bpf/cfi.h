@@ -59,4 +59,54 @@ struct lb_cfi_row {
 #define LB_SIGFRAME_RSP 160
 #define LB_SIGFRAME_RIP 168
 
+/* The walk's sizes (bpf/cfi.bpf.h); userspace sizes cfi_cache with
+ * CFI_CACHE_SLOTS. */
+#define CFI_WIN_PAGES	4 /* stack pages a walk reads at most (from %rsp up) */
+#define CFI_WIN_WORDS	(CFI_WIN_PAGES * 512)
+#define CFI_CACHE_SLOTS 64 /* walks kept per CPU */
+#define CFI_CACHE_READS 64 /* words besides return addresses a kept walk may read */
+
+/* The walk's state, per CPU: BPF programs only. */
+#ifdef __VMLINUX_H__
+
+/* The walk's state is here, not on the BPF stack, so that the verifier
+ * does not follow its values: bpf_loop callbacks are checked until their
+ * states repeat. */
+struct cfi_scratch {
+	__u64 owner; /* stamp of the walk using it */
+	__u64 pc, sp, bp;
+	__u64 sp0;   /* the window starts here */
+	__u32 n;     /* frames recorded */
+	__u32 last;  /* range of the previous frame */
+	__u8 exact;  /* pc is where the thread is, not a return address */
+	__u8 bp_ok;  /* bp is the frame's %rbp */
+	__u8 bp_reg; /* bp is still the register's value, not one read */
+	__u8 guess;  /* pc came from a frame-pointer step: may be no frame */
+	__u8 stop;   /* enum cfi_stop */
+	__u8 cacheable;
+	__u8 use_bp; /* the register %rbp was used */
+	__u8 pad;
+	__u32 win_ok;  /* window pages read (bit k: page k) */
+	__u32 win_bad; /* window pages that could not be read */
+	__u32 span;    /* words of win the walk used */
+	__u32 nrd;     /* words other than return addresses it used */
+	__u64 win[CFI_WIN_WORDS];
+	__u16 ra_at[LB_MAX_NATIVE]; /* word of win each return address came from */
+	__u16 rd_at[CFI_CACHE_READS];
+	__u64 rd_val[CFI_CACHE_READS];
+};
+
+/* A walk kept for its call site (pc, sp) of a process. */
+struct cfi_cache_ent {
+	__u64 seq; /* odd while being written */
+	__u64 pc, sp, bp, gen;
+	__u64 tgid;  /* the process: -a's objects see several */
+	__u64 shape; /* frames | reads << 8 | span << 16 | flags << 32 | uses %rbp << 40 */
+	__u64 ips[LB_MAX_NATIVE];
+	__u64 rd_val[CFI_CACHE_READS];
+	__u16 ra_at[LB_MAX_NATIVE];
+	__u16 rd_at[CFI_CACHE_READS];
+};
+#endif
+
 #endif

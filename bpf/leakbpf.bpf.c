@@ -21,6 +21,7 @@
 #include <bpf/bpf_core_read.h>
 #include "records.h"
 #include "settings.h"
+#include "cfi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -49,6 +50,9 @@ volatile __u32 nranges = 0;
 volatile __u64 fp_lo = 0, fp_hi = 0;
 volatile __u32 lb_py_code_watch = 0;
 volatile __u64 lb_py_code_deaths = 0;
+/* Generation of the code ranges and unwind tables: userspace bumps it
+ * when it rewrites the ranges, which voids every walk kept by cfi.bpf.h. */
+volatile __u64 cfi_gen = 0;
 
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
@@ -183,6 +187,34 @@ struct {
 	__type(value, __u8);
 } growth_skip SEC(".maps");
 
+/* The unwind tables (cfi.h): the rows of every module's table, one slice
+ * per module (lb_range.cfi_first), written by userspace through a memory
+ * mapping (user/unwind/cfi_store.c). One row unless bpf_settings.c sizes
+ * it (LB_CFI_ROWS_DEFAULT) for an object that gets tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_cfi_row);
+} cfi_rows SEC(".maps");
+
+/* The CFI walk's window of the stack and state, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cfi_scratch);
+} cfi_scratch SEC(".maps");
+
+/* Walks kept per call site, per CPU (one unless sized as cfi_rows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cfi_cache_ent);
+} cfi_cache SEC(".maps");
+
 /* The Python walk's state, per thread (struct lb_py_task). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -195,6 +227,7 @@ struct {
 
 /* ==== Walkers ==== */
 
+#include "cfi.bpf.h"
 #include "unwind.bpf.h"
 #include "python.bpf.h"
 #include "python_alloc.bpf.h"

@@ -62,8 +62,11 @@ struct session {
 	bool live;    /* stderr is a terminal: show progress */
 	bool started; /* -c: the command was let run */
 	struct text_ranges tr;
-	struct growth growth;	/* --growth */
-	struct growth_all *all; /* --growth -a */
+	struct growth growth;	     /* --growth */
+	struct growth_all *all;	     /* --growth -a */
+	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
+	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
+	uint32_t cfi_cap;
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -90,6 +93,7 @@ static void read_counters(struct session *s, struct rm_drops *d, struct rm_count
 	if (s->all)
 		growth_all_sum_counters(s->all, s->ncpus, sum);
 	intake_counters_report(sum, d, c);
+	d->unwind_tables_full = text_ranges_tables_full(&s->tr);
 }
 
 static int build(struct session *s, size_t limit, bool advance, bool final,
@@ -197,6 +201,9 @@ static int open_target(struct session *s, char *err, size_t errlen)
 static int load_bpf(struct session *s)
 {
 	const struct options *o = s->o;
+	/* unwind tables for the target; -a traces every process with the
+	 * frame pointers they have; LEAKBPF_NO_CFI=1 as well (to compare) */
+	s->unwind_tables = !o->all && !getenv("LEAKBPF_NO_CFI");
 	s->skel = leakbpf_bpf__open();
 	if (!s->skel)
 		return fail("cannot open the BPF object: %s", strerror(errno));
@@ -227,6 +234,7 @@ static int load_bpf(struct session *s)
 	    .py = s->py ? &py : NULL,
 	    .growth_all = o->all,
 	    .growth_self = (uint32_t)getpid(),
+	    .unwind_tables = s->unwind_tables,
 	};
 	bpf_settings_load(s->skel, &st);
 	int err = leakbpf_bpf__load(s->skel);
@@ -263,6 +271,8 @@ static bool update_code_ranges(struct session *s)
 	if (!text_ranges_update(&s->tr, &s->target, interp, n, &r))
 		return false;
 	bpf_settings_ranges(s->skel, &r);
+	if (s->o->verbose)
+		text_ranges_describe(&s->tr);
 	return true;
 }
 
@@ -494,6 +504,7 @@ static void session_close(struct session *s)
 	growth_all_free(s->all); /* its objects were read by rb */
 	probe_set_destroy(&s->probes);
 	text_ranges_free(&s->tr);
+	bpf_settings_unmap_rows(s->cfi_rows, s->cfi_cap);
 	leakbpf_bpf__destroy(s->skel);
 	if (s->snap)
 		snapshot_writer_free(s->snap);
@@ -582,6 +593,13 @@ int trace_run(const struct options *o)
 			goto out;
 		}
 		s.intake.growth = s.all;
+	}
+	if (s.unwind_tables) {
+		s.cfi_rows = bpf_settings_map_rows(s.skel, &s.cfi_cap);
+		if (s.cfi_rows && text_ranges_tables(&s.tr, s.cfi_rows, s.cfi_cap, o->verbose)) {
+			fail("%s", "out of memory");
+			goto out;
+		}
 	}
 	update_code_ranges(&s);
 	if (say)
