@@ -51,8 +51,10 @@ volatile __u64 fp_lo = 0, fp_hi = 0;
 volatile __u32 lb_py_code_watch = 0;
 volatile __u64 lb_py_code_deaths = 0;
 /* Generation of the code ranges and unwind tables: userspace bumps it
- * when it rewrites the ranges, which voids every walk kept by cfi.bpf.h. */
+ * when it rewrites the ranges, which voids every walk kept by cfi.bpf.h.
+ * Changes of the dynamic loader's objects seen by lb_dl_change. */
 volatile __u64 cfi_gen = 0;
+volatile __u64 dl_changes = 0;
 
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
@@ -214,6 +216,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cfi_cache_ent);
 } cfi_cache SEC(".maps");
+
+/* Wakes userspace when the dynamic loader's objects changed (the count of
+ * changes, 8 bytes), so that new libraries get their tables at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} dl_wake SEC(".maps");
 
 /* The Python walk's state, per thread (struct lb_py_task). */
 struct {
@@ -744,6 +753,18 @@ static __always_inline int on_process_end(struct task_struct *p, __u8 type)
 	return 0;
 }
 
+/* The dynamic loader changed its list of objects (dlopen, dlclose): wake
+ * userspace to read the target's mappings and build the new libraries'
+ * unwind tables now (user/unwind/dl_watch.h). */
+static __always_inline int on_dl_change(void)
+{
+	if (!is_target())
+		return 0;
+	__u64 n = __sync_fetch_and_add(&dl_changes, 1) + 1;
+	bpf_ringbuf_output(&dl_wake, &n, sizeof(n), BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 /* ==== Programs ==== */
 
 /* libc's allocators; also the exported PyObject_* / PyMem_* functions. */
@@ -875,6 +896,13 @@ SEC("uprobe")
 int BPF_KPROBE(lb_py_code_dealloc)
 {
 	return on_code_death();
+}
+
+/* The dynamic loader's _dl_debug_state (user/unwind/dl_watch.c). */
+SEC("uprobe")
+int BPF_KPROBE(lb_dl_change)
+{
+	return on_dl_change();
 }
 
 /* Growth mode (userspace loads these, and none of the above, with

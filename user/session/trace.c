@@ -67,6 +67,7 @@ struct session {
 	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
 	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
 	uint32_t cfi_cap;
+	uint64_t dl_seen; /* dynamic loader changes already acted on */
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -276,6 +277,16 @@ static bool update_code_ranges(struct session *s)
 	return true;
 }
 
+/* A record of the dl_wake ring buffer: it only wakes the poll; the count
+ * of changes is in .bss (dl_changes). */
+static int dl_woken(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
 /* Keep what is known of the target's modules current while it lives:
  * symbols for after it exits, code ranges for the BPF stack fix-up. */
 static void refresh_modules(struct session *s)
@@ -444,6 +455,12 @@ static void run_loop(struct session *s)
 		}
 		if (got_signal(s))
 			break;
+		/* the loader changed its objects: new libraries get their
+		 * unwind tables now, not at the next refresh */
+		if (s->skel->bss->dl_changes != s->dl_seen) {
+			s->dl_seen = s->skel->bss->dl_changes;
+			refresh_modules(s);
+		}
 		uint64_t now = mono_ns();
 		if (now >= next_check) {
 			if (check_target(s))
@@ -600,6 +617,11 @@ int trace_run(const struct options *o)
 			fail("%s", "out of memory");
 			goto out;
 		}
+	}
+	/* the loader's changes wake the poll too (run_loop acts on them) */
+	if (ring_buffer__add(s.rb, bpf_map__fd(s.skel->maps.dl_wake), dl_woken, NULL)) {
+		fail("cannot open the BPF ring buffer: %s", strerror(errno));
+		goto out;
 	}
 	update_code_ranges(&s);
 	if (say)
