@@ -120,10 +120,11 @@ test: deps
 	$(SUDO) scripts/run-tests.sh
 
 bench: deps
-	$(MAKE) all $(LIB)
+	$(MAKE) all $(LIB) tests-build
 	$(MAKE) -C bench
 	$(MAKE) -C tests
 	$(SUDO) bench/run.sh
+	$(SUDO) bench/dlopen-window.sh
 	$(SUDO) bench/python/run.sh
 	$(SUDO) bench/symbols.sh
 	$(SUDO) bench/objects/run.sh
