@@ -21,6 +21,7 @@
 #include <bpf/bpf_core_read.h>
 #include "records.h"
 #include "settings.h"
+#include "cfi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -49,6 +50,11 @@ volatile __u32 nranges = 0;
 volatile __u64 fp_lo = 0, fp_hi = 0;
 volatile __u32 lb_py_code_watch = 0;
 volatile __u64 lb_py_code_deaths = 0;
+/* Generation of the code ranges and unwind tables: userspace bumps it
+ * when it rewrites the ranges, which voids every walk kept by cfi.bpf.h.
+ * Changes of the dynamic loader's objects seen by lb_dl_change. */
+volatile __u64 cfi_gen = 0;
+volatile __u64 dl_changes = 0;
 
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
@@ -183,6 +189,41 @@ struct {
 	__type(value, __u8);
 } growth_skip SEC(".maps");
 
+/* The unwind tables (cfi.h): the rows of every module's table, one slice
+ * per module (lb_range.cfi_first), written by userspace through a memory
+ * mapping (user/unwind/cfi_store.c). One row unless bpf_settings.c sizes
+ * it (LB_CFI_ROWS_DEFAULT) for an object that gets tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_cfi_row);
+} cfi_rows SEC(".maps");
+
+/* The CFI walk's window of the stack and state, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cfi_scratch);
+} cfi_scratch SEC(".maps");
+
+/* Walks kept per call site, per CPU (one unless sized as cfi_rows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cfi_cache_ent);
+} cfi_cache SEC(".maps");
+
+/* Wakes userspace when the dynamic loader's objects changed (the count of
+ * changes, 8 bytes), so that new libraries get their tables at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} dl_wake SEC(".maps");
+
 /* The Python walk's state, per thread (struct lb_py_task). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -195,6 +236,7 @@ struct {
 
 /* ==== Walkers ==== */
 
+#include "cfi.bpf.h"
 #include "unwind.bpf.h"
 #include "python.bpf.h"
 #include "python_alloc.bpf.h"
@@ -711,6 +753,18 @@ static __always_inline int on_process_end(struct task_struct *p, __u8 type)
 	return 0;
 }
 
+/* The dynamic loader changed its list of objects (dlopen, dlclose): wake
+ * userspace to read the target's mappings and build the new libraries'
+ * unwind tables now (user/unwind/dl_watch.h). */
+static __always_inline int on_dl_change(void)
+{
+	if (!is_target())
+		return 0;
+	__u64 n = __sync_fetch_and_add(&dl_changes, 1) + 1;
+	bpf_ringbuf_output(&dl_wake, &n, sizeof(n), BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 /* ==== Programs ==== */
 
 /* libc's allocators; also the exported PyObject_* / PyMem_* functions. */
@@ -842,6 +896,13 @@ SEC("uprobe")
 int BPF_KPROBE(lb_py_code_dealloc)
 {
 	return on_code_death();
+}
+
+/* The dynamic loader's _dl_debug_state (user/unwind/dl_watch.c). */
+SEC("uprobe")
+int BPF_KPROBE(lb_dl_change)
+{
+	return on_dl_change();
 }
 
 /* Growth mode (userspace loads these, and none of the above, with

@@ -27,10 +27,12 @@ enum lb_event_type {
 };
 
 enum lb_event_flags {
-	LB_F_NATIVE_TRUNC = 1 << 0, /* native stack filled LB_MAX_NATIVE */
-	LB_F_PY_TRUNC = 1 << 1,	    /* more Python frames than LB_MAX_PY */
-	LB_F_PY_ERR = 1 << 2,	    /* Python frame walk failed */
-	LB_F_KERNEL = 1 << 3,	    /* page record: written first by the kernel (a system call) */
+	LB_F_NATIVE_TRUNC = 1 << 0,   /* native stack filled LB_MAX_NATIVE */
+	LB_F_PY_TRUNC = 1 << 1,	      /* more Python frames than LB_MAX_PY */
+	LB_F_PY_ERR = 1 << 2,	      /* Python frame walk failed */
+	LB_F_KERNEL = 1 << 3,	      /* page record: written first by the kernel (a system call) */
+	LB_F_NATIVE_ANON = 1 << 4,    /* native walk reached code in no file (JIT, anonymous) */
+	LB_F_NATIVE_STOPPED = 1 << 5, /* native walk stopped: no unwind rule, unreadable stack */
 };
 
 /* Common prefix of every record; a free record is this alone. */

@@ -109,7 +109,8 @@ TOP = {"schema": "str", "mode": "str", "leakbpf_version": "str", "pid": INT, "co
 COUNTS = ["allocs", "frees", "frees_unknown", "nested_ignored", "filtered"]
 DROPS = ["ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow", "stack_errors",
          "stacks_truncated", "py_errors", "py_truncated", "addr_table_full",
-         "stack_table_full", "ringbuf_page", "ringbuf_range"]
+         "stack_table_full", "ringbuf_page", "ringbuf_range",
+         "unwind_tables_full"]
 RSS = {"bytes": INT, "growth_bytes": INT, "at_attach": INT}
 TOTALS = {"outstanding_bytes": INT, "outstanding_count": INT, "growth_bytes": INT}
 STACK = {"id": INT, "outstanding_bytes": INT, "outstanding_count": INT, "allocated_bytes": INT,

@@ -257,7 +257,8 @@ def document(stacks, t=1700000000.5, rss=1 << 20, pid=4242):
         "drops": {k: i for i, k in enumerate(
             ["ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow",
              "stack_errors", "stacks_truncated", "py_errors", "py_truncated",
-             "addr_table_full", "stack_table_full", "ringbuf_page", "ringbuf_range"])},
+             "addr_table_full", "stack_table_full", "ringbuf_page", "ringbuf_range",
+             "unwind_tables_full"])},
         "probes": [{"name": "malloc", "module": "/lib/libc.so.6", "status": "ok"},
                    {"name": "PyObject_Malloc", "module": None, "status": "missing"}],
         "rss": {"bytes": rss, "growth_bytes": -4096, "at_attach": 1 << 19},

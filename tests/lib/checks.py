@@ -11,7 +11,8 @@ SANE_LIMIT = 1 << 48
 
 DROP_KEYS = ("ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow",
              "stack_errors", "stacks_truncated", "py_errors", "py_truncated",
-             "addr_table_full", "stack_table_full", "ringbuf_page", "ringbuf_range")
+             "addr_table_full", "stack_table_full", "ringbuf_page", "ringbuf_range",
+             "unwind_tables_full")
 COUNT_KEYS = ("allocs", "frees", "frees_unknown", "nested_ignored", "filtered")
 
 

@@ -24,6 +24,10 @@ static uint32_t stack_flags(uint8_t f)
 		r |= RM_STACK_PY_TRUNC;
 	if (f & LB_F_PY_ERR)
 		r |= RM_STACK_PY_MISSING;
+	if (f & LB_F_NATIVE_ANON)
+		r |= RM_STACK_NATIVE_ANON;
+	if (f & LB_F_NATIVE_STOPPED)
+		r |= RM_STACK_NATIVE_STOPPED;
 	return r;
 }
 

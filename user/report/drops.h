@@ -31,7 +31,9 @@ enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK };
 	X(addr_table_full, "blocks untracked (address table full)", RM_DROP_LOST)                  \
 	X(stack_table_full, "stacks merged (stack table full)", RM_DROP_LOST)                      \
 	X(ringbuf_page, "page records lost (ring buffer full)", RM_DROP_LOST)                      \
-	X(ringbuf_range, "given-back ranges lost (their pages stay counted)", RM_DROP_LOST)
+	X(ringbuf_range, "given-back ranges lost (their pages stay counted)", RM_DROP_LOST)        \
+	X(unwind_tables_full, "modules unwound with frame pointers (unwind tables full)",          \
+	  RM_DROP_STACK)
 
 /* Everything that was lost or not seen. Shown in every report. */
 struct rm_drops {

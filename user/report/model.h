@@ -58,6 +58,8 @@ enum rm_stack_flags {
 	RM_STACK_PY_MISSING = 1 << 2,	/* Python frames could not be read */
 	RM_STACK_OTHERS = 1 << 3,	/* "[N other stacks]": stacks left out of a file, summed */
 	RM_STACK_THREAD = 1 << 4,	/* growth mode: pages of thread stacks */
+	RM_STACK_NATIVE_ANON = 1 << 5,	/* native walk stopped at JIT or anonymous code */
+	RM_STACK_NATIVE_STOPPED = 1 << 6, /* native walk stopped: no rule, unreadable stack */
 };
 
 struct rm_counts {

@@ -153,6 +153,15 @@ static size_t native_frame_count(const struct report_builder *b, const struct ag
 	return n;
 }
 
+/* Where the native walk stopped short of a root (bpf/cfi.bpf.h), the
+ * stack says so in place of the frames it could not find. */
+static const struct rm_frame anon_stop_frame = {
+    .function = "[unwinding stopped at JIT or anonymous code]",
+};
+static const struct rm_frame stopped_frame = {
+    .function = "[unwinding stopped: no unwind rule, or the stack is unreadable]",
+};
+
 /* s's frames into out[0..room), root first; returns how many. */
 static unsigned build_frames(const struct report_builder *b, uint32_t id, const struct agg_stack *s,
 			     struct rm_frame *out, size_t room)
@@ -167,6 +176,10 @@ static unsigned build_frames(const struct report_builder *b, uint32_t id, const 
 	/* root first: outermost Python frame ... innermost, then native */
 	for (unsigned i = s->n_py; i-- > 0;)
 		out[n++] = s->pyres[i];
+	if (s->flags & RM_STACK_NATIVE_ANON)
+		out[n++] = anon_stop_frame;
+	else if (s->flags & RM_STACK_NATIVE_STOPPED)
+		out[n++] = stopped_frame;
 	unsigned keep = native_keep(b, s);
 	for (unsigned i = keep; i-- > 0;) {
 		/* a frame-pointer walk through code without frame pointers ends in

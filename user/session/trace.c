@@ -62,8 +62,12 @@ struct session {
 	bool live;    /* stderr is a terminal: show progress */
 	bool started; /* -c: the command was let run */
 	struct text_ranges tr;
-	struct growth growth;	/* --growth */
-	struct growth_all *all; /* --growth -a */
+	struct growth growth;	     /* --growth */
+	struct growth_all *all;	     /* --growth -a */
+	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
+	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
+	uint32_t cfi_cap;
+	uint64_t dl_seen; /* dynamic loader changes already acted on */
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -90,6 +94,7 @@ static void read_counters(struct session *s, struct rm_drops *d, struct rm_count
 	if (s->all)
 		growth_all_sum_counters(s->all, s->ncpus, sum);
 	intake_counters_report(sum, d, c);
+	d->unwind_tables_full = text_ranges_tables_full(&s->tr);
 }
 
 static int build(struct session *s, size_t limit, bool advance, bool final,
@@ -197,6 +202,9 @@ static int open_target(struct session *s, char *err, size_t errlen)
 static int load_bpf(struct session *s)
 {
 	const struct options *o = s->o;
+	/* unwind tables for the target; -a traces every process with the
+	 * frame pointers they have; LEAKBPF_NO_CFI=1 as well (to compare) */
+	s->unwind_tables = !o->all && !getenv("LEAKBPF_NO_CFI");
 	s->skel = leakbpf_bpf__open();
 	if (!s->skel)
 		return fail("cannot open the BPF object: %s", strerror(errno));
@@ -227,6 +235,7 @@ static int load_bpf(struct session *s)
 	    .py = s->py ? &py : NULL,
 	    .growth_all = o->all,
 	    .growth_self = (uint32_t)getpid(),
+	    .unwind_tables = s->unwind_tables,
 	};
 	bpf_settings_load(s->skel, &st);
 	int err = leakbpf_bpf__load(s->skel);
@@ -263,7 +272,19 @@ static bool update_code_ranges(struct session *s)
 	if (!text_ranges_update(&s->tr, &s->target, interp, n, &r))
 		return false;
 	bpf_settings_ranges(s->skel, &r);
+	if (s->o->verbose)
+		text_ranges_describe(&s->tr);
 	return true;
+}
+
+/* A record of the dl_wake ring buffer: it only wakes the poll; the count
+ * of changes is in .bss (dl_changes). */
+static int dl_woken(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
 }
 
 /* Keep what is known of the target's modules current while it lives:
@@ -434,6 +455,12 @@ static void run_loop(struct session *s)
 		}
 		if (got_signal(s))
 			break;
+		/* the loader changed its objects: new libraries get their
+		 * unwind tables now, not at the next refresh */
+		if (s->skel->bss->dl_changes != s->dl_seen) {
+			s->dl_seen = s->skel->bss->dl_changes;
+			refresh_modules(s);
+		}
 		uint64_t now = mono_ns();
 		if (now >= next_check) {
 			if (check_target(s))
@@ -494,6 +521,7 @@ static void session_close(struct session *s)
 	growth_all_free(s->all); /* its objects were read by rb */
 	probe_set_destroy(&s->probes);
 	text_ranges_free(&s->tr);
+	bpf_settings_unmap_rows(s->cfi_rows, s->cfi_cap);
 	leakbpf_bpf__destroy(s->skel);
 	if (s->snap)
 		snapshot_writer_free(s->snap);
@@ -582,6 +610,18 @@ int trace_run(const struct options *o)
 			goto out;
 		}
 		s.intake.growth = s.all;
+	}
+	if (s.unwind_tables) {
+		s.cfi_rows = bpf_settings_map_rows(s.skel, &s.cfi_cap);
+		if (s.cfi_rows && text_ranges_tables(&s.tr, s.cfi_rows, s.cfi_cap, o->verbose)) {
+			fail("%s", "out of memory");
+			goto out;
+		}
+	}
+	/* the loader's changes wake the poll too (run_loop acts on them) */
+	if (ring_buffer__add(s.rb, bpf_map__fd(s.skel->maps.dl_wake), dl_woken, NULL)) {
+		fail("cannot open the BPF ring buffer: %s", strerror(errno));
+		goto out;
 	}
 	update_code_ranges(&s);
 	if (say)
