@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include "out/formats.h"
 #include "util/json.h"
+#include "util/outfile.h"
 
 static void put_key(FILE *out, const char *key)
 {
@@ -303,10 +304,5 @@ int json_write(const struct rm_report *r, FILE *out)
 		write_stack(&r->stacks[i], out);
 	}
 	fputs("\n]}\n", out);
-	if (fflush(out) || ferror(out)) {
-		if (!errno)
-			errno = EIO;
-		return -1;
-	}
-	return 0;
+	return stream_finish(out);
 }

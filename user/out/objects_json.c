@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include "out/objects.h"
 #include "util/json.h"
+#include "util/outfile.h"
 
 /* Members are written as `sep "key":value`; sep is "" for the first. */
 static void key(FILE *out, const char *sep, const char *k)
@@ -203,5 +204,5 @@ int objects_json_write(const struct obj_report *r, FILE *out)
 	types(out, r);
 	fputs("}\n", out);
 	fflush(out);
-	return ferror(out) ? -1 : 0;
+	return stream_finish(out);
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 #include "out/objects.h"
 #include "util/fmt.h"
+#include "util/outfile.h"
 
 /* 1234567 -> "1,234,567"; with a sign when `sign`. */
 static const char *num(int64_t v, bool sign, char *buf, size_t len)
@@ -193,5 +194,5 @@ int objects_table_write(const struct obj_report *r, FILE *out, unsigned top)
 	gc(r, out);
 	fputc('\n', out);
 	fflush(out);
-	return ferror(out) ? -1 : 0;
+	return stream_finish(out);
 }

@@ -11,6 +11,7 @@
 #include "session/growth.h"
 #include "target/process.h"
 #include "util/clock.h"
+#include "util/search.h"
 
 /* The growth programs are the tracepoint ones (the last of leakbpf.bpf.c). */
 static bool is_growth_program(const struct bpf_program *p)
@@ -79,17 +80,8 @@ int growth_attach_programs(struct leakbpf_bpf *skel, char *err, size_t errlen)
 /* The target's mapping that holds addr (its mappings are sorted). */
 static const struct lb_mapping *mapping_of(const struct lb_target *t, uint64_t addr)
 {
-	size_t lo = 0, hi = t->nmaps;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (addr < t->maps[mid].start)
-			hi = mid;
-		else if (addr >= t->maps[mid].end)
-			lo = mid + 1;
-		else
-			return &t->maps[mid];
-	}
-	return NULL;
+	size_t i = SORTED_UPPER(t->maps, t->nmaps, .start, addr);
+	return i && addr < t->maps[i - 1].end ? &t->maps[i - 1] : NULL;
 }
 
 void growth_page(void *ctx, struct intake_event *ev)

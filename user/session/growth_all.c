@@ -21,6 +21,7 @@
 #include "unwind/code_ranges.h"
 #include "util/array.h"
 #include "util/clock.h"
+#include "util/search.h"
 
 /* One process seen making pages resident. */
 struct gproc {
@@ -63,15 +64,7 @@ struct growth_all {
 
 static size_t proc_pos(const struct growth_all *ga, pid_t pid)
 {
-	size_t lo = 0, hi = ga->nprocs;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (ga->procs[mid]->pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return SORTED_LOWER(ga->procs, ga->nprocs, ->pid, pid);
 }
 
 static struct gproc *proc_find(const struct growth_all *ga, pid_t pid)
@@ -82,17 +75,9 @@ static struct gproc *proc_find(const struct growth_all *ga, pid_t pid)
 
 static uint64_t baseline_of(const struct growth_all *ga, pid_t pid)
 {
-	size_t lo = 0, hi = ga->nbase;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (ga->base[mid].pid == pid)
-			return ga->base[mid].anon;
-		if (ga->base[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0; /* started since */
+	size_t i = SORTED_LOWER(ga->base, ga->nbase, .pid, pid);
+	return i < ga->nbase && ga->base[i].pid == pid ? ga->base[i].anon
+						       : 0; /* 0: started since */
 }
 
 static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_frame *out)

@@ -19,6 +19,7 @@
 #include <zlib.h>
 #include "unwind/cfi_table.h"
 #include "util/array.h"
+#include "util/search.h"
 
 /* Rows of one source, in order, neighbours with the same rule merged. */
 struct rowvec {
@@ -450,14 +451,7 @@ void cfi_table_free(struct cfi_table *t)
 
 const struct lb_cfi_row *cfi_table_lookup(const struct cfi_table *t, uint64_t pc)
 {
-	size_t lo = 0, hi = t->nrows;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->rows[mid].pc <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = SORTED_UPPER(t->rows, t->nrows, .pc, pc);
 	return lo ? &t->rows[lo - 1] : NULL;
 }
 
