@@ -72,7 +72,28 @@ $(OUT)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< $(LIB) -o $@ $(LDLIBS)
 
-unit: $(UNIT_BIN)
+# Sample binaries of the unwind-table test (test_cfi_table.c): without frame
+# pointers, with them, and with .debug_frame only, kept in a separate debug
+# file found by its debuglink.
+CFI_SAMPLE := tests/unit/cfi_sample.c
+CFI_SAMPLES := $(OUT)/unit/cfi_nofp $(OUT)/unit/cfi_fp $(OUT)/unit/cfi_dbgframe
+
+$(OUT)/unit/cfi_nofp: $(CFI_SAMPLE)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer $< -o $@
+
+$(OUT)/unit/cfi_fp: $(CFI_SAMPLE)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fno-omit-frame-pointer $< -o $@
+
+$(OUT)/unit/cfi_dbgframe: $(CFI_SAMPLE)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables $< -o $@.full
+	objcopy --only-keep-debug $@.full $@.debug
+	objcopy --strip-debug --add-gnu-debuglink=$@.debug $@.full $@
+	rm -f $@.full
+
+unit: $(UNIT_BIN) $(CFI_SAMPLES)
 	scripts/check-layers.sh
 	scripts/run-unit.sh $(UNIT_BIN)
 
@@ -99,17 +120,21 @@ test: deps
 	$(SUDO) scripts/run-tests.sh
 
 bench: deps
-	$(MAKE) all $(LIB)
+	$(MAKE) all $(LIB) tests-build
 	$(MAKE) -C bench
+	$(MAKE) -C tests
 	$(SUDO) bench/run.sh
+	$(SUDO) bench/dlopen-window.sh
 	$(SUDO) bench/python/run.sh
 	$(SUDO) bench/symbols.sh
+	$(SUDO) bench/objects/run.sh
+	$(SUDO) /usr/bin/python3 bench/growth.py
 
 format:
-	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
+	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/cfi/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
 
 check-format:
-	clang-format --dry-run -Werror bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
+	clang-format --dry-run -Werror bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/cfi/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c
 
 install: leakbpf
 	install -D -m 0755 leakbpf $(DESTDIR)$(PREFIX)/sbin/leakbpf

@@ -24,6 +24,7 @@
 
 struct bench_opts {
 	uint64_t pairs;	 /* fixed number of pairs, 0 = derive from seconds */
+	int depth;	 /* frames of the call chain above the loop */
 	double seconds;	 /* target duration of the timed loop */
 	size_t size;	 /* bytes per malloc */
 	int wait_signal; /* wait for SIGUSR1 before timing */
@@ -47,11 +48,32 @@ static __attribute__((noinline)) void churn(uint64_t n, size_t size)
 	}
 }
 
+/* One block kept from the bottom of the chain after the timed loop, so
+ * that a tracer's report shows the chain's stack. */
+static void *volatile kept;
+
+/* The loop at the bottom of a chain of depth frames (-d): a stack as deep
+ * as a real program's, for the unwinder. Not a tail call: the barrier
+ * after the call keeps each frame. n == 0: keep one block instead. */
+static __attribute__((noinline)) void descend(int depth, uint64_t n, size_t size)
+{
+	if (depth > 0)
+		descend(depth - 1, n, size);
+	else if (n)
+		churn(n, size);
+	else
+		kept = malloc(size);
+	__asm__ volatile("" : : : "memory");
+}
+
 /* Wall-clock ns for n pairs; the thread's CPU ns in *cpu when not NULL. */
-static uint64_t timed_churn(uint64_t n, size_t size, uint64_t *cpu)
+static uint64_t timed_churn(int depth, uint64_t n, size_t size, uint64_t *cpu)
 {
 	uint64_t c0 = now_ns(CLOCK_THREAD_CPUTIME_ID), t0 = now_ns(CLOCK_MONOTONIC);
-	churn(n, size);
+	if (depth > 0)
+		descend(depth, n, size);
+	else
+		churn(n, size);
 	uint64_t t = now_ns(CLOCK_MONOTONIC) - t0;
 	if (cpu)
 		*cpu = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
@@ -65,7 +87,7 @@ static uint64_t calibrate(const struct bench_opts *o, uint64_t *pilot_pairs)
 {
 	uint64_t n = 1000, t;
 	for (;;) {
-		t = timed_churn(n, o->size, NULL);
+		t = timed_churn(o->depth, n, o->size, NULL);
 		*pilot_pairs += n;
 		if (t >= 20000000ull || n >= (1ull << 40))
 			break;
@@ -83,7 +105,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	o->seconds = 1.5;
 	o->size = 64;
 	o->wait_signal = 0;
-	while ((c = getopt(argc, argv, "n:t:s:wh")) != -1) {
+	o->depth = 0;
+	while ((c = getopt(argc, argv, "n:t:s:d:wh")) != -1) {
 		char *end = NULL;
 		errno = 0;
 		switch (c) {
@@ -96,16 +119,21 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 's':
 			o->size = strtoull(optarg, &end, 10);
 			break;
+		case 'd':
+			o->depth = (int)strtol(optarg, &end, 10);
+			break;
 		case 'w':
 			o->wait_signal = 1;
 			continue;
 		default:
-			fprintf(stderr,
-				"usage: mallocbench [-n PAIRS | -t SECONDS] [-s SIZE] [-w]\n"
-				"  -n  run exactly PAIRS malloc+free pairs\n"
-				"  -t  else run about SECONDS (default 1.5)\n"
-				"  -s  allocation size in bytes (default 64)\n"
-				"  -w  print \"ready\" and wait for SIGUSR1 before timing\n");
+			fprintf(
+			    stderr,
+			    "usage: mallocbench [-n PAIRS | -t SECONDS] [-s SIZE] [-d DEPTH] [-w]\n"
+			    "  -n  run exactly PAIRS malloc+free pairs\n"
+			    "  -t  else run about SECONDS (default 1.5)\n"
+			    "  -s  allocation size in bytes (default 64)\n"
+			    "  -d  run the loop DEPTH frames down a call chain (default 0)\n"
+			    "  -w  print \"ready\" and wait for SIGUSR1 before timing\n");
 			return c == 'h' ? 1 : -1;
 		}
 		if (errno || !end || *end || end == optarg) {
@@ -113,7 +141,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc || o->seconds <= 0) {
+	if (optind != argc || o->seconds <= 0 || o->depth < 0 || o->depth > 1000) {
 		fprintf(stderr, "mallocbench: bad arguments (see -h)\n");
 		return -1;
 	}
@@ -149,7 +177,9 @@ int main(int argc, char **argv)
 	uint64_t pilot = 0;
 	uint64_t n = o.pairs ? o.pairs : calibrate(&o, &pilot);
 	uint64_t cpu;
-	uint64_t t = timed_churn(n, o.size, &cpu);
+	uint64_t t = timed_churn(o.depth, n, o.size, &cpu);
+	if (o.depth > 0)
+		descend(o.depth, 0, o.size);
 	printf("ns_per_pair=%.2f cpu_ns_per_pair=%.2f pairs=%llu traced_pairs=%llu size=%zu\n",
 	       (double)t / (double)n, (double)cpu / (double)n, (unsigned long long)n,
 	       (unsigned long long)(n + pilot), o.size);

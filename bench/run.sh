@@ -1,6 +1,12 @@
 #!/bin/bash
 # What leakbpf costs per malloc+free pair, next to the cost of the probes
-# alone. One run measures, REPEATS times each (round robin, median kept):
+# alone, on three loops (LOOPS):
+#   flat       malloc+free called from main's callee, frame pointers
+#   nofp20     the same 20 frames down a call chain, built without frame
+#              pointers (as distributions build): stacks need CFI
+#   fp20       the same chain built with frame pointers
+# One run measures each loop under each configuration, REPEATS times
+# (round robin, median kept):
 #   untraced   the loop alone
 #   floor      empty BPF programs at leakbpf's sites (malloc+0, malloc
 #              return, free past its NULL guard): the price of the uprobes
@@ -13,7 +19,9 @@
 #
 # Environment: REPEATS (3), BENCH_TIME seconds per run (1.5), SIZE bytes (64),
 # LEAKBPF (path of leakbpf), MEMLEAK (path of libbpf-tools memleak),
-# CONFIGS (space list, default "untraced floor leakbpf memleak free0 free9").
+# CONFIGS (space list, default "untraced floor leakbpf memleak free0 free9";
+# memleak, free0 and free9 run on the flat loop only), LOOPS (default
+# "flat nofp20 fp20").
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +33,7 @@ SIZE=${SIZE:-64}
 LEAKBPF=${LEAKBPF:-$top/leakbpf}
 MEMLEAK=${MEMLEAK:-$(command -v memleak || true)}
 CONFIGS=${CONFIGS:-untraced floor leakbpf memleak free0 free9}
+LOOPS=${LOOPS:-flat nofp20 fp20}
 
 die() {
 	echo "bench: $*" >&2
@@ -32,7 +41,8 @@ die() {
 }
 
 [ "$(id -u)" = 0 ] || die "run as root (uprobes and BPF): sudo $0"
-if [ ! -x "$build/mallocbench" ] || [ ! -x "$build/floor" ]; then
+if [ ! -x "$build/mallocbench" ] || [ ! -x "$build/mallocbench-nofp" ] ||
+	[ ! -x "$build/floor" ]; then
 	die "build first: make -C $here"
 fi
 
@@ -81,16 +91,27 @@ cpu_ticks() {
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
 }
 
-# run_one CONFIG: one timed loop under CONFIG; sets result to "WALL CPU
-# TRACER" (ns per pair; TRACER: the tracer process's own CPU time per pair,
-# "-" untraced), or to "FAIL reason". Not run in a subshell: cleanup must
-# see the pids.
+# loop_cmd LOOP: the loop's binary and arguments.
+loop_cmd() {
+	case $1 in
+	flat) echo "$build/mallocbench" ;;
+	nofp20) echo "$build/mallocbench-nofp -d 20" ;;
+	fp20) echo "$build/mallocbench -d 20" ;;
+	*) die "unknown loop $1" ;;
+	esac
+}
+
+# run_one LOOP CONFIG: one timed loop under CONFIG; sets result to "WALL
+# CPU TRACER" (ns per pair; TRACER: the tracer process's own CPU time per
+# pair, "-" untraced), or to "FAIL reason". Not run in a subshell: cleanup
+# must see the pids.
 run_one() {
-	local cfg=$1 out=$tmp/bench.out terr=$tmp/$1.err tout=$tmp/$1.out ready
+	local loop=$1 cfg=$2 out=$tmp/bench.out terr=$tmp/$2.err tout=$tmp/$2.out ready
 	: >"$out"
 	: >"$terr"
 	: >"$tout"
-	"$build/mallocbench" -w -t "$BENCH_TIME" -s "$SIZE" >"$out" 2>"$tmp/bench.err" &
+	# shellcheck disable=SC2046 # the command's words
+	$(loop_cmd "$loop") -w -t "$BENCH_TIME" -s "$SIZE" >"$out" 2>"$tmp/bench.err" &
 	bench_pid=$!
 	if ! wait_for "$out" '^ready' 10 "$bench_pid"; then
 		result="FAIL mallocbench did not start: $(head -c 200 "$tmp/bench.err")"
@@ -104,7 +125,7 @@ run_one() {
 		"$build/floor" -p "$bench_pid" -s "$([ "$cfg" = free0 ] && echo free0 || echo free)" \
 			>"$tout" 2>"$terr" &
 		ready='^floor: tracing pid' ;;
-	leakbpf) "$LEAKBPF" -p "$bench_pid" -q >"$tout" 2>"$terr" &
+	leakbpf) "$LEAKBPF" -p "$bench_pid" -q --folded "$tmp/$loop.folded" >"$tout" 2>"$terr" &
 		ready="^leakbpf: tracing pid $bench_pid" ;;
 	memleak) stdbuf -oL "$MEMLEAK" -p "$bench_pid" >"$tout" 2>"$terr" &
 		ready='Tracing outstanding memory allocs' ;;
@@ -141,10 +162,10 @@ run_one() {
 		return
 	fi
 	[ -n "$ready" ] || return 0
-	cat "$tout" "$terr" >"$tmp/$cfg.last" # the last report that went with a result
+	cat "$tout" "$terr" >"$tmp/$loop.$cfg.last" # the last report that went with a result
 	# A leakbpf that lost events did less work than it should: not a figure.
 	local seen want
-	seen=$(sed -n 's/.*events: \([0-9]*\) allocs.*/\1/p' "$tmp/$cfg.last" | tail -n 1)
+	seen=$(sed -n 's/.*events: \([0-9]*\) allocs.*/\1/p' "$tmp/$loop.$cfg.last" | tail -n 1)
 	want=$(sed -n 's/.* traced_pairs=\([0-9]*\) .*/\1/p' "$out")
 	if [ "$cfg" = leakbpf ] && [ -n "$seen" ] && [ -n "$want" ] && [ "$seen" -lt "$want" ]; then
 		result="FAIL saw $seen of $want allocations"
@@ -169,38 +190,49 @@ for cfg in $CONFIGS; do
 	esac
 done
 
+# on_loop LOOP CONFIG: whether CONFIG runs on LOOP (the comparisons with
+# memleak and the probe placement need the flat loop only).
+on_loop() {
+	case $2 in
+	memleak | free0 | free9) [ "$1" = flat ] ;;
+	*) true ;;
+	esac
+}
+
 declare -A runs cpus trs fail nfail
 for ((r = 1; r <= REPEATS; r++)); do
-	for cfg in $CONFIGS; do
-		[ -n "${skip[$cfg]:-}" ] && continue
-		run_one "$cfg"
-		echo "bench: run $r/$REPEATS $cfg: $result" >&2
-		case $result in
-		FAIL*)
-			fail[$cfg]=${result#FAIL }
-			nfail[$cfg]=$((${nfail[$cfg]:-0} + 1))
-			;;
-		*)
-			read -r wall cpu tr <<<"$result"
-			runs[$cfg]="${runs[$cfg]:-} $wall"
-			cpus[$cfg]="${cpus[$cfg]:-} $cpu"
-			trs[$cfg]="${trs[$cfg]:-} $tr"
-			;;
-		esac
+	for loop in $LOOPS; do
+		for cfg in $CONFIGS; do
+			[ -n "${skip[$cfg]:-}" ] && continue
+			on_loop "$loop" "$cfg" || continue
+			k=$loop:$cfg
+			run_one "$loop" "$cfg"
+			echo "bench: run $r/$REPEATS $loop $cfg: $result" >&2
+			case $result in
+			FAIL*)
+				fail[$k]=${result#FAIL }
+				nfail[$k]=$((${nfail[$k]:-0} + 1))
+				;;
+			*)
+				read -r wall cpu tr <<<"$result"
+				runs[$k]="${runs[$k]:-} $wall"
+				cpus[$k]="${cpus[$k]:-} $cpu"
+				trs[$k]="${trs[$k]:-} $tr"
+				;;
+			esac
+		done
 	done
 done
 
 declare -A med cmed tmed
-for cfg in $CONFIGS; do
-	if [ -n "${runs[$cfg]:-}" ]; then
-		med[$cfg]=$(echo "${runs[$cfg]}" | median)
-		cmed[$cfg]=$(echo "${cpus[$cfg]}" | median)
-		tmed[$cfg]=$(echo "${trs[$cfg]}" | tr ' ' '\n' | grep -v -- - | median)
-	fi
+for k in "${!runs[@]}"; do
+	med[$k]=$(echo "${runs[$k]}" | median)
+	cmed[$k]=$(echo "${cpus[$k]}" | median)
+	tmed[$k]=$(echo "${trs[$k]}" | tr ' ' '\n' | grep -v -- - | median)
 done
 
 fmt_ns() { awk -v v="$1" 'BEGIN { printf (v < 100 ? "%.1f" : "%.0f"), v }'; }
-# fmt_runs CFG: its wall-clock figures, and how many runs failed.
+# fmt_runs LOOP:CFG: its wall-clock figures, and how many runs failed.
 fmt_runs() {
 	for v in ${runs[$1]}; do printf '%s ' "$(fmt_ns "$v")"; done | sed 's/ $//; s/ /, /g'
 	if [ -n "${nfail[$1]:-}" ]; then printf ' (%s failed: %s)' "${nfail[$1]}" "${fail[$1]}"; fi
@@ -219,12 +251,20 @@ label() {
 	esac
 }
 
-# status CFG: true when it has figures; else prints why not.
+loop_label() {
+	case $1 in
+	flat) echo "flat loop (main -> churn -> malloc; frame pointers)" ;;
+	nofp20) echo "20-frame call chain, built without frame pointers (CFI unwinding)" ;;
+	fp20) echo "20-frame call chain, built with frame pointers" ;;
+	esac
+}
+
+# status LOOP:CFG: true when it has figures; else prints why not.
 status() {
 	if [ -n "${med[$1]:-}" ]; then
 		return 0
-	elif [ -n "${skip[$1]:-}" ]; then
-		echo "skipped: ${skip[$1]}"
+	elif [ -n "${skip[${1#*:}]:-}" ]; then
+		echo "skipped: ${skip[${1#*:}]}"
 	else
 		echo "failed: ${fail[$1]:-no result}"
 	fi
@@ -246,59 +286,74 @@ if [ -s "$tmp/floor.sites" ]; then
 	echo "Floor sites: $(sed 's/^floor: tracing pid [0-9]*: //' "$tmp/floor.sites")."
 fi
 echo
-echo "| configuration | ns per pair | vs floor | CPU ns per pair | vs floor (CPU) | tracer CPU ns per pair | runs (ns per pair) |"
-echo "|---|---:|---:|---:|---:|---:|---|"
-for cfg in untraced floor leakbpf memleak; do
-	wanted "$cfg" || continue
-	if s=$(status "$cfg"); then
-		vs='' cvs=''
-		if [ "$cfg" != untraced ] && [ -n "${med[floor]:-}" ]; then
-			vs=$(ratio "${med[$cfg]}" "${med[floor]}")
-			cvs=$(ratio "${cmed[$cfg]}" "${cmed[floor]}")
+for loop in $LOOPS; do
+	echo "$(loop_label "$loop"):"
+	echo
+	echo "| configuration | ns per pair | vs floor | CPU ns per pair | vs floor (CPU) | tracer CPU ns per pair | runs (ns per pair) |"
+	echo "|---|---:|---:|---:|---:|---:|---|"
+	for cfg in untraced floor leakbpf memleak; do
+		wanted "$cfg" && on_loop "$loop" "$cfg" || continue
+		k=$loop:$cfg f=$loop:floor
+		if s=$(status "$k"); then
+			vs='' cvs=''
+			if [ "$cfg" != untraced ] && [ -n "${med[$f]:-}" ]; then
+				vs=$(ratio "${med[$k]}" "${med[$f]}")
+				cvs=$(ratio "${cmed[$k]}" "${cmed[$f]}")
+			fi
+			trc=''
+			[ -n "${tmed[$k]:-}" ] && trc=$(fmt_ns "${tmed[$k]}")
+			echo "| $(label "$cfg") | $(fmt_ns "${med[$k]}") | $vs | $(fmt_ns "${cmed[$k]}") |" \
+				"$cvs | $trc | $(fmt_runs "$k") |"
+		else
+			echo "| $(label "$cfg") | $s | | | | | |"
 		fi
-		trc=''
-		[ -n "${tmed[$cfg]:-}" ] && trc=$(fmt_ns "${tmed[$cfg]}")
-		echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $vs | $(fmt_ns "${cmed[$cfg]}") |" \
-			"$cvs | $trc | $(fmt_runs "$cfg") |"
-	else
-		echo "| $(label "$cfg") | $s | | | | | |"
-	fi
+	done
+	echo
 done
 
 if wanted free0 || wanted free9; then
-	echo
-	echo "Probe placement: one empty program alone; cost per hit = pair minus untraced."
+	echo "Probe placement (flat loop): one empty program alone; cost per hit = pair minus untraced."
 	echo
 	echo "| probe | ns per pair | cost per hit | CPU ns per pair | CPU cost per hit | runs (ns per pair) |"
 	echo "|---|---:|---:|---:|---:|---|"
 	for cfg in free0 free9; do
 		wanted "$cfg" || continue
-		if s=$(status "$cfg"); then
+		k=flat:$cfg u=flat:untraced
+		if s=$(status "$k"); then
 			hit='' chit=''
-			if [ -n "${med[untraced]:-}" ]; then
-				hit="$(minus "${med[$cfg]}" "${med[untraced]}") ns"
-				chit="$(minus "${cmed[$cfg]}" "${cmed[untraced]}") ns"
+			if [ -n "${med[$u]:-}" ]; then
+				hit="$(minus "${med[$k]}" "${med[$u]}") ns"
+				chit="$(minus "${cmed[$k]}" "${cmed[$u]}") ns"
 			fi
-			echo "| $(label "$cfg") | $(fmt_ns "${med[$cfg]}") | $hit |" \
-				"$(fmt_ns "${cmed[$cfg]}") | $chit | $(fmt_runs "$cfg") |"
+			echo "| $(label "$cfg") | $(fmt_ns "${med[$k]}") | $hit |" \
+				"$(fmt_ns "${cmed[$k]}") | $chit | $(fmt_runs "$k") |"
 		else
 			echo "| $(label "$cfg") | $s | | | | |"
 		fi
 	done
-fi
-
-# leakbpf's last final report: did it see every event, drop none?
-if [ -s "$tmp/leakbpf.last" ]; then
 	echo
-	echo "leakbpf's last report, event and drop lines (it should have seen every pair):"
-	echo '```'
-	grep -iE 'event|drop|lost|seen' "$tmp/leakbpf.last" | tail -n 6
-	echo '```'
 fi
 
-for cfg in $CONFIGS; do
-	if [ -n "${fail[$cfg]:-}" ] && [ -z "${med[$cfg]:-}" ]; then
-		exit 1
+# leakbpf's last final reports: did it see every event, drop none, and
+# are the chain's stacks complete (every frame of the chain, down to libc's
+# start)?
+for loop in $LOOPS; do
+	last=$tmp/$loop.leakbpf.last
+	[ -s "$last" ] || continue
+	echo "leakbpf's last report on the $loop loop, event and drop lines (it should have seen every pair):"
+	echo '```'
+	grep -iE 'event|drop|lost|seen' "$last" | tail -n 6
+	echo '```'
+	if [ "$loop" != flat ] && [ -s "$tmp/$loop.folded" ]; then
+		# the block kept at the bottom of the chain: its whole stack
+		stack=$(grep 'descend' "$tmp/$loop.folded" | head -n 1 | tr ';' '\n')
+		echo "The stack of the block kept at the bottom of the chain: $(echo "$stack" | grep -c '^descend') descend frames (21 expected)," \
+			"$(echo "$stack" | grep -qE '^(__libc_start_call_main|_start)' && echo "reaches" || echo "does NOT reach") libc's start."
 	fi
+	echo
+done
+
+for k in "${!fail[@]}"; do
+	[ -z "${med[$k]:-}" ] && exit 1
 done
 exit 0

@@ -10,9 +10,14 @@
  * allocator's own bookkeeping) goes with the outer call's record as an
  * allocation of its own (struct lb_inner).
  *
+ * The growth mode (--growth) traces no allocator: it sees page faults and
+ * the changes of the RSS counters (its helpers and programs are the last of
+ * each part; userspace loads the programs of one mode only).
+ *
  * Read top down: the declarations (every setting, every piece of state and
  * every map), the walkers (unwind.bpf.h, python.bpf.h, python_alloc.bpf.h),
- * the entry, return and free helpers, and last the programs, one call each.
+ * the entry, return and free helpers, the growth mode's, and last the
+ * programs, one call each.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 #include "records.h"
 #include "settings.h"
+#include "cfi.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -34,6 +40,10 @@ const volatile struct lb_py_cfg lb_py = {}; /* the traced CPython; runtime 0: no
 /* Type flags that put two more words before the GC head (3.11: managed
  * dict; 3.12+: managed dict or weakref); 0 before 3.11. */
 const volatile __u64 lb_pya_preheader_flags = 0;
+/* Growth mode -a: every process but leakbpf (growth_self), and those in
+ * growth_skip. */
+const volatile bool growth_all = false;
+const volatile __u32 growth_self = 0;
 
 /* State (.bss). Written by userspace while tracing (bpf_settings.c): the
  * code ranges' count and the bounds of the code built with frame pointers
@@ -44,6 +54,11 @@ volatile __u32 nranges = 0;
 volatile __u64 fp_lo = 0, fp_hi = 0;
 volatile __u32 lb_py_code_watch = 0;
 volatile __u64 lb_py_code_deaths = 0;
+/* Generation of the code ranges and unwind tables: userspace bumps it
+ * when it rewrites the ranges, which voids every walk kept by cfi.bpf.h.
+ * Changes of the dynamic loader's objects seen by lb_dl_change. */
+volatile __u64 cfi_gen = 0;
+volatile __u64 dl_changes = 0;
 
 /* The target's life (.bss). Written by userspace: stop the target (SIGSTOP)
  * when it executes a program (-c: leakbpf is its parent and holds it until
@@ -187,6 +202,77 @@ struct {
 	__type(value, __u8);
 } code_maps SEC(".maps");
 
+/* Growth mode, per thread: the fault in progress and its pending page
+ * record (sent when the fault makes the anonymous RSS grow); the last
+ * system call whose give-back was sent. */
+enum lb_fault_state {
+	LB_FAULT_NONE = 0,
+	LB_FAULT_READ = 1,  /* a fault is in progress: no record */
+	LB_FAULT_WRITE = 2, /* a write fault: rec is its pending record */
+};
+
+struct lb_growth_task {
+	struct lb_alloc_event rec;
+	/* the fault's user registers tell its rss_stat from later ones */
+	__u64 f_orig_ax, f_ip, f_sp;
+	__u32 fault; /* enum lb_fault_state */
+	__u32 pad;
+	__u64 sent_nr; /* the give-back sent last: nr + 1; 0: none since a page */
+	__u64 sent_args[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lb_growth_task);
+} lb_growth_tasks SEC(".maps");
+
+/* Growth mode -a: processes traced by an object of their own (a Python
+ * process walked with its interpreter's layout, or one that grew), which
+ * this one leaves alone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} growth_skip SEC(".maps");
+
+/* The unwind tables (cfi.h): the rows of every module's table, one slice
+ * per module (lb_range.cfi_first), written by userspace through a memory
+ * mapping (user/unwind/cfi_store.c). One row unless bpf_settings.c sizes
+ * it (LB_CFI_ROWS_DEFAULT) for an object that gets tables. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_cfi_row);
+} cfi_rows SEC(".maps");
+
+/* The CFI walk's window of the stack and state, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cfi_scratch);
+} cfi_scratch SEC(".maps");
+
+/* Walks kept per call site, per CPU (one unless sized as cfi_rows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cfi_cache_ent);
+} cfi_cache SEC(".maps");
+
+/* Wakes userspace when the dynamic loader's objects changed (the count of
+ * changes, 8 bytes), so that new libraries get their tables at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} dl_wake SEC(".maps");
+
 /* The Python walk's state, per thread (struct lb_py_task). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -199,6 +285,7 @@ struct {
 
 /* ==== Walkers ==== */
 
+#include "cfi.bpf.h"
 #include "unwind.bpf.h"
 #include "python.bpf.h"
 #include "python_alloc.bpf.h"
@@ -300,7 +387,7 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u32 kind, __u64 size,
  * call around it, or when it is the outermost are marked LB_INNER_SEND
  * (ts->nsend of them) to go with its record. The verifier sees the count
  * only through memory, as an unknown: no state per combination. */
-static __always_inline void settle_inner(struct thread_state *ts, __u32 top, __u64 addr, __u64 old)
+static __noinline void settle_inner(struct thread_state *ts, __u32 top, __u64 addr, __u64 old)
 {
 	__u32 nsend = 0;
 #pragma unroll
@@ -345,7 +432,7 @@ static __always_inline bool keep_inner(struct thread_state *ts, __u32 top, __u64
 /* Append the inner blocks marked LB_INNER_SEND after the frames of e
  * (n_native and n_py set); each is filtered by -z/-Z as its own
  * allocation. */
-static __always_inline void put_inner(struct thread_state *ts, struct lb_alloc_event *e)
+static __noinline void put_inner(struct thread_state *ts, struct lb_alloc_event *e)
 {
 	__u32 at = e->h.n_native + 2 * e->h.n_py, n = 0;
 #pragma unroll
@@ -373,6 +460,31 @@ static __always_inline void put_inner(struct thread_state *ts, struct lb_alloc_e
 	e->h.n_inner = n;
 }
 
+/* The stacks of record e: native from regs, Python with the walk's task
+ * storage t when there is one; its flags and the counters they touch. */
+static __always_inline void capture_stacks(struct pt_regs *regs, struct lb_alloc_event *e,
+					   struct lb_py_task *t)
+{
+	long n = capture_native(regs, e);
+	if (n < 0) {
+		count(LB_C_STACK_ERR);
+		n = -n;
+	}
+	if (n >= LB_MAX_NATIVE) {
+		e->h.flags |= LB_F_NATIVE_TRUNC;
+		count(LB_C_STACK_TRUNC);
+	}
+	e->h.n_native = n;
+	if (t) {
+		__u32 f = lb_py_collect(t, e);
+		e->h.flags |= f;
+		if (f & LB_F_PY_TRUNC)
+			count(LB_C_PY_TRUNC);
+		if (f & LB_F_PY_ERR)
+			count(LB_C_PY_ERR);
+	}
+}
+
 /* An allocation-family call returned with `ret`: emit its record. */
 static __always_inline int on_return(struct pt_regs *ctx)
 {
@@ -397,8 +509,9 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	if (depth > LB_MAX_NEST)
 		return 0;
 	__u32 top = nest_idx(depth - 1);
-	struct pending p = ts->pend[top];
-	if (p.sp != sp) {
+	/* read in place: the walks below leave little of the stack */
+	struct pending *p = &ts->pend[top];
+	if (p->sp != sp) {
 		/* Not the call we saw enter (its entry was dropped). */
 		drop_stale(ts, sp + 1);
 		return 0;
@@ -408,22 +521,22 @@ static __always_inline int on_return(struct pt_regs *ctx)
 
 	/* What the call did: a new block (addr), an old one freed (old). */
 	__u64 ret = PT_REGS_RC(ctx);
-	__u64 addr = ret ? ret - p.adj : 0;
+	__u64 addr = ret ? ret - p->adj : 0;
 	__u64 old = 0;
-	switch (p.kind) {
+	switch (p->kind) {
 	case LB_K_NONE:
 		addr = 0;
 		break;
 	case LB_K_POSIX_MEMALIGN:
 		addr = 0;
-		if ((int)ret == 0 && bpf_probe_read_user(&addr, sizeof(addr), (void *)p.arg))
+		if ((int)ret == 0 && bpf_probe_read_user(&addr, sizeof(addr), (void *)p->arg))
 			addr = 0;
 		break;
 	case LB_K_REALLOC:
 	case LB_K_REALLOCARRAY:
 		/* a failed realloc leaves the old block live */
-		if (ret != 0 || p.size == 0)
-			old = p.arg;
+		if (ret != 0 || p->size == 0)
+			old = p->arg;
 		break;
 	default:
 		break;
@@ -431,11 +544,11 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	settle_inner(ts, top, addr, old);
 	if (top > 0) {
 		/* nested: its block may be its outer call's own */
-		if ((!addr && !old) || keep_inner(ts, top, addr, old, p.size, PT_REGS_IP(ctx)))
+		if ((!addr && !old) || keep_inner(ts, top, addr, old, p->size, PT_REGS_IP(ctx)))
 			return 0;
 		/* no slot left: send it now, with its own stack */
 	}
-	if (addr && (p.size < min_size || p.size > max_size)) {
+	if (addr && (p->size < min_size || p->size > max_size)) {
 		count(LB_C_FILTERED);
 		addr = 0;
 	}
@@ -472,27 +585,10 @@ static __always_inline int on_return(struct pt_regs *ctx)
 	e->h.n_inner = 0;
 	e->h.addr = alloc ? addr : old;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->size = p.size;
+	e->size = p->size;
 	e->old_addr = alloc ? old : 0;
 	if (alloc) {
-		long n = capture_native(ctx, e);
-		if (n < 0) {
-			count(LB_C_STACK_ERR);
-			n = -n;
-		}
-		if (n >= LB_MAX_NATIVE) {
-			e->h.flags |= LB_F_NATIVE_TRUNC;
-			count(LB_C_STACK_TRUNC);
-		}
-		e->h.n_native = n;
-		if (t) {
-			__u32 f = lb_py_collect(t, e);
-			e->h.flags |= f;
-			if (f & LB_F_PY_TRUNC)
-				count(LB_C_PY_TRUNC);
-			if (f & LB_F_PY_ERR)
-				count(LB_C_PY_ERR);
-		}
+		capture_stacks(ctx, e, t);
 		if (inner)
 			put_inner(ts, e);
 	}
@@ -500,7 +596,7 @@ static __always_inline int on_return(struct pt_regs *ctx)
 		bpf_ringbuf_submit(e, rb_flags());
 		return 0;
 	}
-	__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py, e->h.n_inner);
+	__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py, (__u8)e->h.n_inner);
 	if (len > sizeof(*e) || bpf_ringbuf_output(&events, e, len, rb_flags()))
 		count(LB_C_RB_DROP_ALLOC);
 	return 0;
@@ -606,12 +702,12 @@ static __always_inline void send_life(__u8 type, __u64 addr)
 #define LB_PROT_EXEC 4
 
 /* The target executed a program: its probes now describe nothing. */
-static __always_inline int on_exec(void)
+static __always_inline int on_new_program(void)
 {
 	if (!in_target())
 		return 0;
 	image_gone = 1;
-	send_life(LB_EV_EXEC, 0);
+	send_life(LB_EV_NEW_PROGRAM, 0);
 	if (hold_exec)
 		bpf_send_signal(LB_SIGSTOP);
 	return 0;
@@ -649,7 +745,7 @@ static __always_inline int on_mmap_exit(__s64 ret)
 	bpf_map_delete_elem(&code_maps, &tid);
 	if (ret < 0 && ret > -4096)
 		return 0;
-	send_life(LB_EV_CODE, (__u64)ret);
+	send_life(LB_EV_CODE_MAP, (__u64)ret);
 	if (hold_code)
 		bpf_send_signal(LB_SIGSTOP);
 	return 0;
@@ -661,6 +757,243 @@ static __always_inline int on_code_death(void)
 {
 	if (is_target())
 		__sync_fetch_and_add(&lb_py_code_deaths, 1);
+	return 0;
+}
+
+/* ==== Page faults and give-backs (growth mode) ====
+ *
+ * A leaking process keeps making new anonymous pages resident; a healthy
+ * one at steady state makes none. Every page a process makes resident or
+ * gives back changes its RSS counters, and the kernel reports each change
+ * (rss_stat) in the task that made it:
+ *  - at a fault (page_fault_user, and page_fault_kernel for the user pages
+ *    a system call writes), a write fault captures the thread's stack into
+ *    its task storage: a pending page record;
+ *  - when that fault makes the anonymous RSS grow (rss_stat on
+ *    MM_ANONPAGES, same task, same mm, same user registers), the record is
+ *    sent. A fault that maps no new anonymous page (a read of the zero
+ *    page, a copy-on-write of a page shared with a parent or child, a
+ *    spurious or repeated fault, a page of a file) sends nothing; the
+ *    record is sent under the page table lock, before a munmap can remove
+ *    the page;
+ *  - when the anonymous RSS changes outside a fault, in a munmap, madvise,
+ *    brk, mremap or mmap (over a mapping) of the process, the call's
+ *    arguments are sent once: userspace forgets the pages of the range it
+ *    gave back. mremap moving a range changes no counter: the search for
+ *    its new place (vm_unmapped_area) sends the move.
+ * No system call tracepoint: raw sys_enter/sys_exit would put every system
+ * call of every process on the host through the slow path (+120 ns each
+ * measured). No bpf_find_vma either (~1.4 us per fault here: it takes the
+ * mm lock and releases it through an irq_work): which mapping a page is in
+ * (a thread stack, a file) is told by userspace from the record's stack
+ * pointer and the target's mappings. Only tracepoints: neither tracefs nor
+ * fentry is needed (kernels built without the function tracer refuse
+ * fentry). */
+
+/* x86_64 system call numbers, mremap flags, thread_info.status */
+#define LB_NR_MMAP	  9
+#define LB_NR_MUNMAP	  11
+#define LB_NR_BRK	  12
+#define LB_NR_MREMAP	  25
+#define LB_NR_MADVISE	  28
+#define LB_MREMAP_MAYMOVE 1
+#define LB_MREMAP_FIXED	  2
+#define LB_TS_COMPAT	  0x0002 /* a 32-bit system call */
+
+static __always_inline bool growth_traced(__u32 tgid)
+{
+	if (tgid == target_tgid)
+		return true;
+	return growth_all && tgid != growth_self && !bpf_map_lookup_elem(&growth_skip, &tgid);
+}
+
+/* The user registers of the current thread: at a user fault the fault's,
+ * in a system call (and a kernel fault in one) the call's. */
+static __always_inline struct pt_regs *growth_user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+static __always_inline int on_fault(__u64 address, unsigned long error_code, bool kernel)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (!growth_traced(tgid))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct lb_growth_task *g =
+	    bpf_task_storage_get(&lb_growth_tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!g) {
+		count(LB_C_THREAD_FULL);
+		return 0;
+	}
+	struct pt_regs *regs = growth_user_regs();
+	g->f_orig_ax = regs->orig_ax;
+	g->f_ip = regs->ip;
+	g->f_sp = regs->sp;
+	/* A read maps the shared zero page or a file's page: no record, but
+	 * a file page is counted when rss_stat says so. */
+	if (!(error_code & X86_PF_WRITE)) {
+		g->fault = LB_FAULT_READ;
+		return 0;
+	}
+	count(LB_C_PAGE_FAULTS);
+	struct lb_alloc_event *e = &g->rec;
+	e->h.type = LB_EV_PAGE;
+	e->h.n_native = 0;
+	e->h.n_py = 0;
+	e->h.flags = kernel ? LB_F_KERNEL : 0;
+	e->h.pad = tgid;
+	e->h.addr = address & ~4095ULL;
+	e->size = 4096;
+	e->old_addr = regs->sp;
+	/* the layout in .rodata is the target's (-a: a process's own object) */
+	struct lb_py_task *t = NULL;
+	if (lb_py.runtime && tgid == target_tgid && !(t = lb_py_task_get()))
+		count(LB_C_THREAD_FULL);
+	capture_stacks(regs, e, t);
+	g->fault = LB_FAULT_WRITE;
+	return 0;
+}
+
+static __always_inline bool growth_syscall(long nr)
+{
+	return nr == LB_NR_MUNMAP || nr == LB_NR_MADVISE || nr == LB_NR_BRK || nr == LB_NR_MREMAP ||
+	       nr == LB_NR_MMAP;
+}
+
+/* A give-back (LB_EV_RELEASE: system call nr with its arguments), a move
+ * (LB_EV_MOVE), an exec or an exit. */
+static __always_inline void growth_send(__u8 type, __u32 nr, const __u64 *args, __u32 tgid)
+{
+	struct lb_range_event *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count(LB_C_RB_DROP_RANGE);
+		return;
+	}
+	r->h.type = type;
+	r->h.n_native = 0;
+	r->h.n_py = 0;
+	r->h.flags = 0;
+	r->h.pad = tgid;
+	r->h.addr = args[0];
+	r->ts_ns = bpf_ktime_get_ns();
+	r->args[0] = args[1];
+	r->args[1] = args[2];
+	r->args[2] = args[3];
+	r->args[3] = args[4];
+	r->nr = nr;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, rb_flags());
+}
+
+/* The anonymous RSS changed in a system call of the process: a give-back,
+ * sent once per call, not once per page table the call empties. */
+static __always_inline void on_syscall_change(struct task_struct *task, struct lb_growth_task *g,
+					      struct pt_regs *regs, __u32 tgid)
+{
+	long nr = regs->orig_ax;
+	if (!growth_syscall(nr) || (task->thread_info.status & LB_TS_COMPAT))
+		return;
+	__u64 args[5] = {regs->di, regs->si, regs->dx, regs->r10, regs->r8};
+	if (g && g->sent_nr == (__u64)nr + 1 && g->sent_args[0] == args[0] &&
+	    g->sent_args[1] == args[1] && g->sent_args[2] == args[2] && g->sent_args[3] == args[3])
+		return;
+	if (!g)
+		g = bpf_task_storage_get(&lb_growth_tasks, task, NULL,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (g) {
+		g->sent_nr = nr + 1;
+		g->sent_args[0] = args[0];
+		g->sent_args[1] = args[1];
+		g->sent_args[2] = args[2];
+		g->sent_args[3] = args[3];
+	}
+	growth_send(LB_EV_RELEASE, nr, args, tgid);
+}
+
+/* The RSS of a traced process changed in one of its tasks: the end of a
+ * fault of ours (send or count it), or a give-back. */
+static __always_inline int on_rss_change(struct mm_struct *mm, int member)
+{
+	if (member != MM_ANONPAGES && member != MM_FILEPAGES && member != MM_SHMEMPAGES)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!growth_traced(tgid))
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->mm != mm)
+		return 0;
+	struct lb_growth_task *g = bpf_task_storage_get(&lb_growth_tasks, task, NULL, 0);
+	struct pt_regs *regs = growth_user_regs();
+	if (g && g->fault != LB_FAULT_NONE) {
+		/* the fault's own change, unless the thread has gone on since
+		 * (a fault that changed nothing: a copy-on-write after fork) */
+		if (regs->orig_ax == g->f_orig_ax && regs->ip == g->f_ip && regs->sp == g->f_sp) {
+			__u32 fault = g->fault;
+			g->fault = LB_FAULT_NONE;
+			if (member != MM_ANONPAGES) {
+				count(LB_C_FILE_FAULTS);
+			} else if (fault == LB_FAULT_WRITE) {
+				struct lb_alloc_event *e = &g->rec;
+				e->ts_ns = bpf_ktime_get_ns();
+				__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py, 0);
+				if (len > sizeof(*e) ||
+				    bpf_ringbuf_output(&events, e, len, rb_flags()))
+					count(LB_C_RB_DROP_PAGE);
+				else
+					count(LB_C_PAGE_RECORDS);
+				g->sent_nr = 0; /* the next give-back is news */
+			}
+			return 0;
+		}
+		g->fault = LB_FAULT_NONE;
+	}
+	if (member == MM_ANONPAGES)
+		on_syscall_change(task, g, regs, tgid);
+	return 0;
+}
+
+/* mremap looking for a new place for a range it moves: the pages will go
+ * there, without changing the RSS. */
+static __always_inline int on_new_area(unsigned long addr)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!growth_traced(tgid) || (addr & 4095))
+		return 0; /* not ours, or an error */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = growth_user_regs();
+	if (regs->orig_ax != LB_NR_MREMAP || (task->thread_info.status & LB_TS_COMPAT) ||
+	    !(regs->r10 & LB_MREMAP_MAYMOVE) || (regs->r10 & LB_MREMAP_FIXED))
+		return 0;
+	/* old address, old length, new length, flags, new address */
+	__u64 args[5] = {regs->di, regs->si, regs->dx, regs->r10, addr};
+	growth_send(LB_EV_MOVE, LB_NR_MREMAP, args, tgid);
+	return 0;
+}
+
+/* exec: every page of the old address space is gone; exit (-a, the last
+ * thread): the process is. */
+static __always_inline int on_process_end(struct task_struct *p, __u8 type)
+{
+	if (!growth_traced(p->tgid))
+		return 0;
+	if (type == LB_EV_EXIT && (!growth_all || p->signal->live.counter != 0))
+		return 0;
+	__u64 args[5] = {};
+	growth_send(type, 0, args, p->tgid);
+	return 0;
+}
+
+/* The dynamic loader changed its list of objects (dlopen, dlclose): wake
+ * userspace to read the target's mappings and build the new libraries'
+ * unwind tables now (user/unwind/dl_watch.h). */
+static __always_inline int on_dl_change(void)
+{
+	if (!is_target())
+		return 0;
+	__u64 n = __sync_fetch_and_add(&dl_changes, 1) + 1;
+	bpf_ringbuf_output(&dl_wake, &n, sizeof(n), BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -797,9 +1130,56 @@ int BPF_KPROBE(lb_py_code_dealloc)
 	return on_code_death();
 }
 
+/* The dynamic loader's _dl_debug_state (user/unwind/dl_watch.c). */
+SEC("uprobe")
+int BPF_KPROBE(lb_dl_change)
+{
+	return on_dl_change();
+}
+
+/* Growth mode (userspace loads these, and none of the above, with
+ * --growth). */
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(lb_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	return on_fault(address, error_code, false);
+}
+
+/* The kernel writing a user page first (read(2) into a new buffer). */
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(lb_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	return address >> 63 ? 0 : on_fault(address, error_code, true);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(lb_rss_stat, struct mm_struct *mm, int member)
+{
+	return on_rss_change(mm, member);
+}
+
+SEC("tp_btf/vm_unmapped_area")
+int BPF_PROG(lb_new_area, unsigned long addr, struct vm_unmapped_area_info *info)
+{
+	return on_new_area(addr);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(lb_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_process_end(p, LB_EV_EXEC);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(lb_exit, struct task_struct *p)
+{
+	return on_process_end(p, LB_EV_EXIT);
+}
+
 /* libc's _exit (user/attach/allocators.c probes it with the malloc family). */
 SEC("uprobe")
-int BPF_KPROBE(lb_exit)
+int BPF_KPROBE(lb_libc_exit)
 {
 	return on_exiting();
 }
@@ -807,9 +1187,9 @@ int BPF_KPROBE(lb_exit)
 /* The target's life: exec, and mmap of code (user/attach/process_events.c). */
 
 SEC("tp/sched/sched_process_exec")
-int lb_exec(void *ctx)
+int lb_new_program(void *ctx)
 {
-	return on_exec();
+	return on_new_program();
 }
 
 SEC("tp/syscalls/sys_enter_mmap")

@@ -20,16 +20,25 @@
 enum lb_event_type {
 	LB_EV_ALLOC = 1, /* addr/size became live; old_addr (if set) died */
 	LB_EV_FREE = 2,	 /* addr died */
-	/* The target's life, header only (sent with a wakeup): */
-	LB_EV_EXEC = 16,    /* it executed a new program: the probes' image is gone */
-	LB_EV_CODE = 17,    /* it mapped a file with code at addr (mmap PROT_EXEC) */
-	LB_EV_EXITING = 18, /* it called _exit: its memory is still there */
+	/* growth mode */
+	LB_EV_PAGE = 3,	   /* lb_alloc_event: the page at addr became resident */
+	LB_EV_RELEASE = 4, /* lb_range_event: system call nr gave anonymous pages back */
+	LB_EV_MOVE = 5,	   /* lb_range_event: mremap is moving a range */
+	LB_EV_EXEC = 6,	   /* lb_range_event: the process ran exec */
+	LB_EV_EXIT = 7,	   /* lb_range_event: the process exited (-a) */
+	/* the traced program's life, header only (sent with a wakeup) */
+	LB_EV_NEW_PROGRAM = 16, /* it executed a new program: the probes' image is gone */
+	LB_EV_CODE_MAP = 17,	/* it mapped a file with code at addr (mmap PROT_EXEC) */
+	LB_EV_EXITING = 18,	/* it called _exit: its memory is still there */
 };
 
 enum lb_event_flags {
-	LB_F_NATIVE_TRUNC = 1 << 0, /* native stack filled LB_MAX_NATIVE */
-	LB_F_PY_TRUNC = 1 << 1,	    /* more Python frames than LB_MAX_PY */
-	LB_F_PY_ERR = 1 << 2,	    /* Python frame walk failed */
+	LB_F_NATIVE_TRUNC = 1 << 0,   /* native stack filled LB_MAX_NATIVE */
+	LB_F_PY_TRUNC = 1 << 1,	      /* more Python frames than LB_MAX_PY */
+	LB_F_PY_ERR = 1 << 2,	      /* Python frame walk failed */
+	LB_F_KERNEL = 1 << 3,	      /* page record: written first by the kernel (a system call) */
+	LB_F_NATIVE_ANON = 1 << 4,    /* native walk reached code in no file (JIT, anonymous) */
+	LB_F_NATIVE_STOPPED = 1 << 5, /* native walk stopped: no unwind rule, unreadable stack */
 };
 
 /* Common prefix of every record; a free record is this alone. */
@@ -37,9 +46,11 @@ struct lb_hdr {
 	__u8 type; /* enum lb_event_type */
 	__u8 n_native;
 	__u8 n_py;
-	__u8 flags;   /* enum lb_event_flags */
-	__u8 n_inner; /* LB_EV_ALLOC: struct lb_inner after the frames */
-	__u8 pad[3];
+	__u8 flags; /* enum lb_event_flags */
+	union {
+		__u32 pad;     /* growth mode records: the process (tgid) */
+		__u32 n_inner; /* LB_EV_ALLOC: struct lb_inner after the frames */
+	};
 	__u64 addr;
 };
 
@@ -89,6 +100,23 @@ struct lb_alloc_event {
 #define LB_ALLOC_LEN(n_native, n_py, n_inner)                                                      \
 	(LB_ALLOC_HEAD + 8u * (n_native) + 16u * (n_py) + 32u * (n_inner))
 
+/* A page record (LB_EV_PAGE) is an lb_alloc_event: addr the page, size its
+ * size, old_addr the thread's user stack pointer at the fault, h.pad the
+ * process. */
+
+/* Growth mode: a system call that gave pages back (munmap, madvise, brk,
+ * mremap, mmap over a mapping) or an mremap moving a range, with its
+ * arguments as the kernel got them (h.addr the first, args the next four;
+ * a move's new address in args[3]), sent when it happened: pages faulted
+ * later are not in it. Exec and exit records carry nothing more. */
+struct lb_range_event {
+	struct lb_hdr h; /* h.pad: the process */
+	__u64 ts_ns;
+	__u64 args[4];
+	__u32 nr; /* x86_64 system call number */
+	__u32 pad;
+};
+
 /* Counters kept per CPU in the "counters" map and summed by userspace. */
 enum lb_counter {
 	LB_C_RB_DROP_ALLOC,  /* alloc records lost: ring buffer full */
@@ -103,9 +131,15 @@ enum lb_counter {
 	LB_C_PY_TRUNC,	     /* Python stack hit LB_MAX_PY */
 	LB_C_NESTED_IGNORED, /* inner allocator calls that returned the outer call's block */
 	LB_C_FILTERED,	     /* outside -z/-Z size bounds */
-	LB_C_RET_UNMATCHED,  /* allocator returns whose entry was lost (thread state
-				evicted, a signal handler on an alternate stack
-				above the interrupted call): the block is not seen */
+	/* growth mode */
+	LB_C_PAGE_FAULTS,   /* write faults */
+	LB_C_PAGE_RECORDS,  /* of which added anonymous pages: records sent */
+	LB_C_FILE_FAULTS,   /* faults that added pages of files or shared memory */
+	LB_C_RB_DROP_PAGE,  /* page records lost: ring buffer full */
+	LB_C_RB_DROP_RANGE, /* given-back ranges lost: ring buffer or task storage full */
+	LB_C_RET_UNMATCHED, /* allocator returns whose entry was lost (thread state
+			       evicted, a signal handler on an alternate stack
+			       above the interrupted call): the block is not seen */
 	LB_C_MAX,
 };
 

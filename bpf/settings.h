@@ -43,8 +43,9 @@ enum lb_kind {
 
 /* ---- code ranges (the native stack walk) ---- */
 
-/* Executable ranges of the target, sorted by lo, in the "ranges" map. */
-#define LB_MAX_RANGES 128
+/* Executable ranges of the target, sorted by lo, in the "ranges" map
+ * (Python processes with many extension modules map hundreds). */
+#define LB_MAX_RANGES 512
 
 enum lb_range_flags {
 	LB_RANGE_NOFP = 1 << 0,	  /* module built without frame pointers */
@@ -55,6 +56,8 @@ struct lb_range {
 	__u64 lo, hi;
 	__u32 flags;
 	__u32 pad;
+	__u64 bias;		    /* module address (CFI rows, cfi.h) = address - bias */
+	__u32 cfi_first, cfi_count; /* its rows in cfi_rows; count 0: frame pointers */
 };
 
 /* ---- the traced CPython (the Python frame walk) ---- */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The native stack walk at a return probe: a frame-pointer walk, and the
- * repair of stacks whose first frame is in a library built without frame
- * pointers (libc's strdup, libstdc++'s operator new...). Such a function
- * keeps its caller's %rbp on its own stack frame, or in %rbp when it does
- * not use it, so the frame-pointer walk skips or loses its caller. The
+ * The native stack walk at a return probe: from the unwind tables built
+ * from DWARF CFI (cfi.bpf.h) where the first frame's module has one; else a
+ * frame-pointer walk, and the repair of stacks whose first frame is in a
+ * library built without frame pointers (libc's strdup, libstdc++'s
+ * operator new...). Such a function keeps its caller's %rbp on its own
+ * stack frame, or in %rbp when it does not use it, so the frame-pointer
+ * walk skips or loses its caller. The
  * caller's return address is the first word above %sp that points into
  * code built with frame pointers; the saved %rbp is a word below it
  * pointing just above it. From there the walk goes on as usual.
@@ -33,7 +35,7 @@ __noinline int range_flags(__u64 addr)
 	__u32 lo = 0, hi = nranges;
 	if (hi > LB_MAX_RANGES)
 		hi = LB_MAX_RANGES;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 10; i++) {
 		if (lo >= hi)
 			break;
 		__u32 mid = (lo + hi) / 2;
@@ -243,7 +245,9 @@ static __always_inline long fp_walk_all(struct pt_regs *ctx, struct lb_alloc_eve
 }
 
 /* Native stack of the caller at a return probe into e->ips: its depth,
- * negated when the stack is cut short (see fix_caller). */
+ * negated when the stack is cut short (see fix_caller). From the unwind
+ * tables (cfi.bpf.h) whenever the first frame's module has one; with frame
+ * pointers and the repair above otherwise. */
 static __always_inline long capture_native(struct pt_regs *ctx, struct lb_alloc_event *e)
 {
 	int f0 = range_flags(PT_REGS_IP(ctx));
@@ -252,7 +256,10 @@ static __always_inline long capture_native(struct pt_regs *ctx, struct lb_alloc_
 		e->ips[0] = PT_REGS_IP(ctx);
 		return 1;
 	}
-	long n = fp_walk_all(ctx, e);
+	long n = cfi_capture(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), e);
+	if (n >= 0)
+		return n;
+	n = fp_walk_all(ctx, e);
 	if (n >= 1 && f0 >= 0 && (f0 & LB_RANGE_NOFP))
 		n = fix_caller(ctx, e, n);
 	return n;

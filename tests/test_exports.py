@@ -102,14 +102,15 @@ def _is(kind, v):
     raise AssertionError(kind)
 
 
-TOP = {"schema": "str", "leakbpf_version": "str", "pid": INT, "comm": "str?",
+TOP = {"schema": "str", "mode": "str", "leakbpf_version": "str", "pid": INT, "comm": "str?",
        "cmdline": "str?", "kernel": "str?", "python": "str?", "allocator_note": "str?",
        "time": FLOAT, "elapsed_s": FLOAT, "interval_s": FLOAT, "min_age_s": FLOAT,
        "final": "bool", "target_exited": "bool", "exit_status": "int?", "execs": INT}
 COUNTS = ["allocs", "frees", "frees_unknown", "nested_ignored", "filtered"]
 DROPS = ["ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow",
          "returns_unmatched", "stack_errors", "stacks_truncated", "py_errors", "py_truncated",
-         "names_unkept", "addr_table_full", "stack_table_full", "cache_bound"]
+         "names_unkept", "addr_table_full", "stack_table_full", "ringbuf_page", "ringbuf_range",
+         "unwind_tables_full", "cache_bound"]
 RSS = {"bytes": INT, "growth_bytes": INT, "at_attach": INT}
 TOTALS = {"outstanding_bytes": INT, "outstanding_count": INT, "growth_bytes": INT}
 STACK = {"id": INT, "outstanding_bytes": INT, "outstanding_count": INT, "allocated_bytes": INT,

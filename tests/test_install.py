@@ -99,11 +99,12 @@ def test_man_page_documents_every_option(dest):
     text = render(dest / "usr/share/man/man8/leakbpf.8")
     # hyphenation must not split an option name
     flat = re.sub(r"\u2010|\u2011", "-", text)
-    for opt in long_options() | long_options("diff") | long_options("report"):
+    for opt in (long_options() | long_options("diff") | long_options("report") |
+                long_options("objects")):
         assert re.search(rf"(?<![\w-]){opt}(?![\w-])", flat), f"{opt} not in the man page"
     for short in "pcdoTzZqvh":
         assert re.search(rf"(?<![\w-])-{short}\b", flat), f"-{short} not in the man page"
-    for sub in ("leakbpf diff", "leakbpf report"):
+    for sub in ("leakbpf diff", "leakbpf report", "leakbpf objects"):
         assert sub in flat
 
 
@@ -143,12 +144,14 @@ def complete(dest, *words):
 
 
 def test_bash_completion(dest, tmp_path):
-    assert complete(dest, "leakbpf", "") >= {"diff", "report"}
+    assert complete(dest, "leakbpf", "") >= {"diff", "report", "objects"}
     assert long_options() <= complete(dest, "leakbpf", "--")
     assert complete(dest, "leakbpf", "--snap") == {"--snapshot-every", "--snapshot-dir",
                                                    "--snapshot-keep"}
     assert long_options("report") <= complete(dest, "leakbpf", "report", "--")
     assert long_options("diff") <= complete(dest, "leakbpf", "diff", "--")
+    assert long_options("objects") <= complete(dest, "leakbpf", "objects", "--")
+    assert str(os.getpid()) in complete(dest, "leakbpf", "objects", "-p", str(os.getpid()))
     assert str(os.getpid()) in complete(dest, "leakbpf", "-p", str(os.getpid()))
     (tmp_path / "snapdir").mkdir()
     (tmp_path / "snapfile").write_text("")

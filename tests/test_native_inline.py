@@ -27,10 +27,6 @@ from checks import assert_exact, assert_no_drops, assert_sane
 from lbtest import REPO, cprog, describe, run_leakbpf, stack_with, trace_target
 from test_exports import go_pprof, validate_report
 
-NEEDS_CFI = pytest.mark.xfail(
-    reason="needs CFI unwinding (issue 9, the `cfi` work): built without frame pointers, "
-           "the frame-pointer walk stops at open_session(int)", strict=False)
-
 VECTOR_CTOR = "std::vector<int, std::allocator<int> >::vector("
 OPERATOR_NEW = "operator new(unsigned long)"
 
@@ -167,7 +163,6 @@ def test_service_stacks_with_frame_pointers(service):
     check_service_pprof(service.out["pprof"])
 
 
-@NEEDS_CFI
 def test_service_stacks_without_frame_pointers(tmp_path):
     pprof = tmp_path / "out.pb.gz"
     tr = trace_target([cprog("cxx_service_nofp")], extra_args=["--pprof", pprof])

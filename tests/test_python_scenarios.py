@@ -30,31 +30,15 @@ Set LEAKBPF_SCENARIO_LOG=FILE to append one JSON line of measurements per
 test (what the final report of the Python work quotes).
 """
 
-import ast
-import glob
 import json
 import os
-import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
 import lbtest
-
-SCENARIO_DIR = Path(__file__).resolve().parent / "py_scenarios"
-DEBIAN_PY = "/usr/bin/python3.11"
-
-LEAK_SCENARIOS = [
-    "s1_sync_job",
-    "s2_root_handlers",
-    "s3_connection_loggers",
-    "s4_tcp_server",
-    "s5_gc_cycles",
-    "s6_queue_backlog",
-    "s7_ctypes_malloc",
-]
-CONTROL = "s8_control_churn"
+from scenarios import (CONTROL, DEBIAN_PY, LEAK_SCENARIOS, SCENARIO_DIR, is_python, label,
+                       leak_lines, module_constant, out_bytes, pyenv_latest, scenario_argv,
+                       through, through_file)
 
 # Seconds of tracing. The issue asks for ~10 s: Debian's build (the hard
 # one: pymalloc inlined) gets 10; the pyenv 3.12 matrix 8; the version sweep
@@ -70,43 +54,12 @@ MIN_AGE = "1s"  # -o: only allocations at least this old count as outstanding
 MIN_LEAK_BYTES = 16 * 1024
 
 
-# --------------------------------------------------------------- interpreters
-
-def _pyenv_root():
-    root = os.environ.get("PYENV_ROOT")
-    if not root:
-        try:
-            root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                                  timeout=20).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            root = ""
-    return root or os.path.expanduser("~/.pyenv")
-
-
-def _pyenv_latest(minor):
-    """Newest installed pyenv CPython 3.MINOR.x (a plain release: no -dev,
-    no free-threaded 't' build), or None."""
-    best = None
-    for d in glob.glob(os.path.join(_pyenv_root(), "versions", "3.%d.*" % minor)):
-        m = re.fullmatch(r"3\.%d\.(\d+)" % minor, os.path.basename(d))
-        exe = os.path.join(d, "bin", "python3")
-        if m and os.access(exe, os.X_OK) and (best is None or int(m.group(1)) > best[0]):
-            best = (int(m.group(1)), exe)
-    return best[1] if best else None
-
-
-def _label(exe, fallback):
-    if exe is None:
-        return fallback
-    if exe == DEBIAN_PY:
-        return "debian3.11"
-    return "pyenv" + Path(exe).parent.parent.name
-
+# --------------------------------------------------------------- the cases
 
 def _cases():
     """(interpreter path or None, missing-label, scenario, args, duration)."""
     cases = []
-    pyenv312 = _pyenv_latest(12)
+    pyenv312 = pyenv_latest(12)
     debian = DEBIAN_PY if os.access(DEBIAN_PY, os.X_OK) else None
     for exe, missing, duration in ((debian, DEBIAN_PY, DURATION),
                                    (pyenv312, "pyenv 3.12.x", DURATION_PYENV)):
@@ -115,14 +68,14 @@ def _cases():
     # scenario 7 again, calling libc's malloc directly (no library of ours)
     cases.append((debian, DEBIAN_PY, "s7_ctypes_malloc", ("--libc",), SWEEP_DURATION))
     for minor in (8, 9, 10, 11, 13):
-        cases.append((_pyenv_latest(minor), "pyenv 3.%d.x" % minor, "s1_sync_job", (),
+        cases.append((pyenv_latest(minor), "pyenv 3.%d.x" % minor, "s1_sync_job", (),
                       SWEEP_DURATION))
     return cases
 
 
 def _case_id(c):
     exe, missing, scenario, args, _ = c
-    return "-".join([scenario, _label(exe, missing.replace(" ", ""))] +
+    return "-".join([scenario, label(exe, missing.replace(" ", ""))] +
                     [a.lstrip("-") for a in args])
 
 
@@ -130,31 +83,6 @@ CASES = _cases()
 
 
 # --------------------------------------------------------------- the report
-
-def leak_lines(path):
-    """Line numbers (1-based) of the lines that end with '# LEAK'."""
-    with open(path) as f:
-        return [i for i, line in enumerate(f, 1) if line.rstrip().endswith("# LEAK")]
-
-
-def is_python(frame):
-    return frame.get("kind") == "python"
-
-
-def through(stack, basename, lines):
-    """Whether the stack has a Python frame at basename:line (line in lines)."""
-    return any(is_python(f) and f.get("file") and os.path.basename(f["file"]) == basename
-               and f.get("line") in lines for f in stack.get("frames", []))
-
-
-def through_file(stack, basename):
-    return any(is_python(f) and f.get("file") and os.path.basename(f["file"]) == basename
-               for f in stack.get("frames", []))
-
-
-def out_bytes(stacks):
-    return sum(s.get("outstanding_bytes", 0) for s in stacks)
-
 
 def frame_text(f):
     if f.get("text"):
@@ -193,9 +121,7 @@ def trace_scenario(exe, scenario, args, duration, tmp_path):
     """Start the scenario under `exe`, attach leakbpf to it for `duration`
     seconds, return (scenario path, report, leakbpf CompletedProcess)."""
     path = SCENARIO_DIR / (scenario + ".py")
-    argv = [exe, str(path)] + list(args)
-    if scenario == "s7_ctypes_malloc" and "--libc" not in args:
-        argv += ["--lib-dir", str(tmp_path)]
+    argv = scenario_argv(exe, scenario, args, tmp_path)
     with open(tmp_path / "scenario.stderr", "w") as err:
         target = lbtest.start_target(argv, stderr=err)
     lbtest.wait_ready(target, timeout=60)
@@ -289,7 +215,7 @@ def test_control_no_growth(case, tmp_path):
         pytest.skip(f"interpreter not installed: {missing}")
     path = SCENARIO_DIR / (scenario + ".py")
     assert not leak_lines(path), f"the control {path} must not mark a '# LEAK' line"
-    bound = _module_constant(path, "MAX_RETAINED_BYTES")
+    bound = module_constant(path, "MAX_RETAINED_BYTES")
     path, report, cmd = trace_scenario(exe, scenario, args, duration, tmp_path)
     stacks = report.get("stacks", [])
     mine = [s for s in stacks if through_file(s, path.name)]
@@ -310,30 +236,3 @@ def test_control_no_growth(case, tmp_path):
     assert alloc >= 4 * bound, f"expected the churn to be seen: allocated >= {4 * bound} B\n{detail}"
     assert out <= 0.05 * alloc, f"expected outstanding <= 5% of allocated\n{detail}"
     assert growth <= bound, f"expected growth <= {bound} B\n{detail}"
-
-
-def _module_constant(path, name):
-    """An integer constant of a scenario (the scenario is not imported: it
-    runs in the interpreter under test, not in pytest's). Top-level
-    assignments of integer arithmetic over earlier such constants only."""
-    env = {}
-
-    def value(node):
-        if isinstance(node, ast.Constant) and isinstance(node.value, int):
-            return node.value
-        if isinstance(node, ast.Name):
-            return env[node.id]
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult, ast.Sub)):
-            a, b = value(node.left), value(node.right)
-            return a + b if isinstance(node.op, ast.Add) else a * b if isinstance(
-                node.op, ast.Mult) else a - b
-        raise ValueError(ast.dump(node))
-
-    for node in ast.parse(path.read_text()).body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            try:
-                env[node.targets[0].id] = value(node.value)
-            except (ValueError, KeyError):
-                pass
-    return env[name]

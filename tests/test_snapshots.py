@@ -247,7 +247,7 @@ def stack(sid, frames, out_b, out_c, alloc_b=None, alloc_c=None, flags=()):
 def document(stacks, t=1700000000.5, rss=1 << 20, pid=4242):
     stacks = sorted(stacks, key=lambda s: -s["outstanding_bytes"])
     return {
-        "schema": "leakbpf/v1", "leakbpf_version": "0.1.0", "pid": pid,
+        "schema": "leakbpf/v1", "mode": "exact", "leakbpf_version": "0.1.0", "pid": pid,
         "comm": "caf\u00e9 \u6f22\u5b57", "cmdline": "./x --name \"q\"\t\\ \u0001",
         "kernel": "6.18.0", "python": "CPython 3.11.2", "allocator_note": None,
         "time": t, "elapsed_s": 12.0, "interval_s": 0.1, "min_age_s": 0.0, "final": False,
@@ -258,7 +258,7 @@ def document(stacks, t=1700000000.5, rss=1 << 20, pid=4242):
             ["ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow",
              "returns_unmatched", "stack_errors", "stacks_truncated", "py_errors",
              "py_truncated", "names_unkept", "addr_table_full", "stack_table_full",
-             "cache_bound"])},
+             "ringbuf_page", "ringbuf_range", "unwind_tables_full", "cache_bound"])},
         "probes": [{"name": "malloc", "module": "/lib/libc.so.6", "status": "ok"},
                    {"name": "PyObject_Malloc", "module": None, "status": "missing"}],
         "rss": {"bytes": rss, "growth_bytes": -4096, "at_attach": 1 << 19},

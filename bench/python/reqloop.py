@@ -5,7 +5,10 @@ dict, a list of model objects (with attribute dicts), their dict form,
 strings, a JSON response, and keeps a bounded response cache (no leak: the
 cache holds at most CACHE_SIZE entries).
 
-Usage: reqloop.py --mode MODE [--seconds S] [--warmup S]
+With --leak-every N, every Nth request also keeps a small record forever
+(LEAKED), a leak of about 200 bytes per N requests.
+
+Usage: reqloop.py --mode MODE [--seconds S] [--warmup S] [--leak-every N]
   plain    untraced
   tm1      under tracemalloc.start(1)   (in-process, 1 frame)
   tm25     under tracemalloc.start(25)  (in-process, 25 frames)
@@ -22,6 +25,8 @@ import time
 import tracemalloc
 
 CACHE_SIZE = 2000
+LEAKED = []
+LEAK_EVERY = 0
 
 
 class Item:
@@ -44,6 +49,8 @@ def handle(i, cache):
         "headers": {"accept": "application/json", "x-request-id": str(i)},
         "query": {"page": i % 10, "size": 20},
     }
+    if LEAK_EVERY and i % LEAK_EVERY == 0:
+        LEAKED.append({"id": i, "user": req["user"], "seen": i * 0.5})
     key = (req["path"], req["query"]["page"])
     hit = cache.get(key)
     if hit is not None and i % 3:
@@ -75,6 +82,8 @@ def main(argv):
     mode = argv[argv.index("--mode") + 1] if "--mode" in argv else "plain"
     seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 5.0
     warmup = float(argv[argv.index("--warmup") + 1]) if "--warmup" in argv else 0.5
+    global LEAK_EVERY
+    LEAK_EVERY = int(argv[argv.index("--leak-every") + 1]) if "--leak-every" in argv else 0
     cache = {}
     n0 = loop(warmup, cache)  # fills the cache, warms specialisation
     if mode == "wait":

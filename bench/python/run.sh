@@ -12,19 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 seconds=${1:-5}
 repeat=${2:-1}
-driver=/usr/bin/python3
-[ -x "$driver" ] || driver=python3
-
-if [ -z "${PYTHONS:-}" ]; then
-	PYTHONS=""
-	[ -x /usr/bin/python3.11 ] && PYTHONS="/usr/bin/python3.11"
-	root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
-	for d in "$root"/versions/3.12.*; do
-		[ -x "$d/bin/python3" ] && pyenv_py="$d/bin/python3"
-	done
-	[ -n "${pyenv_py:-}" ] && PYTHONS="$PYTHONS $pyenv_py"
-fi
-[ -n "$PYTHONS" ] || { echo "no interpreter found" >&2; exit 1; }
+. "$here/../pythons.sh"
 [ -x "$repo/leakbpf" ] || { echo "$repo/leakbpf missing: run make" >&2; exit 1; }
 
 stats=--bpf-stats

@@ -12,7 +12,7 @@ SANE_LIMIT = 1 << 48
 DROP_KEYS = ("ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow",
              "returns_unmatched", "stack_errors", "stacks_truncated", "py_errors",
              "py_truncated", "names_unkept", "addr_table_full", "stack_table_full",
-             "cache_bound")
+             "ringbuf_page", "ringbuf_range", "unwind_tables_full", "cache_bound")
 COUNT_KEYS = ("allocs", "frees", "frees_unknown", "nested_ignored", "filtered")
 
 

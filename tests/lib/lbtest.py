@@ -36,6 +36,8 @@ TESTS = REPO / "tests"
 CBUILD = TESTS / "c" / "build"
 
 TRACING_PREFIX = "leakbpf: tracing pid"
+# what leakbpf prints once it traces: one process, or every one (--growth -a)
+TRACING_PREFIXES = (TRACING_PREFIX, "leakbpf: tracing every process")
 
 # Processes started through this module; killed by the conftest fixture at the
 # end of every test so that a failing test never leaves targets behind.
@@ -230,7 +232,7 @@ class Leakbpf:
     def _pump_err(self):
         for line in self.proc.stderr:
             self._err.append(line)
-            if line.startswith(TRACING_PREFIX):
+            if line.startswith(TRACING_PREFIXES):
                 self._tracing.set()
         self._tracing.set()  # EOF: wake waiters, they check the flag again
 
@@ -247,7 +249,7 @@ class Leakbpf:
         return "".join(self._out)
 
     def tracing(self):
-        return any(line.startswith(TRACING_PREFIX) for line in self._err)
+        return any(line.startswith(TRACING_PREFIXES) for line in self._err)
 
     def wait_tracing(self, timeout=60):
         """Block until leakbpf printed "leakbpf: tracing pid N"; AssertionError

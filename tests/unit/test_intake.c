@@ -198,13 +198,98 @@ static void test_malformed_rejected(void)
 	h->n_py = 2;
 	h->type = 0;
 	CHECK_EQ(intake_decode(r.w, r.len, &ev), -1);
-	h->type = 3;
+	h->type = 200; /* no such type */
 	CHECK_EQ(intake_decode(r.w, r.len, &ev), -1);
 	h->type = LB_EV_ALLOC;
 	h->addr = 0; /* an allocation at 0 would be the aggregate's empty slot */
 	CHECK_EQ(intake_decode(r.w, r.len, &ev), -1);
 	struct lb_free_event f = {.h = {.type = LB_EV_FREE, .addr = 1}};
 	CHECK_EQ(intake_decode(&f, sizeof(f) - 1, &ev), -1);
+}
+
+/* Growth mode: a page record is an allocation record whose old_addr is the
+ * thread's stack pointer and whose h.pad is the process. */
+static void test_page_records(void)
+{
+	struct rec r;
+	struct intake_event ev;
+	alloc_record(&r, 0x7f0000001000, 2, 1, LB_F_KERNEL);
+	r.e.h.type = LB_EV_PAGE;
+	r.e.h.pad = 4242;
+	r.e.old_addr = 0x7ffd0000;
+	CHECK_EQ(intake_decode(r.w, r.len, &ev), 0);
+	CHECK_EQ(ev.type, LB_EV_PAGE);
+	CHECK_EQ(ev.tgid, 4242);
+	CHECK_EQ(ev.sp, 0x7ffd0000);
+	CHECK(ev.kernel);
+	CHECK_EQ(ev.alloc.addr, 0x7f0000001000);
+	CHECK_EQ(ev.alloc.old_addr, 0); /* not a block that died */
+	CHECK_EQ(ev.alloc.n_native, 2);
+	CHECK_EQ(ev.alloc.n_py, 1);
+	CHECK_EQ(ev.alloc.flags, 0);
+}
+
+static void test_range_records(void)
+{
+	struct lb_range_event rr = {
+	    .h = {.type = LB_EV_RELEASE, .pad = 77, .addr = 0x10000},
+	    .ts_ns = 5,
+	    .args = {0x3000, 4, 0, 0},
+	    .nr = 28,
+	};
+	struct intake_event ev;
+	CHECK_EQ(intake_decode(&rr, sizeof(rr), &ev), 0);
+	CHECK_EQ(ev.type, LB_EV_RELEASE);
+	CHECK_EQ(ev.range.type, LB_EV_RELEASE);
+	CHECK_EQ(ev.range.tgid, 77);
+	CHECK_EQ(ev.range.nr, 28);
+	CHECK_EQ(ev.range.ts_ns, 5);
+	CHECK_EQ(ev.range.args[0], 0x10000);
+	CHECK_EQ(ev.range.args[1], 0x3000);
+	CHECK_EQ(ev.range.args[2], 4);
+	CHECK_EQ(intake_decode(&rr, sizeof(rr) - 1, &ev), -1);
+	rr.h.type = LB_EV_EXIT;
+	CHECK_EQ(intake_decode(&rr, sizeof(rr), &ev), 0);
+	CHECK_EQ(ev.range.type, LB_EV_EXIT);
+}
+
+static int pages_seen, ranges_seen;
+
+static void page_sink(void *ctx, struct intake_event *ev)
+{
+	(void)ctx;
+	pages_seen += ev->type == LB_EV_PAGE;
+}
+
+static void range_sink(void *ctx, const struct intake_range *r)
+{
+	(void)ctx;
+	ranges_seen += r->type == LB_EV_MOVE;
+}
+
+/* Page and range records go to the growth mode's sinks, and count as
+ * malformed when there are none (the exact mode sends none). */
+static void test_growth_records_reach_their_sinks(void)
+{
+	struct aggregate a;
+	CHECK_EQ(agg_init(&a, 1000, 100, NULL, NULL), 0);
+	struct intake in = {.agg = &a};
+	struct rec r;
+	alloc_record(&r, 0x1000, 1, 0, 0);
+	r.e.h.type = LB_EV_PAGE;
+	struct lb_range_event rr = {.h = {.type = LB_EV_MOVE, .addr = 0x1000}};
+	CHECK_EQ(intake_record(&in, r.w, r.len), 0);
+	CHECK_EQ(intake_record(&in, &rr, sizeof(rr)), 0);
+	CHECK_EQ(in.malformed, 2);
+	in.page = page_sink;
+	in.range = range_sink;
+	CHECK_EQ(intake_record(&in, r.w, r.len), 0);
+	CHECK_EQ(intake_record(&in, &rr, sizeof(rr)), 0);
+	CHECK_EQ(in.malformed, 2);
+	CHECK_EQ(pages_seen, 1);
+	CHECK_EQ(ranges_seen, 1);
+	CHECK_EQ(a.counts.allocs, 0); /* pages are the growth mode's to add */
+	agg_free(&a);
 }
 
 static void test_records_reach_the_aggregate(void)
@@ -251,7 +336,7 @@ static void test_garbage_does_not_crash(void)
 		intake_record(&in, buf, len);
 		free(buf);
 	}
-	taken = a.counts.allocs + a.counts.frees + in.execs + in.code_maps + in.exiting;
+	taken = a.counts.allocs + a.counts.frees + in.new_programs + in.code_maps + in.exiting;
 	CHECK(in.malformed > 0);
 	CHECK(taken > 0);
 	CHECK_EQ(in.malformed + taken, 20000);
@@ -265,6 +350,9 @@ int main(void)
 	RUN(test_free_records);
 	RUN(test_malformed_rejected);
 	RUN(test_records_reach_the_aggregate);
+	RUN(test_page_records);
+	RUN(test_range_records);
+	RUN(test_growth_records_reach_their_sinks);
 	RUN(test_garbage_does_not_crash);
 	return unit_done();
 }

@@ -354,6 +354,30 @@ static void test_absurd_values(void)
 	BAD("itself", "-p", self);
 }
 
+/* The growth mode: -p, -c, or -a (which needs it); nothing of the exact
+ * mode's allocation filters. */
+static void test_growth_mode(void)
+{
+	GOOD("--growth", "-p", "7");
+	CHECK(o.growth && !o.all);
+	CHECK_EQ(o.pid, 7);
+	GOOD("--growth", "-c", "sleep 1");
+	CHECK(o.growth);
+	GOOD("--growth", "-a", "2", "3");
+	CHECK(o.growth && o.all);
+	CHECK(o.interval_s == 2);
+	CHECK_EQ(o.count, 3);
+	GOOD("--all", "--growth");
+	CHECK(o.all);
+	GOOD("--growth", "-p", "1", "-o", "1s", "--json", "f", "-q");
+	BAD("-a needs --growth", "-a");
+	BAD("not with -p or -c", "--growth", "-a", "-p", "1");
+	BAD("not with -p or -c", "--growth", "-a", "-c", "ls");
+	BAD("traces none", "--growth", "-p", "1", "-z", "64");
+	BAD("traces none", "--growth", "-p", "1", "-Z", "1M");
+	BAD("traces none", "--growth", "-p", "1", "--py-alloc", "objects");
+}
+
 static void test_durations(void)
 {
 	CHECK(parse_duration("10", 1) == 10);
@@ -433,6 +457,7 @@ int main(void)
 	RUN(test_bad_combinations_and_syntax);
 	RUN(test_commands);
 	RUN(test_absurd_values);
+	RUN(test_growth_mode);
 	RUN(test_durations);
 	RUN(test_sizes);
 	return unit_done();

@@ -9,6 +9,7 @@
 #include "util/fmt.h"
 #include "util/hash.h"
 #include "util/intern.h"
+#include "util/search.h"
 
 static void test_array_grows_keeps_and_zeroes(void)
 {
@@ -289,8 +290,30 @@ static void test_byte_formatters(void)
 	CHECK_STR(signed_bytes(INT64_MAX, b, sizeof(b)), "+8.0 EiB");
 }
 
+/* Both searches against a linear scan, on runs of equal keys and the ends. */
+static void test_sorted_search(void)
+{
+	struct {
+		int k;
+	} a[] = {{1}, {3}, {3}, {3}, {7}, {9}};
+	const size_t n = sizeof(a) / sizeof(a[0]);
+	for (int key = -1; key <= 11; key++) {
+		size_t up = 0, low = 0;
+		while (up < n && a[up].k <= key)
+			up++;
+		while (low < n && a[low].k < key)
+			low++;
+		CHECK_EQ(SORTED_UPPER(a, n, .k, key), up);
+		CHECK_EQ(SORTED_LOWER(a, n, .k, key), low);
+	}
+	CHECK_EQ(SORTED_UPPER(a, 0, .k, 5), 0);
+	typeof(&a[0]) p[] = {&a[0], &a[4]};
+	CHECK_EQ(SORTED_LOWER(p, 2, ->k, 7), 1);
+}
+
 int main(void)
 {
+	RUN(test_sorted_search);
 	RUN(test_array_grows_keeps_and_zeroes);
 	RUN(test_array_refuses_overflow);
 	RUN(test_hash_is_fnv1a_and_separates_what_callers_need);

@@ -11,7 +11,9 @@
 
 static uint64_t hash_stack(const struct agg_alloc *al)
 {
-	uint64_t h = HASH_SEED ^ ((uint64_t)al->n_native << 16 | al->n_py);
+	/* growth mode: a thread stack's pages are a stack of their own */
+	uint64_t h = HASH_SEED ^ ((uint64_t)al->n_native << 16 | al->n_py) ^
+		     (al->flags & RM_STACK_THREAD ? 1ULL << 40 : 0);
 	for (unsigned i = 0; i < al->n_native; i++)
 		h = hash_mix64(h ^ al->ips[i]);
 	for (unsigned i = 0; i < al->n_py; i++)
@@ -28,7 +30,7 @@ int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
 	a->max_stacks = max_stacks;
 	a->resolve = resolve;
 	a->resolve_ctx = resolve_ctx;
-	a->blocks_cap = 1 << 16;
+	a->blocks_cap = 1 << 12; /* grows; -a keeps one aggregate per process */
 	a->blocks = calloc(a->blocks_cap, sizeof(*a->blocks));
 	a->index_cap = 1 << 12;
 	a->index = calloc(a->index_cap, sizeof(*a->index));
@@ -86,6 +88,7 @@ static int index_rebuild(struct aggregate *a, uint64_t cap)
 static bool stack_equal(const struct agg_stack *s, const struct agg_alloc *al)
 {
 	return s->n_native == al->n_native && s->n_py == al->n_py &&
+	       (s->flags & RM_STACK_THREAD) == (al->flags & RM_STACK_THREAD) &&
 	       (!s->n_native || !memcmp(s->ips, al->ips, s->n_native * sizeof(*s->ips))) &&
 	       (!s->n_py || !memcmp(s->py, al->py, s->n_py * sizeof(*s->py)));
 }
@@ -266,6 +269,41 @@ void agg_free_block(struct aggregate *a, uint64_t addr)
 	forget(a, b);
 }
 
+/* Whether the address table has room for one more block; counts a miss. */
+static bool block_room(struct aggregate *a)
+{
+	if (a->blocks_used >= a->max_tracked) {
+		a->addr_table_full++;
+		return false;
+	}
+	if ((a->blocks_used + 1) * 10 > a->blocks_cap * 7 && blocks_grow(a)) {
+		a->addr_table_full++;
+		return false;
+	}
+	return true;
+}
+
+static void block_add(struct aggregate *a, uint64_t addr, uint64_t size, uint64_t ts_ns,
+		      uint32_t id)
+{
+	struct agg_stack *s = &a->stacks[id];
+	struct agg_block nb = {
+	    .addr = addr,
+	    .size = size,
+	    .ts_ns = ts_ns,
+	    .stack = id,
+	};
+	block_put(a->blocks, a->blocks_cap, &nb);
+	a->blocks_used++;
+	s->out_bytes += size;
+	s->out_count++;
+	s->alloc_bytes += size;
+	s->alloc_count++;
+	if (!s->first_ns)
+		s->first_ns = ts_ns;
+	s->last_ns = ts_ns;
+}
+
 void agg_alloc(struct aggregate *a, const struct agg_alloc *al)
 {
 	a->counts.allocs++;
@@ -281,31 +319,44 @@ void agg_alloc(struct aggregate *a, const struct agg_alloc *al)
 		/* A free we never saw (ring buffer drop): the old block is gone. */
 		forget(a, b);
 	}
-	if (a->blocks_used >= a->max_tracked) {
-		a->addr_table_full++;
+	if (!block_room(a))
 		return;
-	}
-	if ((a->blocks_used + 1) * 10 > a->blocks_cap * 7 && blocks_grow(a)) {
-		a->addr_table_full++;
-		return;
-	}
-	uint32_t id = stack_intern(a, al);
-	struct agg_stack *s = &a->stacks[id];
-	struct agg_block nb = {
-	    .addr = al->addr,
-	    .size = al->size,
-	    .ts_ns = al->ts_ns,
-	    .stack = id,
-	};
-	block_put(a->blocks, a->blocks_cap, &nb);
-	a->blocks_used++;
-	s->out_bytes += al->size;
-	s->out_count++;
-	s->alloc_bytes += al->size;
-	s->alloc_count++;
-	if (!s->first_ns)
-		s->first_ns = al->ts_ns;
-	s->last_ns = al->ts_ns;
+	block_add(a, al->addr, al->size, al->ts_ns, stack_intern(a, al));
+}
+
+uint32_t agg_intern(struct aggregate *a, const struct agg_alloc *al)
+{
+	return stack_intern(a, al);
+}
+
+bool agg_add_block(struct aggregate *a, uint64_t addr, uint64_t size, uint64_t ts_ns,
+		   uint32_t stack)
+{
+	a->counts.allocs++;
+	struct agg_block *b = addr ? block_find(a, addr) : NULL;
+	if (b)
+		forget(a, b);
+	if (!addr || stack >= a->nstacks || !a->stacks[stack].used || !block_room(a))
+		return false;
+	block_add(a, addr, size, ts_ns, stack);
+	return true;
+}
+
+const struct agg_block *agg_find_block(struct aggregate *a, uint64_t addr)
+{
+	return addr ? block_find(a, addr) : NULL;
+}
+
+bool agg_move_block(struct aggregate *a, uint64_t from, uint64_t to)
+{
+	struct agg_block *b = from ? block_find(a, from) : NULL;
+	if (!b || !to || block_find(a, to))
+		return false;
+	struct agg_block moved = *b;
+	moved.addr = to;
+	block_remove(a, b);
+	block_put(a->blocks, a->blocks_cap, &moved);
+	return true;
 }
 
 void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64_t *out_bytes,

@@ -95,6 +95,16 @@ void agg_alloc(struct aggregate *a, const struct agg_alloc *al);
 /* A block died. */
 void agg_free_block(struct aggregate *a, uint64_t addr);
 
+/* Blocks that are not allocator records (the growth mode's pages,
+ * account/pages.c): the stack interned once, then blocks added under it
+ * (false when the address table is full, counted), found, or moved to
+ * another address with their stack and age. */
+uint32_t agg_intern(struct aggregate *a, const struct agg_alloc *al);
+bool agg_add_block(struct aggregate *a, uint64_t addr, uint64_t size, uint64_t ts_ns,
+		   uint32_t stack);
+const struct agg_block *agg_find_block(struct aggregate *a, uint64_t addr);
+bool agg_move_block(struct aggregate *a, uint64_t from, uint64_t to);
+
 /* Drop stacks that hold nothing outstanding, to make room. Returns how
  * many were dropped. */
 uint32_t agg_compact(struct aggregate *a);

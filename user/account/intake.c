@@ -25,7 +25,29 @@ static uint32_t stack_flags(uint8_t f)
 		r |= RM_STACK_PY_TRUNC;
 	if (f & LB_F_PY_ERR)
 		r |= RM_STACK_PY_MISSING;
+	if (f & LB_F_NATIVE_ANON)
+		r |= RM_STACK_NATIVE_ANON;
+	if (f & LB_F_NATIVE_STOPPED)
+		r |= RM_STACK_NATIVE_STOPPED;
 	return r;
+}
+
+/* A range record (growth mode). */
+static int decode_range(const void *data, size_t size, const struct lb_hdr *h,
+			struct intake_range *r)
+{
+	struct lb_range_event e;
+	if (size < sizeof(e))
+		return -1;
+	memcpy(&e, data, sizeof(e));
+	*r = (struct intake_range){
+	    .type = h->type,
+	    .tgid = h->pad,
+	    .nr = e.nr,
+	    .ts_ns = e.ts_ns,
+	    .args = {h->addr, e.args[0], e.args[1], e.args[2], e.args[3]},
+	};
+	return 0;
 }
 
 int intake_decode(const void *data, size_t size, struct intake_event *ev)
@@ -35,14 +57,18 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		return -1;
 	memcpy(&h, data, sizeof(h));
 	ev->type = h.type;
-	if (h.type == LB_EV_FREE || h.type == LB_EV_EXEC || h.type == LB_EV_CODE ||
+	if (h.type == LB_EV_FREE || h.type == LB_EV_NEW_PROGRAM || h.type == LB_EV_CODE_MAP ||
 	    h.type == LB_EV_EXITING) {
 		ev->addr = h.addr;
 		return 0;
 	}
-	if (h.type != LB_EV_ALLOC || size < LB_ALLOC_HEAD || h.n_native > LB_MAX_NATIVE ||
-	    h.n_py > LB_MAX_PY || h.n_inner > LB_MAX_INNER ||
-	    size < LB_ALLOC_LEN(h.n_native, h.n_py, h.n_inner) || (!h.addr && !h.n_inner))
+	if (h.type >= LB_EV_RELEASE && h.type <= LB_EV_EXIT)
+		return decode_range(data, size, &h, &ev->range);
+	bool page = h.type == LB_EV_PAGE;
+	unsigned n_inner = page ? 0 : h.n_inner;
+	if ((h.type != LB_EV_ALLOC && !page) || size < LB_ALLOC_HEAD ||
+	    h.n_native > LB_MAX_NATIVE || h.n_py > LB_MAX_PY || n_inner > LB_MAX_INNER ||
+	    size < LB_ALLOC_LEN(h.n_native, h.n_py, n_inner) || (!h.addr && !n_inner))
 		return -1;
 	const char *rec = data;
 	uint64_t ts_ns, bytes, old_addr;
@@ -61,12 +87,16 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		ips = ev->ips;
 		py = ev->py;
 	}
-	ev->n_inner = h.n_inner;
-	memcpy(ev->inner, pyf + sizeof(*py) * h.n_py, sizeof(ev->inner[0]) * h.n_inner);
+	ev->n_inner = n_inner;
+	memcpy(ev->inner, pyf + sizeof(*py) * h.n_py, sizeof(ev->inner[0]) * n_inner);
 	ev->addr = h.addr;
+	/* a page record's old_addr is the thread's stack pointer */
+	ev->tgid = page ? h.pad : 0;
+	ev->sp = page ? old_addr : 0;
+	ev->kernel = page && (h.flags & LB_F_KERNEL);
 	ev->alloc = (struct agg_alloc){
 	    .addr = h.addr,
-	    .old_addr = old_addr,
+	    .old_addr = page ? 0 : old_addr,
 	    .size = bytes,
 	    .ts_ns = ts_ns,
 	    .ips = ips,
@@ -124,25 +154,36 @@ int intake_record(void *ctx, void *data, size_t size)
 	case LB_EV_FREE:
 		agg_free_block(in->agg, ev.addr);
 		break;
-	case LB_EV_EXEC:
-		in->execs++;
+	case LB_EV_ALLOC:
+		take_alloc(in->agg, &ev);
 		break;
-	case LB_EV_CODE:
+	case LB_EV_NEW_PROGRAM:
+		in->new_programs++;
+		break;
+	case LB_EV_CODE_MAP:
 		in->code_maps++;
 		break;
 	case LB_EV_EXITING:
 		in->exiting++;
 		break;
+	case LB_EV_PAGE:
+		if (in->page)
+			in->page(in->growth, &ev);
+		else
+			in->malformed++;
+		break;
 	default:
-		take_alloc(in->agg, &ev);
+		if (in->range)
+			in->range(in->growth, &ev.range);
+		else
+			in->malformed++;
 		break;
 	}
 	return 0;
 }
 
-void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
+void intake_counters_add(int fd, int ncpus, uint64_t *sum)
 {
-	uint64_t sum[LB_C_MAX] = {0};
 	uint64_t *vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
 	for (uint32_t k = 0; vals && k < LB_C_MAX; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals))
@@ -151,6 +192,17 @@ void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
 			sum[k] += vals[cpu];
 	}
 	free(vals);
+}
+
+void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
+{
+	uint64_t sum[LB_C_MAX] = {0};
+	intake_counters_add(fd, ncpus, sum);
+	intake_counters_report(sum, d, c);
+}
+
+void intake_counters_report(const uint64_t *sum, struct rm_drops *d, struct rm_counts *c)
+{
 	memset(d, 0, sizeof(*d));
 	memset(c, 0, sizeof(*c));
 	d->ringbuf_alloc = sum[LB_C_RB_DROP_ALLOC];
@@ -162,6 +214,8 @@ void intake_counters(int fd, int ncpus, struct rm_drops *d, struct rm_counts *c)
 	d->py_errors = sum[LB_C_PY_ERR];
 	d->py_truncated = sum[LB_C_PY_TRUNC];
 	d->returns_unmatched = sum[LB_C_RET_UNMATCHED];
+	d->ringbuf_page = sum[LB_C_RB_DROP_PAGE];
+	d->ringbuf_range = sum[LB_C_RB_DROP_RANGE];
 	c->nested_ignored = sum[LB_C_NESTED_IGNORED];
 	c->filtered = sum[LB_C_FILTERED];
 }

@@ -66,7 +66,7 @@ static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
 	case LB_K_FREE:
 		return skel->progs.lb_free;
 	case LB_K_EXIT:
-		return skel->progs.lb_exit;
+		return skel->progs.lb_libc_exit;
 	default:
 		return NULL;
 	}

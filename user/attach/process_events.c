@@ -11,7 +11,7 @@ int process_events_attach(struct process_events *pe, struct leakbpf_bpf *skel, c
 			  size_t errlen)
 {
 	memset(pe, 0, sizeof(*pe));
-	pe->exec = bpf_program__attach(skel->progs.lb_exec);
+	pe->exec = bpf_program__attach(skel->progs.lb_new_program);
 	pe->mmap_enter = pe->exec ? bpf_program__attach(skel->progs.lb_mmap_enter) : NULL;
 	pe->mmap_exit = pe->mmap_enter ? bpf_program__attach(skel->progs.lb_mmap_exit) : NULL;
 	if (pe->mmap_exit)

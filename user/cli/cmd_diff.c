@@ -20,6 +20,7 @@
 #include "util/fmt.h"
 #include "util/intern.h"
 #include "util/json.h"
+#include "util/outfile.h"
 
 /* Frames printed per stack; the rest are summarised (as in the table). */
 #define DIFF_MAX_FRAMES 16
@@ -279,7 +280,7 @@ static int write_json(const struct diff *d, FILE *out)
 		fputs("]}", out);
 	}
 	fputs("\n]}\n", out);
-	return fflush(out) || ferror(out) ? -1 : 0;
+	return stream_finish(out);
 }
 
 static int write_json_ctx(const void *d, FILE *out)

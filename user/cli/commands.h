@@ -16,6 +16,10 @@ int cmd_diff(int argc, char **argv);
  * [--pprof F] [--speedscope F]: render a snapshot to any output. */
 int cmd_report(int argc, char **argv);
 
+/* leakbpf objects [options] -p PID [INTERVAL [COUNT]]: censuses of a running
+ * CPython heap by type, holders of what grows, unreachable cycles. */
+int cmd_objects(int argc, char **argv);
+
 /* Shared by the subcommands: -T N, a number from 1 to 100000, or 0 after
  * printing why not. */
 unsigned cmd_parse_top(const char *s);

@@ -16,6 +16,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "objects"))
+		return cmd_objects(argc - 1, argv + 1);
 
 	struct options o;
 	int r = options_parse(argc, argv, &o);

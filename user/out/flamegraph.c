@@ -19,6 +19,7 @@
 #include "util/fmt.h"
 #include "util/hash.h"
 #include "util/utf8.h"
+#include "util/outfile.h"
 
 #define FG_WIDTH     1200  /* total image width, px */
 #define FG_XPAD	     10	   /* left/right margin, px */
@@ -567,12 +568,7 @@ static int render(const struct rm_report *r, FILE *out, const char *title, struc
 		if (t->v[i].drawn)
 			put_node(out, &v, &t->v[i]);
 	put_footer(out, &v);
-	if (fflush(out) || ferror(out)) {
-		if (!errno)
-			errno = EIO;
-		return -1;
-	}
-	return 0;
+	return stream_finish(out);
 }
 
 int flamegraph_write(const struct rm_report *r, FILE *out, const char *title)

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include "out/formats.h"
 #include "util/escape.h"
+#include "util/outfile.h"
 
 int folded_write(const struct rm_report *r, FILE *out)
 {
@@ -26,5 +27,5 @@ int folded_write(const struct rm_report *r, FILE *out)
 			fputs("[unknown]", out);
 		fprintf(out, " %" PRIu64 "\n", s->out_bytes);
 	}
-	return ferror(out) ? -1 : 0;
+	return stream_finish(out);
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include "out/formats.h"
 #include "util/json.h"
+#include "util/outfile.h"
 
 static void put_key(FILE *out, const char *key)
 {
@@ -45,6 +46,8 @@ static void put_bool(FILE *out, const char *key, bool v)
 static void write_meta(const struct rm_report *r, FILE *out)
 {
 	put_str(out, "schema", "leakbpf/v1");
+	putc(',', out);
+	put_str(out, "mode", r->mode == RM_MODE_GROWTH ? "growth" : "exact");
 	putc(',', out);
 	put_str(out, "leakbpf_version", r->leakbpf_version);
 	putc(',', out);
@@ -140,16 +143,77 @@ static void write_memory(const struct rm_report *r, FILE *out)
 	fputs("},\n", out);
 }
 
+/* Growth mode: where the pages came from; keys are struct rm_growth's. */
+static void write_growth(const struct rm_report *r, FILE *out)
+{
+	const struct rm_growth *g = &r->growth;
+	if (r->mode != RM_MODE_GROWTH)
+		return;
+	fputs("\"growth\":{", out);
+#define FIELD(f) put_u64(out, #f, g->f)
+	FIELD(write_faults);
+	putc(',', out);
+	FIELD(pages_resident);
+	putc(',', out);
+	FIELD(pages_known);
+	putc(',', out);
+	FIELD(pages_released);
+	putc(',', out);
+	FIELD(pages_moved);
+	putc(',', out);
+	FIELD(pages_gone);
+	putc(',', out);
+	FIELD(file_faults);
+	putc(',', out);
+	FIELD(huge_pages);
+	putc(',', out);
+	FIELD(thread_stack_bytes);
+	putc(',', out);
+	FIELD(anon_rss);
+	putc(',', out);
+	FIELD(anon_rss_at_attach);
+#undef FIELD
+	fputs("},\n", out);
+}
+
+/* -a: the processes, ranked (keys are struct rm_process's). */
+static void write_processes(const struct rm_report *r, FILE *out)
+{
+	if (!r->nprocesses)
+		return;
+	fputs("\"processes\":[", out);
+	for (size_t i = 0; i < r->nprocesses; i++) {
+		const struct rm_process *p = &r->processes[i];
+		fputs(i ? ",\n{" : "\n{", out);
+		put_i64(out, "pid", p->pid);
+		putc(',', out);
+		put_str(out, "comm", p->comm);
+		putc(',', out);
+		put_str(out, "python", p->python);
+		putc(',', out);
+		put_u64(out, "outstanding_bytes", p->out_bytes);
+		putc(',', out);
+		put_u64(out, "outstanding_count", p->out_count);
+		putc(',', out);
+		put_u64(out, "recent_bytes", p->recent_bytes);
+		putc(',', out);
+		put_u64(out, "anon_rss", p->anon_rss);
+		putc(',', out);
+		put_u64(out, "anon_rss_at_attach", p->anon_rss_at_attach);
+		putc('}', out);
+	}
+	fputs("],\n", out);
+}
+
 static void write_flags(uint32_t flags, FILE *out)
 {
 	static const struct {
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-	    {RM_STACK_NATIVE_TRUNC, "native_truncated"},
-	    {RM_STACK_PY_TRUNC, "python_truncated"},
-	    {RM_STACK_PY_MISSING, "python_missing"},
-	    {RM_STACK_OTHERS, "other_stacks"},
+	    {RM_STACK_NATIVE_TRUNC, "native_truncated"}, {RM_STACK_PY_TRUNC, "python_truncated"},
+	    {RM_STACK_PY_MISSING, "python_missing"},	 {RM_STACK_OTHERS, "other_stacks"},
+	    {RM_STACK_THREAD, "thread_stack"},
 	};
 	bool first = true;
 
@@ -234,16 +298,13 @@ int json_write(const struct rm_report *r, FILE *out)
 		put_u64(out, "other_stacks", r->other_stacks);
 		fputs(",\n", out);
 	}
+	write_growth(r, out);
+	write_processes(r, out);
 	fputs("\"stacks\":[", out);
 	for (size_t i = 0; i < r->nstacks; i++) {
 		fputs(i ? ",\n" : "\n", out);
 		write_stack(&r->stacks[i], out);
 	}
 	fputs("\n]}\n", out);
-	if (fflush(out) || ferror(out)) {
-		if (!errno)
-			errno = EIO;
-		return -1;
-	}
-	return 0;
+	return stream_finish(out);
 }

@@ -15,6 +15,7 @@
 #include "util/gzip.h"
 #include "util/json.h"
 #include "util/intern.h"
+#include "util/outfile.h"
 
 /* profile.proto field numbers */
 enum {
@@ -382,12 +383,7 @@ int pprof_write(const struct rm_report *r, FILE *out)
 		goto out;
 	if ((fwrite(pf.out.p, 1, pf.out.len, gz) != pf.out.len) | fclose(gz))
 		goto out;
-	if (fflush(out) || ferror(out)) {
-		if (!errno)
-			errno = EIO;
-		goto out;
-	}
-	rc = 0;
+	rc = stream_finish(out);
 out:
 	free(pf.out.p);
 	free(pf.tmp.p);

@@ -12,6 +12,7 @@
 #include "out/formats.h"
 #include "util/json.h"
 #include "util/intern.h"
+#include "util/outfile.h"
 
 /* Key of a frame as speedscope shows it: name, file and line, like
  * py-spy's exports. Unnamed native frames are named "module+0xOFF". */
@@ -145,12 +146,7 @@ int speedscope_write(const struct rm_report *r, FILE *out)
 	fputs(",\n", out);
 	write_profile(r, idx, starts, false, out);
 	fputs("\n]}\n", out);
-	if (fflush(out) || ferror(out)) {
-		if (!errno)
-			errno = EIO;
-		goto out;
-	}
-	rc = 0;
+	rc = stream_finish(out);
 out:
 	free(idx);
 	free(starts);

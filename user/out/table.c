@@ -33,6 +33,64 @@ void table_print_frame(const struct rm_frame *f, FILE *out)
 	fputs(f->inlined ? " (inlined)\n" : "\n", out);
 }
 
+/* Growth mode: the pages, and how much of the anonymous RSS growth they
+ * explain. */
+static void print_growth(const struct rm_report *r, FILE *out)
+{
+	const struct rm_growth *g = &r->growth;
+	char b1[32], b2[32], b3[32];
+	fprintf(out, "resident: %s in %" PRIu64 " pages held by the stacks (%s in the last %.1f s)",
+		human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
+		signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);
+	if (r->min_age_s > 0)
+		fprintf(out, ", only pages older than %.3g s", r->min_age_s);
+	fputc('\n', out);
+	if (g->anon_rss) {
+		int64_t grown = (int64_t)g->anon_rss - (int64_t)g->anon_rss_at_attach;
+		fprintf(out, "anonymous RSS: %s (%s since attach)",
+			human_bytes((double)g->anon_rss, b1, sizeof(b1)),
+			signed_bytes(grown, b2, sizeof(b2)));
+		if (grown > 0)
+			fprintf(out, ": the stacks explain %.0f%% of that growth",
+				100.0 * (double)r->out_bytes / (double)grown);
+		fputc('\n', out);
+	}
+	fprintf(out,
+		"pages: %" PRIu64 " made resident, %" PRIu64 " given back, %" PRIu64
+		" moved, %" PRIu64 " no longer resident; %" PRIu64
+		" faults on pages already held, %" PRIu64
+		" on file-backed mappings (not counted)\n",
+		g->pages_resident, g->pages_released, g->pages_moved, g->pages_gone, g->pages_known,
+		g->file_faults);
+	if (g->thread_stack_bytes || g->huge_pages)
+		fprintf(out, "thread stacks: %s (under [thread stack]); huge pages: %" PRIu64 "\n",
+			human_bytes((double)g->thread_stack_bytes, b3, sizeof(b3)), g->huge_pages);
+}
+
+/* -a: the processes, by the pages they made resident lately. */
+static void print_processes(const struct rm_report *r, unsigned top, FILE *out)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	if (!r->nprocesses)
+		return;
+	fprintf(out, "processes by growth (made resident in the last %.1f s and still held):\n",
+		r->interval_s);
+	for (size_t i = 0; i < r->nprocesses && i < top; i++) {
+		const struct rm_process *p = &r->processes[i];
+		fprintf(out, "  %7d ", p->pid);
+		escape_put(out, p->comm ? p->comm : "?", NULL);
+		fprintf(out, ": +%s recent, %s held, anonymous RSS %s (%s since attach)%s\n",
+			human_bytes((double)p->recent_bytes, b1, sizeof(b1)),
+			human_bytes((double)p->out_bytes, b2, sizeof(b2)),
+			human_bytes((double)p->anon_rss, b3, sizeof(b3)),
+			signed_bytes((int64_t)p->anon_rss - (int64_t)p->anon_rss_at_attach, b4,
+				     sizeof(b4)),
+			p->python ? ", Python stacks" : "");
+	}
+	if (r->nprocesses > top)
+		fprintf(out, "  ... %zu more processes\n", r->nprocesses - top);
+}
+
 void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 {
 	char b1[32], b2[32], b3[32], when[32];
@@ -41,32 +99,44 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 
-	fprintf(out, "\n[%s] leakbpf: pid %d (", when, r->pid);
-	escape_put(out, r->comm ? r->comm : "?", NULL); /* the target names itself */
-	fprintf(out, "), %.1f s traced%s%s\n", r->elapsed_s, r->final ? ", final report" : "",
-		r->target_exited ? ", target exited" : "");
+	bool growth = r->mode == RM_MODE_GROWTH;
+	if (r->pid) {
+		fprintf(out, "\n[%s] leakbpf: pid %d (", when, r->pid);
+		escape_put(out, r->comm ? r->comm : "?", NULL); /* the target names itself */
+		fputc(')', out);
+	} else {
+		fprintf(out, "\n[%s] leakbpf: every process", when);
+	}
+	fprintf(out, ", %.1f s traced%s%s%s\n", r->elapsed_s, growth ? ", growth mode" : "",
+		r->final ? ", final report" : "", r->target_exited ? ", target exited" : "");
 	if (r->execs)
 		fprintf(out,
 			"the target executed a new program (%u time%s): the numbers are the "
 			"new program's, since then\n",
 			r->execs, r->execs > 1 ? "s" : "");
-	fprintf(out, "outstanding: %s in %" PRIu64 " blocks (%s in the last %.1f s)",
-		human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
-		signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);
-	if (r->min_age_s > 0)
-		fprintf(out, ", only blocks older than %.3g s", r->min_age_s);
-	fputc('\n', out);
+	if (growth) {
+		print_growth(r, out);
+	} else {
+		fprintf(out, "outstanding: %s in %" PRIu64 " blocks (%s in the last %.1f s)",
+			human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
+			signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);
+		if (r->min_age_s > 0)
+			fprintf(out, ", only blocks older than %.3g s", r->min_age_s);
+		fputc('\n', out);
+	}
 	if (r->rss_bytes)
 		fprintf(out, "target RSS: %s (%s since the last report, %s since attach)\n",
 			human_bytes((double)r->rss_bytes, b1, sizeof(b1)),
 			signed_bytes(r->rss_growth_bytes, b2, sizeof(b2)),
 			signed_bytes((int64_t)r->rss_bytes - (int64_t)r->rss_at_attach, b3,
 				     sizeof(b3)));
-	fprintf(out,
-		"events: %" PRIu64 " allocs, %" PRIu64 " frees (%" PRIu64
-		" of blocks allocated before attach or untracked)\n",
-		r->counts.allocs, r->counts.frees, r->counts.frees_unknown);
+	if (!growth)
+		fprintf(out,
+			"events: %" PRIu64 " allocs, %" PRIu64 " frees (%" PRIu64
+			" of blocks allocated before attach or untracked)\n",
+			r->counts.allocs, r->counts.frees, r->counts.frees_unknown);
 	table_print_drops(&r->drops, out);
+	print_processes(r, top, out);
 	if (r->python) {
 		fputs("python: ", out);
 		escape_put(out, r->python, NULL);
@@ -81,14 +151,16 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 		if (!s->out_bytes)
 			continue;
 		shown++;
-		fprintf(out,
-			"\n#%u %s outstanding in %" PRIu64 " blocks, %s in %.1f s (allocated %s "
-			"in %" PRIu64 " since attach)%s\n",
-			shown, human_bytes((double)s->out_bytes, b1, sizeof(b1)), s->out_count,
-			signed_bytes(s->growth_bytes, b2, sizeof(b2)), r->interval_s,
-			human_bytes((double)s->alloc_bytes, b3, sizeof(b3)), s->alloc_count,
-			s->flags & (RM_STACK_NATIVE_TRUNC | RM_STACK_PY_TRUNC) ? " [truncated]"
-									       : "");
+		fprintf(
+		    out,
+		    growth ? "\n#%u %s resident in %" PRIu64 " pages, %s in %.1f s (made "
+			     "resident %s in %" PRIu64 " since attach)%s\n"
+			   : "\n#%u %s outstanding in %" PRIu64 " blocks, %s in %.1f s (allocated "
+			     "%s in %" PRIu64 " since attach)%s\n",
+		    shown, human_bytes((double)s->out_bytes, b1, sizeof(b1)), s->out_count,
+		    signed_bytes(s->growth_bytes, b2, sizeof(b2)), r->interval_s,
+		    human_bytes((double)s->alloc_bytes, b3, sizeof(b3)), s->alloc_count,
+		    s->flags & (RM_STACK_NATIVE_TRUNC | RM_STACK_PY_TRUNC) ? " [truncated]" : "");
 		unsigned n = s->nframes;
 		unsigned show = n > MAX_TABLE_FRAMES ? MAX_TABLE_FRAMES : n;
 		for (unsigned k = 0; k < show; k++)
@@ -97,6 +169,6 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 			fprintf(out, "    ... %u more frames toward the root\n", n - show);
 	}
 	if (!shown)
-		fputs("\nno outstanding allocations\n", out);
+		fputs(growth ? "\nno pages held\n" : "\nno outstanding allocations\n", out);
 	fflush(out);
 }

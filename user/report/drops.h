@@ -34,6 +34,10 @@ enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK, RM_DROP_BOUND };
 	X(names_unkept, "frames unnamed (names memory bound)", RM_DROP_STACK)                      \
 	X(addr_table_full, "blocks untracked (address table full)", RM_DROP_LOST)                  \
 	X(stack_table_full, "stacks merged (stack table full)", RM_DROP_LOST)                      \
+	X(ringbuf_page, "page records lost (ring buffer full)", RM_DROP_LOST)                      \
+	X(ringbuf_range, "given-back ranges lost (their pages stay counted)", RM_DROP_LOST)        \
+	X(unwind_tables_full, "modules unwound with frame pointers (unwind tables full)",          \
+	  RM_DROP_STACK)                                                                           \
 	X(cache_bound, "cache restarts at a memory bound (nothing lost)", RM_DROP_BOUND)
 
 /* Everything that was lost or not seen. Shown in every report. */

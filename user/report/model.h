@@ -57,6 +57,9 @@ enum rm_stack_flags {
 	RM_STACK_PY_TRUNC = 1 << 1,	/* Python stack was cut at the depth limit */
 	RM_STACK_PY_MISSING = 1 << 2,	/* Python frames could not be read */
 	RM_STACK_OTHERS = 1 << 3,	/* "[N other stacks]": stacks left out of a file, summed */
+	RM_STACK_THREAD = 1 << 4,	/* growth mode: pages of thread stacks */
+	RM_STACK_NATIVE_ANON = 1 << 5,	/* native walk stopped at JIT or anonymous code */
+	RM_STACK_NATIVE_STOPPED = 1 << 6, /* native walk stopped: no rule, unreadable stack */
 };
 
 struct rm_counts {
@@ -67,6 +70,40 @@ struct rm_counts {
 	uint64_t filtered;	 /* outside -z/-Z */
 };
 
+enum rm_mode {
+	RM_MODE_EXACT = 0,  /* allocator probes: outstanding allocations */
+	RM_MODE_GROWTH = 1, /* page faults: resident pages per stack */
+};
+
+/* Growth mode: where the pages came from, and the anonymous RSS they are
+ * meant to explain. A "block" of the report is a page. */
+struct rm_growth {
+	uint64_t write_faults;	     /* write faults */
+	uint64_t pages_resident;     /* pages the target made resident since attach */
+	uint64_t pages_known;	     /* faults on pages already held (races, refaults) */
+	uint64_t pages_released;     /* held pages given back */
+	uint64_t pages_moved;	     /* held pages moved by mremap */
+	uint64_t pages_gone;	     /* held pages found not resident at a report, unseen */
+	uint64_t file_faults;	     /* faults that added pages of files: not counted */
+	uint64_t huge_pages;	     /* huge pages among the resident ones */
+	uint64_t thread_stack_bytes; /* outstanding bytes on thread stacks (RM_STACK_THREAD) */
+	uint64_t anon_rss;	     /* RssAnon now (0: unknown) */
+	uint64_t anon_rss_at_attach;
+};
+
+/* -a: one traced process. Its stacks in the report start with a frame
+ * "process PID (COMM)". */
+struct rm_process {
+	int pid;
+	const char *comm;
+	const char *python;	     /* CPython when its frames were walked, else NULL */
+	uint64_t out_bytes;	     /* what its stacks hold */
+	uint64_t out_count;	     /* pages */
+	uint64_t recent_bytes;	     /* of which made resident in the last interval_s */
+	uint64_t anon_rss;	     /* its RssAnon now */
+	uint64_t anon_rss_at_attach; /* when tracing began (0: started since) */
+};
+
 struct rm_probe {
 	const char *name;   /* "malloc", "PyObject_Malloc", ... */
 	const char *module; /* file probed */
@@ -75,6 +112,7 @@ struct rm_probe {
 
 struct rm_report {
 	/* run metadata */
+	enum rm_mode mode;
 	int pid;
 	const char *comm;
 	const char *cmdline;
@@ -101,6 +139,12 @@ struct rm_report {
 	uint64_t rss_bytes;	  /* 0 when unknown (target gone) */
 	int64_t rss_growth_bytes; /* since previous report */
 	uint64_t rss_at_attach;
+
+	struct rm_growth growth; /* growth mode only */
+	/* -a: every process with pages held, by recent_bytes, then out_bytes
+	 * (pid is 0 then) */
+	const struct rm_process *processes;
+	size_t nprocesses;
 
 	/* totals over all stacks (outstanding honours -o) */
 	uint64_t out_bytes;

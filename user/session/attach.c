@@ -5,7 +5,9 @@
  *     (attach/allocators.c);
  *  2. for CPython, the code-object watch (python/code_watch.c) and the
  *     object allocator probes (python/alloc_probes.c);
- *  3. the commit that creates the uprobe_multi links (attach/probe_set.c).
+ *  3. the dynamic loader's change notification (unwind/dl_watch.c), so that
+ *     libraries loaded later get their unwind tables at once;
+ *  4. the commit that creates the uprobe_multi links (attach/probe_set.c).
  * Each probed function goes through attach/function_probe.c, which places
  * it with attach/placement.c (on attach/x86.c's decoder).
  */
@@ -17,6 +19,7 @@
 #include "session/attach.h"
 #include "session/bpf_settings.h"
 #include "target/process.h"
+#include "unwind/dl_watch.h"
 
 int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps,
 		  char *err, size_t errlen)
@@ -31,6 +34,9 @@ int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct 
 	if (perr)
 		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
 				"allocations are not traced\n");
+	/* libraries loaded later get unwind tables at once (without it, at
+	 * the next periodic refresh) */
+	dl_watch_attach(p->maps, skel, ps);
 	/* a probe that failed here may be the code-object watch, which lets
 	 * BPF keep code tags across walks: without it, tags stay per walk */
 	size_t failed = probe_set_commit(ps);

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Settings into the skeleton: .rodata, .bss and the ranges map. */
+/* Settings into the skeleton: .rodata, .bss, the ranges map and the
+ * mapping of the unwind tables' rows. */
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "attach/skel.h"
 #include "python/support.h"
 #include "session/bpf_settings.h"
+#include "cfi.h"
 #include "unwind/code_ranges.h"
 
 void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings *s)
@@ -13,6 +17,14 @@ void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings 
 	skel->rodata->min_size = s->min_size;
 	skel->rodata->max_size = s->max_size;
 	skel->rodata->interp_stacks = s->interp_stacks;
+	skel->rodata->growth_all = s->growth_all;
+	skel->rodata->growth_self = s->growth_self;
+	/* the object holds one row and one kept walk unless it gets tables:
+	 * -a's objects, one per process, would take 8 MiB each */
+	if (s->unwind_tables) {
+		bpf_map__set_max_entries(skel->maps.cfi_rows, LB_CFI_ROWS_DEFAULT);
+		bpf_map__set_max_entries(skel->maps.cfi_cache, CFI_CACHE_SLOTS);
+	}
 	if (s->py) {
 		memcpy((void *)&skel->rodata->lb_py, &s->py->cfg, sizeof(s->py->cfg));
 		skel->rodata->lb_pya_preheader_flags = s->py->preheader_flags;
@@ -30,6 +42,28 @@ void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r)
 	skel->bss->nranges = r->n;
 	skel->bss->fp_lo = r->fp_lo;
 	skel->bss->fp_hi = r->fp_hi;
+	/* walks kept by the programs (cfi.bpf.h) may name old ranges or rows */
+	__atomic_add_fetch(&skel->bss->cfi_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+struct lb_cfi_row *bpf_settings_map_rows(struct leakbpf_bpf *skel, uint32_t *capacity)
+{
+	uint32_t cap = bpf_map__max_entries(skel->maps.cfi_rows);
+	void *rows = mmap(NULL, (size_t)cap * sizeof(struct lb_cfi_row), PROT_READ | PROT_WRITE,
+			  MAP_SHARED, bpf_map__fd(skel->maps.cfi_rows), 0);
+	if (rows == MAP_FAILED) {
+		fprintf(stderr, "leakbpf: warning: cannot map the unwind tables (%m): native "
+				"stacks use frame pointers\n");
+		return NULL;
+	}
+	*capacity = cap;
+	return rows;
+}
+
+void bpf_settings_unmap_rows(struct lb_cfi_row *rows, uint32_t capacity)
+{
+	if (rows)
+		munmap(rows, (size_t)capacity * sizeof(struct lb_cfi_row));
 }
 
 void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched)
@@ -42,4 +76,14 @@ void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, boo
 	skel->bss->hold_exec = at_exec;
 	skel->bss->hold_code = at_code;
 	skel->bss->hold_exit = at_exit;
+}
+
+void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip)
+{
+	uint8_t one = 1;
+	int fd = bpf_map__fd(skel->maps.growth_skip);
+	if (skip)
+		bpf_map_update_elem(fd, &tgid, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(fd, &tgid);
 }

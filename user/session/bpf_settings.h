@@ -21,6 +21,10 @@ struct bpf_load_settings {
 	uint64_t min_size, max_size;	  /* -z, -Z */
 	bool interp_stacks;		  /* --native */
 	const struct py_bpf_settings *py; /* NULL: not a Python target */
+	bool growth_all;		  /* --growth -a: every process but growth_self */
+	uint32_t growth_self;		  /* leakbpf's own tgid */
+	bool unwind_tables;		  /* room for the unwind tables and kept walks
+					     (bpf/cfi.h); without, one row: frame pointers */
 };
 
 /* Before load. */
@@ -32,5 +36,15 @@ void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched);
 /* While tracing: whether the programs stop the target (SIGSTOP) when it
  * executes a program, after it maps code, and when it calls _exit. */
 void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, bool at_exit);
+/* Growth -a: whether a process is traced by an object of its own, which
+ * the shared one then leaves alone. */
+void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);
+
+/* After load: the unwind tables' rows array (bpf/cfi.h), mapped into our
+ * memory for user/unwind/cfi_store.c to write; *capacity rows. NULL (said
+ * in one warning line) when it cannot be mapped: stacks then use frame
+ * pointers. Unmapped by bpf_settings_unmap_rows before the skeleton goes. */
+struct lb_cfi_row *bpf_settings_map_rows(struct leakbpf_bpf *skel, uint32_t *capacity);
+void bpf_settings_unmap_rows(struct lb_cfi_row *rows, uint32_t capacity);
 
 #endif

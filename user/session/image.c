@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach/skel.h"
 #include "python/support.h"
 #include "session/attach.h"
 #include "session/bpf_settings.h"
+#include "session/growth_all.h"
 #include "session/image.h"
 #include "session/options.h"
 #include "symbols/symbolizer.h"
@@ -25,12 +27,25 @@ static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_f
 static int load_bpf(struct image *im, const struct image_plan *p, char *err, size_t errlen)
 {
 	const struct options *o = p->o;
+	/* unwind tables for the target; -a traces every process with the
+	 * frame pointers they have; LEAKBPF_NO_CFI=1 as well (to compare) */
+	im->unwind_tables = !o->all && !getenv("LEAKBPF_NO_CFI");
 	im->skel = leakbpf_bpf__open();
 	if (!im->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	probe_set_init(&im->probes, im->skel->obj);
+	/* the growth mode attaches no probe (and probe_set_init would give its
+	 * tracepoint programs the uprobe_multi attach type) */
+	if (!o->growth)
+		probe_set_init(&im->probes, im->skel->obj);
+	growth_select_programs(im->skel, o->growth);
+	/* tests: a small ring buffer (a power of two, 4096 or more) to see
+	 * drops counted */
+	const char *rbs = getenv("LEAKBPF_RINGBUF_SIZE");
+	uint64_t rb_size;
+	if (rbs && !parse_size(rbs, &rb_size) && rb_size >= 4096 && !(rb_size & (rb_size - 1)))
+		bpf_map__set_max_entries(im->skel->maps.events, (uint32_t)rb_size);
 	struct py_bpf_settings py;
 	if (im->py && py_bpf_settings(im->py, &py)) {
 		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
@@ -43,6 +58,9 @@ static int load_bpf(struct image *im, const struct image_plan *p, char *err, siz
 	    .max_size = o->max_size,
 	    .interp_stacks = o->native,
 	    .py = im->py ? &py : NULL,
+	    .growth_all = o->all,
+	    .growth_self = (uint32_t)getpid(),
+	    .unwind_tables = im->unwind_tables,
 	};
 	bpf_settings_load(im->skel, &st);
 	int e = leakbpf_bpf__load(im->skel);
@@ -64,12 +82,24 @@ static bool update_code_ranges(struct image *im)
 	if (!text_ranges_update(&im->tr, &im->target, interp, n, &r))
 		return false;
 	bpf_settings_ranges(im->skel, &r);
+	if (im->o->verbose)
+		text_ranges_describe(&im->tr);
 	return true;
+}
+
+bool image_loader_changed(const struct image *im)
+{
+	return im->skel->bss->dl_changes != im->dl_seen;
 }
 
 void image_refresh_modules(struct image *im)
 {
 	im->code_maps_seen = im->intake.code_maps;
+	im->dl_seen = im->skel->bss->dl_changes;
+	if (im->all) {
+		growth_all_tick(im->all);
+		return;
+	}
 	/* once the target executed a new program its maps are another's */
 	if (image_execed(im) || target_reload_maps(&im->target))
 		return;
@@ -87,8 +117,20 @@ static void set_meta(struct image *im, const struct image_plan *p)
 	m->leakbpf_version = LEAKBPF_VERSION;
 	m->kernel = p->kernel;
 	m->python = im->py ? py_describe(im->py) : NULL;
-	m->allocator_note = im->py ? py_allocator_note(im->py) : NULL;
+	/* the growth mode probes no allocator: nothing to say of one */
+	m->allocator_note = im->py && !p->o->growth ? py_allocator_note(im->py) : NULL;
+	m->mode = p->o->growth ? RM_MODE_GROWTH : RM_MODE_EXACT;
 	m->exit_status = -1;
+}
+
+/* A record of the dl_wake ring buffer: it only wakes the poll; the count
+ * of changes is in .bss (dl_changes). */
+static int dl_woken(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
 }
 
 struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
@@ -103,7 +145,8 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 	im->target = *p->target;
 	memset(p->target, 0, sizeof(*p->target));
 	im->ncpus = libbpf_num_possible_cpus();
-	if (!o->no_python) {
+	im->o = o;
+	if (!o->no_python && !o->all) {
 		const char *warning = NULL;
 		im->py = py_open(&im->target, &warning);
 		if (warning) {
@@ -112,6 +155,10 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 			fprintf(stderr, "leakbpf: warning: %s; tracing native allocations only\n",
 				escape_str(warning, NULL, shown, sizeof(shown)));
 		}
+	}
+	if (o->growth && !o->all && growth_init(&im->growth, &im->agg, &im->target)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
 	if (p->say)
 		fprintf(stderr, "leakbpf: loading BPF programs\n");
@@ -123,13 +170,41 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		goto fail;
 	}
 	im->intake.agg = &im->agg;
+	if (o->growth) {
+		/* page and range records: to the growth mode */
+		im->intake.page = o->all ? growth_all_page : growth_page;
+		im->intake.range = o->all ? growth_all_range : growth_range;
+		im->intake.growth = &im->growth;
+	}
 	im->rb =
 	    ring_buffer__new(bpf_map__fd(im->skel->maps.events), intake_record, &im->intake, NULL);
 	if (!im->rb) {
 		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	update_code_ranges(im);
+	if (o->all) {
+		im->all = growth_all_new(o, im->skel, im->rb, &im->intake);
+		if (!im->all) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		im->intake.growth = im->all;
+	}
+	if (im->unwind_tables) {
+		im->cfi_rows = bpf_settings_map_rows(im->skel, &im->cfi_cap);
+		if (im->cfi_rows &&
+		    text_ranges_tables(&im->tr, im->cfi_rows, im->cfi_cap, o->verbose)) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	/* the loader's changes wake the poll too (the session acts on them) */
+	if (ring_buffer__add(im->rb, bpf_map__fd(im->skel->maps.dl_wake), dl_woken, NULL)) {
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	if (!o->all)
+		update_code_ranges(im);
 	/* a command (leakbpf is its parent) is held where leakbpf must look */
 	bpf_settings_hold(im->skel, p->hold, false, p->hold);
 	if (p->say)
@@ -141,21 +216,31 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 	    .py = im->py,
 	    .py_alloc_all = o->py_alloc_all,
 	};
-	if (attach_probes(&plan, im->skel, &im->probes, err, errlen))
-		goto fail;
 	char why[256];
-	im->watching = !process_events_attach(&im->events, im->skel, why, sizeof(why));
-	if (!im->watching)
-		fprintf(stderr,
-			"leakbpf: warning: %s: an exec of the target or a module it maps will "
-			"only be noticed later, or not at all\n",
-			why);
-	if (p->say)
-		fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
-	im->sym = symbolizer_new(im->target.pid, why, sizeof(why));
-	if (!im->sym) {
-		snprintf(err, errlen, "cannot read the target's modules: %s", why);
-		goto fail;
+	if (o->all) {
+		if (growth_all_attach(im->all, err, errlen))
+			goto fail;
+	} else if (o->growth) {
+		if (growth_attach(&im->growth, im->skel, err, errlen))
+			goto fail;
+	} else {
+		if (attach_probes(&plan, im->skel, &im->probes, err, errlen))
+			goto fail;
+		im->watching = !process_events_attach(&im->events, im->skel, why, sizeof(why));
+		if (!im->watching)
+			fprintf(stderr,
+				"leakbpf: warning: %s: an exec of the target or a module it maps "
+				"will only be noticed later, or not at all\n",
+				why);
+	}
+	if (!o->all) {
+		if (p->say)
+			fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
+		im->sym = symbolizer_new(im->target.pid, why, sizeof(why));
+		if (!im->sym) {
+			snprintf(err, errlen, "cannot read the target's modules: %s", why);
+			goto fail;
+		}
 	}
 	set_meta(im, p);
 	im->builder.agg = &im->agg;
@@ -174,13 +259,17 @@ void image_close(struct image *im)
 	if (!im)
 		return;
 	ring_buffer__free(im->rb);
+	growth_all_free(im->all); /* its objects were read by rb */
 	if (im->watching)
 		process_events_detach(&im->events);
 	probe_set_destroy(&im->probes);
 	text_ranges_free(&im->tr);
+	bpf_settings_unmap_rows(im->cfi_rows, im->cfi_cap);
 	leakbpf_bpf__destroy(im->skel);
 	symbolizer_free(im->sym);
 	report_builder_free(&im->builder);
+	if (im->o && im->o->growth && !im->o->all)
+		growth_free(&im->growth);
 	agg_free(&im->agg);
 	py_close(im->py);
 	target_close(&im->target);
@@ -189,7 +278,7 @@ void image_close(struct image *im)
 
 bool image_execed(const struct image *im)
 {
-	return im->intake.execs || (im->skel && im->skel->bss->image_gone);
+	return im->intake.new_programs || (im->skel && im->skel->bss->image_gone);
 }
 
 void image_hold_code(struct image *im, bool hold)
@@ -207,9 +296,23 @@ static void bounds_into(const struct image *im, struct rm_drops *d)
 	d->cache_bound = py_tables + sym_restarts;
 }
 
+/* The drops and counts the BPF programs keep (and every counter, summed
+ * over the objects of -a, into sum). */
+static void read_counters(struct image *im, struct rm_drops *d, struct rm_counts *c,
+			  uint64_t sum[LB_C_MAX])
+{
+	memset(sum, 0, LB_C_MAX * sizeof(*sum));
+	intake_counters_add(bpf_map__fd(im->skel->maps.counters), im->ncpus, sum);
+	if (im->all)
+		growth_all_sum_counters(im->all, im->ncpus, sum);
+	intake_counters_report(sum, d, c);
+	d->unwind_tables_full = text_ranges_tables_full(&im->tr);
+}
+
 void image_counters(struct image *im, struct rm_drops *d, struct rm_counts *c)
 {
-	intake_counters(bpf_map__fd(im->skel->maps.counters), im->ncpus, d, c);
+	uint64_t sum[LB_C_MAX];
+	read_counters(im, d, c, sum);
 	d->addr_table_full = im->agg.addr_table_full;
 	d->stack_table_full = im->agg.stack_table_full;
 	bounds_into(im, d);
@@ -226,13 +329,20 @@ int image_build(struct image *im, size_t limit, bool advance, bool final, bool e
 {
 	struct rm_drops d;
 	struct rm_counts c;
-	intake_counters(bpf_map__fd(im->skel->maps.counters), im->ncpus, &d, &c);
+	uint64_t sum[LB_C_MAX];
+	read_counters(im, &d, &c, sum);
 	im->builder.meta.final = final;
 	im->builder.meta.target_exited = exited;
 	im->builder.meta.exit_status = exited ? exit_status : -1;
 	im->builder.meta.probes = im->probes.probes;
 	im->builder.meta.nprobes = im->probes.nprobes;
+	if (im->all)
+		return growth_all_build(im->all, &im->builder.meta, &d, sum, limit, advance, out);
+	if (im->o->growth && !exited)
+		growth_check(&im->growth);
 	int rc = report_build(&im->builder, &d, &c, limit, advance, out);
+	if (!rc && im->o->growth)
+		growth_report(&im->growth, sum, exited, &out->r);
 	/* read after the build, which resolved frames */
 	if (!rc)
 		bounds_into(im, &out->r.drops);

@@ -17,6 +17,7 @@
 #include "account/intake.h"
 #include "attach/probe_set.h"
 #include "attach/process_events.h"
+#include "session/growth.h"
 #include "session/report_build.h"
 #include "target/process.h"
 #include "unwind/code_ranges.h"
@@ -26,6 +27,8 @@ struct leakbpf_bpf;
 struct py_support;
 struct symbolizer;
 struct ring_buffer;
+struct growth_all;
+struct lb_cfi_row;
 
 struct image {
 	struct lb_target target;
@@ -42,7 +45,14 @@ struct image {
 	struct text_ranges tr;
 	uint64_t code_maps_seen; /* intake.code_maps at the last module refresh */
 	uint64_t exiting_seen;	 /* intake.exiting when last served */
+	uint64_t dl_seen;	 /* dynamic loader changes acted on (bss dl_changes) */
 	int ncpus;
+	const struct options *o;
+	struct growth growth;	     /* --growth, one target */
+	struct growth_all *all;	     /* --growth -a: every process, no one target */
+	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
+	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
+	uint32_t cfi_cap;
 };
 
 /* How to open an image. */
@@ -61,15 +71,20 @@ struct image_plan {
 	const char *kernel;		    /* for reports */
 };
 
-/* Open an image for plan->target (held or running), or NULL with one line
- * in err (warnings are printed on the way). An image does not move: the
- * ring buffer and the report builder point into it. */
+/* Open an image for plan->target (held or running; with -a a target of
+ * pid 0, every process), or NULL with one line in err (warnings are printed
+ * on the way). An image does not move: the ring buffer and the report
+ * builder point into it. */
 struct image *image_open(const struct image_plan *p, char *err, size_t errlen);
 void image_close(struct image *im);
 
 /* Read the target's mappings again (new modules: symbols for after it
- * exits, code ranges for the stack walk). Nothing once it is gone. */
+ * exits, code ranges and unwind tables for the stack walk). Nothing once
+ * it is gone. With -a: every process's. */
 void image_refresh_modules(struct image *im);
+/* Whether the dynamic loader changed its objects since the last refresh
+ * (new libraries want their unwind tables at once). */
+bool image_loader_changed(const struct image *im);
 
 /* Whether the BPF programs saw the target execute a new program. */
 bool image_execed(const struct image *im);

@@ -16,8 +16,10 @@ static const char usage_head[] =
     "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
     "       leakbpf [options] [INTERVAL [COUNT]] -- CMD [ARG...]\n"
     "       leakbpf [options] [INTERVAL [COUNT]] -c \"CMD ARGS\"\n"
+    "       leakbpf --growth [options] -a [INTERVAL [COUNT]]\n"
     "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
     "       leakbpf report SNAPSHOT [output options]\n"
+    "       leakbpf objects -p PID [INTERVAL [COUNT]]   (Python heap census)\n"
     "\n"
     "Find memory leaks in a running process: outstanding bytes per stack.\n"
     "\n"
@@ -27,6 +29,10 @@ static const char usage_head[] =
     "                           its status)\n"
     "  -c, --command \"CMD\"      the same, CMD split into words as a shell would\n"
     "                           (quotes, backslashes), nothing expanded\n"
+    "      --growth             growth mode: resident memory per stack, from page\n"
+    "                           faults only (no allocator probes; safe to leave on)\n"
+    "  -a, --all                every process on the host, ranked by growth\n"
+    "                           (with --growth only)\n"
     "  INTERVAL                 seconds between reports (default 5)\n"
     "  COUNT                    number of reports before exiting (default: unlimited)\n"
     "  -d, --duration D         stop after D (10, 10s, 2m, 1h; at most a year)\n"
@@ -70,6 +76,7 @@ enum {
 	OPT_MAX_TRACKED,
 	OPT_MAX_STACKS,
 	OPT_VERSION,
+	OPT_GROWTH,
 	OPT_OUTPUT, /* one per format of out/registry.h from here */
 };
 
@@ -81,6 +88,8 @@ static const struct option base_opts[] = {
     {"top", required_argument, NULL, 'T'},
     {"min-size", required_argument, NULL, 'z'},
     {"max-size", required_argument, NULL, 'Z'},
+    {"growth", no_argument, NULL, OPT_GROWTH},
+    {"all", no_argument, NULL, 'a'},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
     {"py-alloc", required_argument, NULL, OPT_PY_ALLOC},
@@ -183,7 +192,7 @@ static int unexpected(const char *arg)
 	return -1;
 }
 
-static int parse_pid(const char *s, pid_t *pid)
+int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
 	errno = 0;
@@ -264,7 +273,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	out_longopts(longopts + nbase, OPT_OUTPUT);
 	memset(&longopts[nbase + OUT_NFORMATS], 0, sizeof(longopts[0]));
 
-	static const char shorts[] = ":p:c:d:o:T:z:Z:qvh";
+	static const char shorts[] = ":p:c:ad:o:T:z:Z:qvh";
 	/* leakbpf's own arguments end at "--": the command, or with -p the
 	 * positionals, follow */
 	int nargs = find_dashdash(argc, argv, longopts, shorts + 1);
@@ -281,6 +290,12 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			o->command = optarg;
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case OPT_GROWTH:
+			o->growth = true;
 			break;
 		case 'd':
 			o->duration_s = parse_duration(optarg, 1);
@@ -317,6 +332,7 @@ int options_parse(int argc, char **argv, struct options *o)
 			if (strcmp(optarg, "objects") && strcmp(optarg, "all"))
 				return bad("--py-alloc", optarg, "objects or all");
 			o->py_alloc_all = !strcmp(optarg, "all");
+			o->py_alloc_set = true;
 			break;
 		case OPT_OUTPUT_STACKS:
 			if (parse_count(optarg, &v, 0) || v > (1ULL << 26))
@@ -425,9 +441,10 @@ int options_parse(int argc, char **argv, struct options *o)
 			return bad("COUNT", positional[1], "a number of reports");
 		o->count = (long)v;
 	}
-	if (!o->pid && !o->command_argv) {
-		fprintf(stderr, "leakbpf: nothing to trace: give -p PID, -c \"CMD\" or -- CMD (see "
-				"leakbpf --help)\n");
+	if (!o->pid && !o->command_argv && !o->all) {
+		fprintf(stderr,
+			"leakbpf: nothing to trace: give -p PID, -c \"CMD\", -- CMD or -a (see "
+			"leakbpf --help)\n");
 		return -1;
 	}
 	if (o->pid && o->command_argv) {
@@ -436,6 +453,21 @@ int options_parse(int argc, char **argv, struct options *o)
 	}
 	if (o->pid == getpid()) {
 		fprintf(stderr, "leakbpf: -p %d is leakbpf itself\n", o->pid);
+		return -1;
+	}
+	if (o->all && (o->pid || o->command_argv)) {
+		fprintf(stderr, "leakbpf: -a traces every process: not with -p or -c\n");
+		return -1;
+	}
+	if (o->all && !o->growth) {
+		fprintf(stderr,
+			"leakbpf: -a needs --growth: the exact mode traps every allocation, "
+			"which would slow every process on the host several times\n");
+		return -1;
+	}
+	if (o->growth && (o->min_size || o->max_size != UINT64_MAX || o->py_alloc_set)) {
+		fprintf(stderr, "leakbpf: -z, -Z and --py-alloc choose allocations to trace: the "
+				"growth mode traces none (it sees pages)\n");
 		return -1;
 	}
 	if (o->min_size > o->max_size) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Command line of the trace mode:
- *   leakbpf [options] -p PID [INTERVAL [COUNT]]
- *   leakbpf [options] [INTERVAL [COUNT]] -c "CMD ARGS"
- *   leakbpf [options] [INTERVAL [COUNT]] -- CMD ARG... */
+/* Command line of the trace modes:
+ *   leakbpf [--growth] [options] -p PID [INTERVAL [COUNT]]
+ *   leakbpf [--growth] [options] -a [INTERVAL [COUNT]]
+ *   leakbpf [--growth] [options] [INTERVAL [COUNT]] -c "CMD ARGS"
+ *   leakbpf [--growth] [options] [INTERVAL [COUNT]] -- CMD ARG... */
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
@@ -27,6 +28,9 @@ struct options {
 	bool native;		  /* --native: show every native frame */
 	bool no_python;		  /* --no-python: native-only tracing */
 	bool py_alloc_all;	  /* --py-alloc all: every pymalloc block (else objects) */
+	bool py_alloc_set;	  /* --py-alloc was given */
+	bool growth;		  /* --growth: resident pages per stack, from page faults */
+	bool all;		  /* -a: every process on the host (growth mode) */
 	bool verbose;		  /* -v */
 	bool quiet;		  /* -q: no periodic tables, final report only */
 	struct out_paths outputs; /* --folded, --flamegraph, --json, ... (out/registry.h) */
@@ -51,6 +55,8 @@ void options_free(struct options *o);
  * bare number (1 for seconds, 0.001 for milliseconds). -1 on error, and for
  * more than DURATION_MAX_S. */
 double parse_duration(const char *s, double bare_unit_s);
+/* A process id (1 to the kernel's largest). 0, or -1. */
+int parse_pid(const char *s, pid_t *pid);
 /* "4096", "4k", "1M", "2G" -> bytes. Returns -1 on error. */
 int parse_size(const char *s, uint64_t *out);
 

@@ -123,6 +123,11 @@ static const struct rm_frame overflow_frame = {
     .function = "[stack table full: stacks merged]",
 };
 
+/* Growth mode: the root of the stacks whose pages are thread stacks. */
+static const struct rm_frame thread_stack_frame = {
+    .function = "[thread stack]",
+};
+
 /* Native frames to keep under the Python frames: from malloc's caller up
  * to (not including) the first interpreter frame. */
 static unsigned native_keep(const struct report_builder *b, const struct agg_stack *s)
@@ -148,6 +153,15 @@ static size_t native_frame_count(const struct report_builder *b, const struct ag
 	return n;
 }
 
+/* Where the native walk stopped short of a root (bpf/cfi.bpf.h), the
+ * stack says so in place of the frames it could not find. */
+static const struct rm_frame anon_stop_frame = {
+    .function = "[unwinding stopped at JIT or anonymous code]",
+};
+static const struct rm_frame stopped_frame = {
+    .function = "[unwinding stopped: no unwind rule, or the stack is unreadable]",
+};
+
 /* s's frames into out[0..room), root first; returns how many. */
 static unsigned build_frames(const struct report_builder *b, uint32_t id, const struct agg_stack *s,
 			     struct rm_frame *out, size_t room)
@@ -157,9 +171,15 @@ static unsigned build_frames(const struct report_builder *b, uint32_t id, const 
 		return 1;
 	}
 	unsigned n = 0;
+	if (s->flags & RM_STACK_THREAD)
+		out[n++] = thread_stack_frame;
 	/* root first: outermost Python frame ... innermost, then native */
 	for (unsigned i = s->n_py; i-- > 0;)
 		out[n++] = s->pyres[i];
+	if (s->flags & RM_STACK_NATIVE_ANON)
+		out[n++] = anon_stop_frame;
+	else if (s->flags & RM_STACK_NATIVE_STOPPED)
+		out[n++] = stopped_frame;
 	unsigned keep = native_keep(b, s);
 	for (unsigned i = keep; i-- > 0;) {
 		/* a frame-pointer walk through code without frame pointers ends in
@@ -202,12 +222,15 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	size_t nr = 0;
 	uint64_t tot_b = 0, tot_c = 0;
 	int64_t tot_growth = 0;
+	uint64_t thread_b = 0;
 	for (uint32_t id = 0; id < a->nstacks; id++) {
 		const struct agg_stack *s = &a->stacks[id];
 		if (!s->used || (!s->alloc_count && !s->out_count))
 			continue;
 		struct ranked r = {id, ob ? ob[id] : s->out_bytes, oc ? oc[id] : s->out_count};
 		tot_b += r.out_bytes;
+		if (s->flags & RM_STACK_THREAD)
+			thread_b += r.out_bytes;
 		tot_c += r.out_count;
 		tot_growth += (int64_t)r.out_bytes - (int64_t)baseline_of(b, id, s).out_bytes;
 		rk[nr++] = r;
@@ -216,7 +239,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	size_t nframes = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct agg_stack *s = &a->stacks[rk[i].id];
-		nframes += s->n_py + native_frame_count(b, s) + 1;
+		nframes += s->n_py + native_frame_count(b, s) + 2;
 	}
 	out->stacks = calloc(nr ? nr : 1, sizeof(*out->stacks));
 	out->frames = calloc(nframes ? nframes : 1, sizeof(*out->frames));
@@ -270,6 +293,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	r->out_bytes = tot_b;
 	r->out_count = tot_c;
 	r->growth_bytes = tot_growth;
+	r->growth.thread_stack_bytes = thread_b;
 	r->stacks = out->stacks;
 	r->nstacks = nr;
 

@@ -163,6 +163,8 @@ static int shell_status(int st)
 /* Returns true when the target is gone. */
 static bool check_target(struct session *s)
 {
+	if (s->o->all)
+		return false; /* every process: none in particular */
 	if (s->launched) {
 		if (!launch_poll_exit(&s->launch))
 			return false;
@@ -272,15 +274,30 @@ static void live_clear(struct session *s)
 
 /* ---- opening an image ---- */
 
-/* The tracing line: pid, command, probes, Python. */
+/* The tracing line: pid, command, the mode and what it costs the target,
+ * probes, Python. */
 static void banner(struct session *s)
 {
+	const struct options *o = s->o;
 	char comm[256], py[PATH_MAX + 128];
 	const char *name = s->launched && !s->execs ? s->launch.argv[0] : s->img->target.comm;
-	fprintf(stderr, "leakbpf: tracing pid %d (%s): %zu probes%s%s; Ctrl-C to stop\n",
-		s->img->target.pid, escape_str(name, NULL, comm, sizeof(comm)),
-		s->img->probes.nattached, s->img->py ? ", " : "",
-		s->img->py ? escape_str(py_describe(s->img->py), NULL, py, sizeof(py)) : "");
+	escape_str(name, NULL, comm, sizeof(comm));
+	escape_str(s->img->py ? py_describe(s->img->py) : "", NULL, py, sizeof(py));
+	if (o->all)
+		fprintf(stderr, "leakbpf: tracing every process, growth mode: only page faults are "
+				"traced; Ctrl-C to stop\n");
+	else if (o->growth)
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
+			"traced; Ctrl-C to stop\n",
+			s->img->target.pid, comm, s->img->py ? ", " : "", py);
+	else
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s): %zu probes%s%s; every allocation is traced: "
+			"allocation-heavy code runs several times slower (--growth: near zero "
+			"cost); Ctrl-C to stop\n",
+			s->img->target.pid, comm, s->img->probes.nattached, s->img->py ? ", " : "",
+			py);
 }
 
 /* err, or when the target went away meanwhile, that it did. */
@@ -423,6 +440,17 @@ static int start_command(struct session *s)
 		return -1;
 	}
 	s->started = true;
+	return 0;
+}
+
+/* -a (growth mode): every process, none in particular. */
+static int open_all(struct session *s)
+{
+	struct lb_target t = {0};
+	snprintf(t.comm, sizeof(t.comm), "every process");
+	if (open_image(s, &t))
+		return -1;
+	banner(s);
 	return 0;
 }
 
@@ -593,7 +621,10 @@ static void run_loop(struct session *s)
 		}
 		if (s->img->intake.exiting != s->img->exiting_seen)
 			serve_exit(s);
-		if (s->img->intake.code_maps != s->img->code_maps_seen)
+		/* new modules (a mapping of code, the loader's change): their
+		 * symbols and unwind tables now, not at the next refresh */
+		if (s->img->intake.code_maps != s->img->code_maps_seen ||
+		    image_loader_changed(s->img))
 			image_refresh_modules(s->img);
 		image_trim(s->img);
 		uint64_t now = mono_ns();
@@ -726,7 +757,7 @@ int trace_run(const struct options *o)
 	}
 	watch_fd(&s, s.sigfd, true);
 	s.start_ns = mono_ns();
-	if (o->command_argv ? start_command(&s) : open_process(&s)) {
+	if (o->all ? open_all(&s) : o->command_argv ? start_command(&s) : open_process(&s)) {
 		/* the command ran and ended, or never ran: its status */
 		if (s.exited && s.exit_status > 0)
 			rc = s.exit_status;

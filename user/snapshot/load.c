@@ -27,6 +27,8 @@ struct loaded {
 	size_t probes_cap;
 	struct rm_stack *stacks;
 	size_t stacks_cap;
+	struct rm_process *processes; /* growth -a */
+	size_t processes_cap;
 	size_t all_frames; /* frames of every stack read so far */
 	bool schema_ok;
 };
@@ -111,6 +113,34 @@ static void read_drops(struct jr *jr, struct rm_drops *d)
 	}
 }
 
+static void read_growth(struct jr *jr, struct rm_growth *g)
+{
+	const char *k;
+
+	if (!jr_object(jr))
+		return;
+	while ((k = jr_key(jr))) {
+#define FIELD(f)                                                                                   \
+	if (!strcmp(k, #f)) {                                                                      \
+		g->f = jr_uint(jr);                                                                \
+		continue;                                                                          \
+	}
+		FIELD(write_faults);
+		FIELD(pages_resident);
+		FIELD(pages_known);
+		FIELD(pages_released);
+		FIELD(pages_moved);
+		FIELD(pages_gone);
+		FIELD(file_faults);
+		FIELD(huge_pages);
+		FIELD(thread_stack_bytes);
+		FIELD(anon_rss);
+		FIELD(anon_rss_at_attach);
+#undef FIELD
+		jr_skip(jr);
+	}
+}
+
 static void read_probes(struct jr *jr, struct loaded *l)
 {
 	const char *k;
@@ -136,6 +166,43 @@ static void read_probes(struct jr *jr, struct loaded *l)
 		}
 	}
 	l->r.probes = l->probes;
+}
+
+static void read_processes(struct jr *jr, struct loaded *l)
+{
+	const char *k;
+
+	if (!jr_array(jr))
+		return;
+	while (jr_next(jr)) {
+		if (!ROOM(jr, l->processes, l->processes_cap, l->r.nprocesses, SNAPSHOT_MAX_PROBES,
+			  "processes"))
+			break;
+		struct rm_process *p = &l->processes[l->r.nprocesses++];
+		if (!jr_object(jr))
+			return;
+		while ((k = jr_key(jr))) {
+			if (!strcmp(k, "pid"))
+				p->pid = (int)jr_int(jr);
+			else if (!strcmp(k, "comm"))
+				p->comm = keep(l, jr, jr_string(jr));
+			else if (!strcmp(k, "python"))
+				p->python = keep(l, jr, jr_string(jr));
+			else if (!strcmp(k, "outstanding_bytes"))
+				p->out_bytes = jr_uint(jr);
+			else if (!strcmp(k, "outstanding_count"))
+				p->out_count = jr_uint(jr);
+			else if (!strcmp(k, "recent_bytes"))
+				p->recent_bytes = jr_uint(jr);
+			else if (!strcmp(k, "anon_rss"))
+				p->anon_rss = jr_uint(jr);
+			else if (!strcmp(k, "anon_rss_at_attach"))
+				p->anon_rss_at_attach = jr_uint(jr);
+			else
+				jr_skip(jr);
+		}
+	}
+	l->r.processes = l->processes;
 }
 
 static void read_memory(struct jr *jr, struct rm_report *r, bool rss)
@@ -232,6 +299,8 @@ static uint32_t read_flags(struct jr *jr)
 			flags |= RM_STACK_PY_MISSING;
 		else if (!strcmp(f, "other_stacks"))
 			flags |= RM_STACK_OTHERS;
+		else if (!strcmp(f, "thread_stack"))
+			flags |= RM_STACK_THREAD;
 	}
 	return flags;
 }
@@ -294,6 +363,9 @@ static bool read_meta(struct jr *jr, struct loaded *l, const char *k)
 		l->schema_ok = s && !strcmp(s, "leakbpf/v1");
 		if (!l->schema_ok && !jr_failed(jr))
 			jr_fail(jr, "schema is %s, not leakbpf/v1", s ? s : "null");
+	} else if (!strcmp(k, "mode")) {
+		const char *m = jr_string(jr);
+		r->mode = m && !strcmp(m, "growth") ? RM_MODE_GROWTH : RM_MODE_EXACT;
 	} else if (!strcmp(k, "leakbpf_version")) {
 		r->leakbpf_version = keep(l, jr, jr_string(jr));
 	} else if (!strcmp(k, "pid")) {
@@ -345,6 +417,8 @@ static void read_report(struct jr *jr, struct loaded *l)
 			read_counts(jr, &l->r.counts);
 		else if (!strcmp(k, "drops"))
 			read_drops(jr, &l->r.drops);
+		else if (!strcmp(k, "growth"))
+			read_growth(jr, &l->r.growth);
 		else if (!strcmp(k, "probes") && !l->probes)
 			read_probes(jr, l);
 		else if (!strcmp(k, "rss"))
@@ -353,6 +427,8 @@ static void read_report(struct jr *jr, struct loaded *l)
 			read_memory(jr, &l->r, false);
 		else if (!strcmp(k, "stacks") && !l->stacks)
 			read_stacks(jr, l);
+		else if (!strcmp(k, "processes") && !l->processes)
+			read_processes(jr, l);
 		else
 			jr_skip(jr);
 	}
@@ -501,6 +577,7 @@ void snapshot_report_free(struct rm_report *r)
 		free((void *)l->stacks[i].frames);
 	free(l->stacks);
 	free(l->probes);
+	free(l->processes);
 	interner_free(l->strings);
 	free(l);
 }

@@ -21,6 +21,7 @@
 #include "symbols/inlines.h"
 #include "util/array.h"
 #include "util/intern.h"
+#include "util/search.h"
 
 /* Address ranges indexed at most, all units together (24 bytes each):
  * past it the index starts over, whatever the target maps. */
@@ -154,16 +155,8 @@ static const struct unit_funcs *unit_funcs(struct inline_index *ix, Dwarf *dbg, 
 /* The function containing unit address pc. */
 static bool find_function(const struct unit_funcs *u, Dwarf *dbg, Dwarf_Addr pc, Dwarf_Die *fn)
 {
-	size_t lo = 0, hi = u->n;
+	size_t lo = SORTED_UPPER(u->r, u->n, .lo, pc);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (u->r[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo && pc < u->r[lo - 1].hi && dwarf_offdie(dbg, u->r[lo - 1].die, fn);
 }
 

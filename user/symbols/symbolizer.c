@@ -29,6 +29,7 @@
 #include "symbols/frame_cache.h"
 #include "symbols/inlines.h"
 #include "symbols/symbolizer.h"
+#include "util/search.h"
 
 /* Memory for the names of frames (functions, files): a target's ELF files
  * can name anything, at any length. Past it new frames go unnamed (their
@@ -110,16 +111,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *what)
 
 static const struct sym_module *find_module(const struct symbolizer *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->nmods;
+	size_t lo = SORTED_UPPER(s->mods, s->nmods, .start, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->mods[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo && addr < s->mods[lo - 1].end)
 		return &s->mods[lo - 1];
 	return NULL;
@@ -334,17 +327,9 @@ static int cmp_module(const void *a, const void *b)
 
 static bool overlaps_any(const struct sym_range *r, size_t n, uint64_t start, uint64_t end)
 {
-	size_t lo = 0, hi = n;
-
 	/* first range ending after start */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t lo = SORTED_UPPER(r, n, .end, start);
 
-		if (r[mid].end <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < n && r[lo].start < end;
 }
 
@@ -581,19 +566,10 @@ static void build_funcs(struct sym_object *o)
 static const char *function_name(struct symbolizer *s, size_t obj, uint64_t pc)
 {
 	struct sym_object *o = &s->objs[obj];
-	size_t lo = 0, hi;
-
 	if (!o->funcs_built)
 		build_funcs(o);
-	hi = o->nfuncs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t lo = SORTED_UPPER(o->funcs, o->nfuncs, .addr, pc);
 
-		if (o->funcs[mid].addr <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return NULL;
 	const struct sym_func *f = &o->funcs[lo - 1];

@@ -240,7 +240,7 @@ uint64_t target_module_base(const struct lb_target *t, const struct lb_mapping *
 	return base;
 }
 
-uint64_t target_rss(pid_t pid)
+uint64_t target_status_bytes(pid_t pid, const char *field)
 {
 	char path[64], line[256];
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
@@ -248,9 +248,16 @@ uint64_t target_rss(pid_t pid)
 	if (!f)
 		return 0;
 	uint64_t kb = 0;
+	size_t n = strlen(field);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %" SCNu64, &kb) == 1)
+		if (!strncmp(line, field, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, " %" SCNu64, &kb) == 1)
 			break;
 	fclose(f);
 	return kb * 1024;
+}
+
+uint64_t target_rss(pid_t pid)
+{
+	return target_status_bytes(pid, "VmRSS");
 }

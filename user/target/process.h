@@ -57,5 +57,8 @@ uint64_t target_module_base(const struct lb_target *t, const struct lb_mapping *
 
 /* VmRSS in bytes, 0 if unknown. */
 uint64_t target_rss(pid_t pid);
+/* A "Field: N kB" line of /proc/PID/status in bytes (VmRSS, RssAnon...),
+ * 0 if unknown. */
+uint64_t target_status_bytes(pid_t pid, const char *field);
 
 #endif

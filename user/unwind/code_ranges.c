@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The target's code ranges for the BPF stack fix-up. */
+/* The target's code ranges for the BPF stack walk, with their unwind tables. */
+#include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/array.h"
+#include "util/fmt.h"
 #include "util/hash.h"
 #include "target/elf_file.h"
 #include "target/process.h"
+#include "unwind/cfi_store.h"
 #include "unwind/code_ranges.h"
 
 /* Below this share of frame-pointer prologues a module counts as built
@@ -45,35 +49,92 @@ static bool in_spans(const uint64_t (*spans)[2], size_t n, uint64_t addr)
 	return false;
 }
 
+static bool is_code(const struct lb_mapping *m)
+{
+	return m->perms[2] == 'x' && m->path[0] == '/';
+}
+
+int text_ranges_tables(struct text_ranges *tr, struct lb_cfi_row *rows, uint32_t capacity,
+		       bool verbose)
+{
+	tr->verbose = verbose;
+	tr->cfi = cfi_store_new(rows, capacity, verbose);
+	return tr->cfi ? 0 : -1;
+}
+
+void text_ranges_describe(const struct text_ranges *tr)
+{
+	struct cfi_store_stats st;
+	char used[32], cap[32];
+	if (!tr->cfi)
+		return;
+	cfi_store_stats(tr->cfi, &st);
+	fprintf(stderr,
+		"leakbpf: unwind tables: %zu modules (and %zu idle), %" PRIu64
+		" rows (%s of %s), %.0f ms to build; %zu modules without CFI, %zu did not fit\n",
+		st.modules, st.idle, st.rows_used,
+		human_bytes((double)st.rows_used * sizeof(struct lb_cfi_row), used, sizeof(used)),
+		human_bytes((double)st.rows_cap * sizeof(struct lb_cfi_row), cap, sizeof(cap)),
+		st.build_ms, st.no_cfi, st.dropped);
+}
+
 bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 			const uint64_t (*interp)[2], size_t ninterp, struct walk_ranges *out)
 {
-	struct lb_range *r = out->r;
-	uint32_t n = 0;
-	uint64_t lo = UINT64_MAX, hi = 0;
-	uint64_t sig = HASH_SEED;
 	/* /proc/PID/maps is sorted by address already */
-	for (size_t i = 0; i < t->nmaps && n < LB_MAX_RANGES; i++) {
+	uint64_t sig = HASH_SEED;
+	for (size_t i = 0; i < t->nmaps; i++) {
 		const struct lb_mapping *m = &t->maps[i];
-		if (m->perms[2] != 'x' || m->path[0] != '/')
+		if (!is_code(m))
 			continue;
-		uint32_t flags = judge_nofp(tr, t, m) ? LB_RANGE_NOFP : 0;
-		if (in_spans(interp, ninterp, m->start))
-			flags = LB_RANGE_INTERP | LB_RANGE_NOFP;
-		r[n++] = (struct lb_range){.lo = m->start, .hi = m->end, .flags = flags};
-		if (!(flags & LB_RANGE_NOFP)) {
-			lo = m->start < lo ? m->start : lo;
-			hi = m->end > hi ? m->end : hi;
-		}
-		sig = hash_u64(hash_u64(sig, m->start), flags);
+		uint64_t v[5] = {m->start, m->end, m->offset, m->inode,
+				 in_spans(interp, ninterp, m->start)};
+		sig = hash_bytes(sig, v, sizeof(v));
 	}
 	if (sig == tr->signature)
 		return false;
 	tr->signature = sig;
+	struct lb_range *r = out->r;
+	uint32_t n = 0;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	if (tr->cfi)
+		cfi_store_begin(tr->cfi);
+	for (size_t i = 0; i < t->nmaps && n < LB_MAX_RANGES; i++) {
+		const struct lb_mapping *m = &t->maps[i];
+		if (!is_code(m))
+			continue;
+		uint32_t flags = judge_nofp(tr, t, m) ? LB_RANGE_NOFP : 0;
+		if (in_spans(interp, ninterp, m->start))
+			flags = LB_RANGE_INTERP | LB_RANGE_NOFP;
+		struct cfi_slice sl = {0};
+		if (tr->cfi)
+			sl = cfi_store_slice(tr->cfi, t, m);
+		r[n++] = (struct lb_range){.lo = m->start,
+					   .hi = m->end,
+					   .flags = flags,
+					   .bias = sl.bias,
+					   .cfi_first = sl.first,
+					   .cfi_count = sl.count};
+		if (!(flags & LB_RANGE_NOFP)) {
+			lo = m->start < lo ? m->start : lo;
+			hi = m->end > hi ? m->end : hi;
+		}
+	}
+	if (tr->cfi)
+		cfi_store_end(tr->cfi);
 	out->n = n;
 	out->fp_lo = lo;
 	out->fp_hi = hi;
 	return true;
+}
+
+uint64_t text_ranges_tables_full(const struct text_ranges *tr)
+{
+	struct cfi_store_stats st;
+	if (!tr->cfi)
+		return 0;
+	cfi_store_stats(tr->cfi, &st);
+	return st.dropped;
 }
 
 void text_ranges_free(struct text_ranges *tr)
@@ -81,5 +142,6 @@ void text_ranges_free(struct text_ranges *tr)
 	for (size_t i = 0; i < tr->nmods; i++)
 		free(tr->mods[i].path);
 	free(tr->mods);
+	cfi_store_free(tr->cfi);
 	memset(tr, 0, sizeof(*tr));
 }

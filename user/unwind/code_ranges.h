@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The target's code ranges, for the BPF stack walk (bpf/unwind.bpf.h):
- * which modules have frame pointers and which one is the interpreter. */
+/* The target's code ranges, for the BPF stack walk (bpf/unwind.bpf.h,
+ * bpf/cfi.bpf.h): which modules have frame pointers, which one is the
+ * interpreter, and where each module's unwind table is. */
 #ifndef TEXT_RANGES_H
 #define TEXT_RANGES_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cfi.h"
 #include "settings.h"
 
 struct lb_target;
+struct cfi_store;
 
 /* The code ranges as the BPF walk takes them (session/bpf_settings.c
  * writes them into its ranges map): executable mappings sorted by address,
@@ -28,15 +31,30 @@ struct text_ranges {
 		bool nofp;
 	} * mods;
 	size_t nmods, capmods;
-	uint64_t signature; /* of the last ranges written */
+	uint64_t signature;    /* of the last ranges written */
+	struct cfi_store *cfi; /* unwind tables (unwind/cfi_store.h); NULL: none */
+	bool verbose;	       /* -v: say what the tables hold */
 };
 
+/* Build unwind tables into rows, the BPF rows array mapped into our
+ * memory (capacity rows). Without it, ranges have no tables. 0, or -1
+ * without memory. */
+int text_ranges_tables(struct text_ranges *tr, struct lb_cfi_row *rows, uint32_t capacity,
+		       bool verbose);
+
 /* The executable mappings of t into *out, when they changed since the last
- * call; mappings that start in one of the ninterp [lo, hi) spans of interp
- * are the interpreter's. Returns whether they changed: *out is complete
- * only then. */
+ * call, each with its module's unwind table (built when first seen);
+ * mappings that start in one of the ninterp [lo, hi) spans of interp are
+ * the interpreter's. Returns whether they changed: *out is complete only
+ * then. */
 bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 			const uint64_t (*interp)[2], size_t ninterp, struct walk_ranges *out);
+/* One line on stderr: the tables in memory, and what did not fit (-v,
+ * once the ranges naming them are written). */
+void text_ranges_describe(const struct text_ranges *tr);
+/* Modules whose unwind table did not fit so far (unwound with frame
+ * pointers): a drop of every report. */
+uint64_t text_ranges_tables_full(const struct text_ranges *tr);
 void text_ranges_free(struct text_ranges *tr);
 
 #endif

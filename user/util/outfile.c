@@ -489,3 +489,12 @@ int outfile_check(const char *path, char *err, size_t errlen)
 	close(dirfd);
 	return rc;
 }
+
+int stream_finish(FILE *out)
+{
+	if (!fflush(out) && !ferror(out))
+		return 0;
+	if (!errno)
+		errno = EIO;
+	return -1;
+}

@@ -52,6 +52,10 @@ struct outfile {
 };
 
 /* Open path for writing (see above). 0, or -1 with a reason in err. */
+/* End of a writer: 0 when everything written so far reached the stream's
+ * file, else -1 with errno set (EIO when stdio kept no reason). */
+int stream_finish(FILE *out);
+
 int outfile_open(struct outfile *of, const char *path, char *err, size_t errlen);
 /* The same for name inside an open directory (outfile_open_dir). */
 int outfile_openat(struct outfile *of, int dirfd, const char *name, char *err, size_t errlen);

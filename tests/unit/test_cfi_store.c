@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * user/unwind/cfi_store.c over this very process's mappings (libc, libdw,
+ * the test itself), with a rows array in our own memory instead of the
+ * BPF one: each file built once, idle tables kept and reused, their room
+ * taken back only when no code range can still name them, tables that do
+ * not fit counted, and the bias of every slice right.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <elfutils/libdw.h>
+#include "unit.h"
+#include "target/elf_file.h"
+#include "target/process.h"
+#include "unwind/cfi_store.h"
+#include "unwind/cfi_table.h"
+
+static struct lb_target self;
+
+static const char *base(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+/* The executable mappings of this process whose file name starts with one
+ * of names (NULL: all). */
+static void only(const char *const *names, struct lb_target *out)
+{
+	*out = self;
+	out->maps = calloc(self.nmaps, sizeof(*out->maps));
+	out->nmaps = 0;
+	for (size_t i = 0; i < self.nmaps; i++) {
+		const struct lb_mapping *m = &self.maps[i];
+		if (m->perms[2] != 'x' || m->path[0] != '/')
+			continue;
+		bool want = !names;
+		for (size_t k = 0; names && names[k]; k++)
+			want |= !strncmp(base(m->path), names[k], strlen(names[k]));
+		if (want)
+			out->maps[out->nmaps++] = *m;
+	}
+}
+
+/* One pass, as code_ranges.c makes it; the slice of the mapping named
+ * `name` in *got when not NULL. */
+static void pass(struct cfi_store *s, const struct lb_target *t, const char *name,
+		 struct cfi_slice *got, const struct lb_mapping **map)
+{
+	cfi_store_begin(s);
+	for (size_t i = 0; i < t->nmaps; i++) {
+		struct cfi_slice sl = cfi_store_slice(s, t, &t->maps[i]);
+		if (name && !strncmp(base(t->maps[i].path), name, strlen(name)) && got) {
+			*got = sl;
+			if (map)
+				*map = &t->maps[i];
+		}
+	}
+	cfi_store_end(s);
+}
+
+static size_t rows_of(const char *path)
+{
+	struct cfi_table t;
+	char err[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	if (fd >= 0 && !cfi_table_build(fd, path, 1u << 24, &t, err, sizeof(err))) {
+		n = t.nrows;
+		cfi_table_free(&t);
+	}
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+static const char *path_of(const char *name)
+{
+	for (size_t i = 0; i < self.nmaps; i++)
+		if (!strncmp(base(self.maps[i].path), name, strlen(name)))
+			return self.maps[i].path;
+	return NULL;
+}
+
+static void test_each_file_built_once_with_the_right_bias(void)
+{
+	struct lb_target all;
+	struct cfi_store_stats st;
+	struct cfi_slice libc = {0};
+	const struct lb_mapping *m = NULL;
+	struct lb_cfi_row *rows = calloc(1u << 20, sizeof(*rows));
+	struct cfi_store *s = cfi_store_new(rows, 1u << 20, false);
+	only(NULL, &all);
+	pass(s, &all, "libc.so", &libc, &m);
+	cfi_store_stats(s, &st);
+	CHECK(st.modules >= 3); /* the test, libc, ld.so, libdw... */
+	CHECK_EQ(st.builds, st.modules + st.no_cfi);
+	CHECK_EQ(st.dropped, 0);
+	size_t built = st.builds;
+	/* the same mappings again: nothing is built */
+	pass(s, &all, NULL, NULL, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(st.builds, built);
+	/* malloc's address in this process, minus the bias, is its address in
+	 * libc's ELF file; and the row there says a function's first byte */
+	CHECK(libc.count > 1000 && m);
+	char err[256];
+	uint64_t vaddr = 0, size, off;
+	struct elf_file *ef = m ? elf_file_open(m->path, err, sizeof(err)) : NULL;
+	CHECK(ef && !elf_file_symbol(ef, "malloc", &vaddr, &size, &off));
+	elf_file_close(ef);
+	CHECK_EQ((uint64_t)(uintptr_t)&malloc - libc.bias, vaddr);
+	struct cfi_table one = {.rows = &rows[libc.first], .nrows = libc.count};
+	const struct lb_cfi_row *r = cfi_table_lookup(&one, vaddr);
+	CHECK(r && LB_CFI_RULE(r->kind) == LB_CFA_RSP && r->off == 8);
+	cfi_store_free(s);
+	free(all.maps);
+	free(rows);
+}
+
+static void test_idle_table_kept_and_reused(void)
+{
+	struct lb_target all, some;
+	struct cfi_store_stats st;
+	const char *not_libc[] = {"ld-linux", "test_cfi_store", NULL};
+	struct lb_cfi_row *rows = calloc(1u << 20, sizeof(*rows));
+	struct cfi_store *s = cfi_store_new(rows, 1u << 20, false);
+	only(NULL, &all);
+	only(not_libc, &some);
+	pass(s, &all, NULL, NULL, NULL);
+	cfi_store_stats(s, &st);
+	size_t built = st.builds, mapped = st.modules;
+	pass(s, &some, NULL, NULL, NULL); /* libc (and others) unmapped */
+	cfi_store_stats(s, &st);
+	CHECK(st.idle >= 1);
+	CHECK_EQ(st.modules + st.idle, mapped);
+	pass(s, &all, NULL, NULL, NULL); /* mapped again: not built again */
+	cfi_store_stats(s, &st);
+	CHECK_EQ(st.builds, built);
+	CHECK_EQ(st.idle, 0);
+	cfi_store_free(s);
+	free(all.maps);
+	free(some.maps);
+	free(rows);
+}
+
+static void test_room_of_idle_tables_taken_back_safely(void)
+{
+	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
+	const char *none[] = {"no such module", NULL};
+	struct lb_target libc, libdw, empty;
+	struct cfi_store_stats st;
+	struct cfi_slice got;
+	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
+	CHECK(nlibc > 0 && nlibdw > 0);
+	/* room for one of the two */
+	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
+	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
+	only(libc_only, &libc);
+	only(libdw_only, &libdw);
+	only(none, &empty);
+
+	/* libc unmapped in the pass right before libdw is mapped: a range
+	 * written then may still name libc's rows, so they are not reused */
+	struct cfi_store *s = cfi_store_new(rows, cap, false);
+	pass(s, &libc, NULL, NULL, NULL);
+	pass(s, &libdw, "libdw", &got, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(got.count, 0);
+	CHECK_EQ(st.dropped, 1);
+	CHECK_EQ(st.rows_dropped, nlibdw);
+	cfi_store_free(s);
+
+	/* a pass later they are */
+	s = cfi_store_new(rows, cap, false);
+	pass(s, &libc, NULL, NULL, NULL);
+	pass(s, &empty, NULL, NULL, NULL);
+	pass(s, &libdw, "libdw", &got, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(got.count, nlibdw);
+	CHECK_EQ(st.dropped, 0);
+	CHECK_EQ(st.idle, 0);
+	CHECK_EQ(st.modules, 1);
+	cfi_store_free(s);
+	free(libc.maps);
+	free(libdw.maps);
+	free(empty.maps);
+	free(rows);
+}
+
+int main(void)
+{
+	char err[256];
+	/* link libdw's CFI reader in (the maps must show libdw) */
+	(void)dwarf_getcfi;
+	if (target_open(getpid(), &self, err, sizeof(err))) {
+		fprintf(stderr, "cannot read my own mappings: %s\n", err);
+		return 1;
+	}
+	RUN(test_each_file_built_once_with_the_right_bias);
+	RUN(test_idle_table_kept_and_reused);
+	RUN(test_room_of_idle_tables_taken_back_safely);
+	target_close(&self);
+	return unit_done();
+}
