@@ -32,6 +32,11 @@ static void test_other_names_kept(void)
 	CHECK_STR(dm("_Zx9garbage"), "_Zx9garbage");
 	CHECK_STR(dm(""), "");
 	CHECK_STR(dm(NULL), "");
+	/* symbol versions are dropped; a name that is only a version is kept */
+	CHECK_STR(dm("__libc_start_main@@GLIBC_2.34"), "__libc_start_main");
+	CHECK_STR(dm("memcpy@GLIBC_2.2.5"), "memcpy");
+	CHECK_STR(dm("_Znwm@@GLIBCXX_3.4"), "operator new(unsigned long)");
+	CHECK_STR(dm("@x"), "@x");
 }
 
 /* f<P<P<...<A, A>...>>>(): every level names the previous one twice, so

@@ -68,6 +68,15 @@ const char *demangle_name(const char *raw, char *buf, size_t len)
 	buf[0] = '\0';
 	if (!raw)
 		return buf;
+	/* A symbol version ("__libc_start_main@@GLIBC_2.34") is not part of
+	 * the name people know, and the demangler refuses it. */
+	char unversioned[MANGLED_MAX + 1];
+	size_t base = strcspn(raw, "@");
+	if (raw[base] == '@' && base > 0 && base <= MANGLED_MAX) {
+		memcpy(unversioned, raw, base);
+		unversioned[base] = '\0';
+		raw = unversioned;
+	}
 	size_t rawlen = strnlen(raw, MANGLED_MAX + 1);
 
 	if (rawlen <= MANGLED_MAX && (!strncmp(raw, "_Z", 2) || !strncmp(raw, "_GLOBAL_", 8))) {
