@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Allocation and free probes. Entry probes remember the arguments of the
- * outermost allocator call of a thread; the return probe emits one record
- * with the result and the caller's stack (captured at return, where the
- * instruction pointer is the caller's own return address, so the direct
- * caller of malloc is always the first frame).
+ * Allocation and free probes. Entry probes remember the arguments of each
+ * allocator call in progress in a thread; the return probe of the
+ * outermost one emits one record with the result and the caller's stack
+ * (captured at return, where the instruction pointer is the caller's own
+ * return address, so the direct caller of malloc is always the first
+ * frame). A nested call's block is kept until its outer call returns: the
+ * same block is counted once; another one (a signal handler's malloc, the
+ * allocator's own bookkeeping) goes with the outer call's record as an
+ * allocation of its own (struct lb_inner).
  *
  * The growth mode (--growth) traces no allocator: it sees page faults and
  * the changes of the RSS counters (its helpers and programs are the last of
@@ -56,8 +60,25 @@ volatile __u64 lb_py_code_deaths = 0;
 volatile __u64 cfi_gen = 0;
 volatile __u64 dl_changes = 0;
 
+/* The target's life (.bss). Written by userspace: stop the target (SIGSTOP)
+ * when it executes a program (-c: leakbpf is its parent and holds it until
+ * the new image is traced), after it maps code (while a module such as
+ * libpython is awaited), or when it calls _exit (until leakbpf read what
+ * only its memory tells: Python names, its modules). Written by the exec
+ * program: the image these probes were placed for is gone (they may still
+ * fire in the new one, which maps the same libc): every probe is then
+ * ignored. */
+volatile __u32 hold_exec = 0;
+volatile __u32 hold_code = 0;
+volatile __u32 hold_exit = 0;
+volatile __u32 image_gone = 0;
+
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
+/* A call whose entry could not tell its block (an object allocator given a
+ * type it cannot size): kept so that its return matches it; its inner
+ * blocks are allocations of their own. */
+#define LB_K_NONE LB_K_MAX
 
 struct pending {
 	__u64 sp; /* stack pointer at entry: identifies the call */
@@ -68,10 +89,30 @@ struct pending {
 	__u32 pad;
 };
 
+/* A block an inner allocator call returned, kept until the call it is
+ * nested in returns: then it is either that call's own block (PyObject
+ * allocators over malloc, realloc(NULL) over malloc: accounted once, by the
+ * outer call) or an allocation of its own (a signal handler's malloc
+ * interrupting malloc, obmalloc's arena map calloc'ed inside an object
+ * allocation), sent with the outermost call's record (struct lb_inner). */
+struct inner_block {
+	__u64 addr; /* 0: the inner call only freed `old` */
+	__u64 old;
+	__u64 size;
+	__u64 ip;     /* the inner call's return address */
+	__u32 parent; /* pend[] index of the call it is nested in */
+	__u32 used;   /* 0: free slot; LB_INNER_SEND: goes with the record */
+};
+
+#define LB_INNER_KEPT 1
+#define LB_INNER_SEND 2
+
 struct thread_state {
 	__u32 depth;
-	__u32 pad;
+	__u32 nsend;	   /* inner blocks marked to go with the record being sent */
+	__u64 last_ret_sp; /* stack pointer of the last return matched to its call */
 	struct pending pend[LB_MAX_NEST];
+	struct inner_block inner[LB_MAX_INNER];
 };
 
 /* The Python walk's per-thread state (python.bpf.h). 3.11+: a thread's
@@ -152,6 +193,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lb_range);
 } ranges SEC(".maps");
+
+/* Threads of the target in an mmap of code (lb_mmap_enter -> _exit). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} code_maps SEC(".maps");
 
 /* Growth mode, per thread: the fault in progress and its pending page
  * record (sent when the fault makes the anonymous RSS grow); the last
@@ -250,9 +299,15 @@ static __always_inline void count(__u32 which)
 		*v += 1;
 }
 
-static __always_inline bool is_target(void)
+static __always_inline bool in_target(void)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+/* A probe hit to account: in the target, whose image is the probed one. */
+static __always_inline bool is_target(void)
+{
+	return in_target() && !image_gone;
 }
 
 /* Wake the reader only when the buffer is getting full: saves an irq_work
@@ -326,6 +381,85 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u32 kind, __u64 size,
 	return on_entry_adj(ctx, kind, size, arg, 0);
 }
 
+/* The call at pend[top] returned block `addr` (freeing `old`): settle the
+ * inner blocks nested in it (or left by calls whose return was missed).
+ * Its own block is dropped (it accounts it); the others move out to the
+ * call around it, or when it is the outermost are marked LB_INNER_SEND
+ * (ts->nsend of them) to go with its record. The verifier sees the count
+ * only through memory, as an unknown: no state per combination. */
+static __noinline void settle_inner(struct thread_state *ts, __u32 top, __u64 addr, __u64 old)
+{
+	__u32 nsend = 0;
+#pragma unroll
+	for (__u32 i = 0; i < LB_MAX_INNER; i++) {
+		struct inner_block *ib = &ts->inner[i];
+		if (ib->used != LB_INNER_KEPT || ib->parent < top)
+			continue;
+		if ((ib->addr && ib->addr == addr) || (!ib->addr && old && ib->old == old)) {
+			ib->used = 0;
+			count(LB_C_NESTED_IGNORED);
+		} else if (top > 0) {
+			ib->parent = top - 1;
+		} else {
+			ib->used = LB_INNER_SEND;
+			nsend++;
+		}
+	}
+	ts->nsend = nsend;
+}
+
+/* Keep the result of an inner call until its outer call returns. false
+ * when every slot is taken (the caller then sends it at once). */
+static __always_inline bool keep_inner(struct thread_state *ts, __u32 top, __u64 addr, __u64 old,
+				       __u64 size, __u64 ip)
+{
+#pragma unroll
+	for (__u32 i = 0; i < LB_MAX_INNER; i++) {
+		struct inner_block *ib = &ts->inner[i];
+		if (ib->used)
+			continue;
+		ib->addr = addr;
+		ib->old = old;
+		ib->size = size;
+		ib->ip = ip;
+		ib->parent = top - 1;
+		ib->used = LB_INNER_KEPT;
+		return true;
+	}
+	return false;
+}
+
+/* Append the inner blocks marked LB_INNER_SEND after the frames of e
+ * (n_native and n_py set); each is filtered by -z/-Z as its own
+ * allocation. */
+static __noinline void put_inner(struct thread_state *ts, struct lb_alloc_event *e)
+{
+	__u32 at = e->h.n_native + 2 * e->h.n_py, n = 0;
+#pragma unroll
+	for (__u32 i = 0; i < LB_MAX_INNER; i++) {
+		struct inner_block *ib = &ts->inner[i];
+		if (ib->used != LB_INNER_SEND)
+			continue;
+		ib->used = 0;
+		__u64 addr = ib->addr;
+		if (addr && (ib->size < min_size || ib->size > max_size)) {
+			count(LB_C_FILTERED);
+			addr = 0;
+			if (!ib->old)
+				continue;
+		}
+		__u32 w = at + 4 * n;
+		if (w > LB_MAX_NATIVE + 2 * LB_MAX_PY + 4 * (LB_MAX_INNER - 1))
+			break;
+		e->words[w] = addr;
+		e->words[w + 1] = ib->old;
+		e->words[w + 2] = ib->size;
+		e->words[w + 3] = ib->ip;
+		n++;
+	}
+	e->h.n_inner = n;
+}
+
 /* The stacks of record e: native from regs, Python with the walk's task
  * storage t when there is one; its flags and the counters they touch. */
 static __always_inline void capture_stacks(struct pt_regs *regs, struct lb_alloc_event *e,
@@ -358,54 +492,69 @@ static __always_inline int on_return(struct pt_regs *ctx)
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct thread_state *ts = bpf_map_lookup_elem(&threads, &tid);
-	if (!ts || ts->depth == 0)
-		return 0;
 	/* After return sp is entry sp + 8 (the return address was popped). */
 	__u64 sp = PT_REGS_SP(ctx) - 8;
+	if (!ts || ts->depth == 0) {
+		/* A probed function that tail-called another returns right after
+		 * it, at the same sp: that block was accounted. Otherwise the
+		 * entry was seen (a uretprobe fires only for calls entered after
+		 * it was attached, and entry links are made first) and its state
+		 * is gone: a signal handler on an alternate stack above this one
+		 * dropped it as stale, or the thread's state was evicted. */
+		if (!ts || sp != ts->last_ret_sp)
+			count(LB_C_RET_UNMATCHED);
+		return 0;
+	}
 	__u32 depth = ts->depth;
 	if (depth > LB_MAX_NEST)
 		return 0;
 	__u32 top = nest_idx(depth - 1);
-	struct pending p = ts->pend[top];
-	if (p.sp != sp) {
+	/* read in place: the walks below leave little of the stack */
+	struct pending *p = &ts->pend[top];
+	if (p->sp != sp) {
 		/* Not the call we saw enter (its entry was dropped). */
 		drop_stale(ts, sp + 1);
 		return 0;
 	}
 	ts->depth = top;
-	if (top > 0) {
-		/* The outer allocator call accounts this block. */
-		count(LB_C_NESTED_IGNORED);
-		return 0;
-	}
+	ts->last_ret_sp = sp;
 
+	/* What the call did: a new block (addr), an old one freed (old). */
 	__u64 ret = PT_REGS_RC(ctx);
-	__u64 addr = ret ? ret - p.adj : 0;
+	__u64 addr = ret ? ret - p->adj : 0;
 	__u64 old = 0;
-	switch (p.kind) {
+	switch (p->kind) {
+	case LB_K_NONE:
+		addr = 0;
+		break;
 	case LB_K_POSIX_MEMALIGN:
-		if ((int)ret != 0)
-			return 0;
-		if (bpf_probe_read_user(&addr, sizeof(addr), (void *)p.arg))
-			return 0;
+		addr = 0;
+		if ((int)ret == 0 && bpf_probe_read_user(&addr, sizeof(addr), (void *)p->arg))
+			addr = 0;
 		break;
 	case LB_K_REALLOC:
 	case LB_K_REALLOCARRAY:
-		if (ret == 0 && p.size != 0)
-			return 0; /* failed: the old block is still live */
-		old = p.arg;
+		/* a failed realloc leaves the old block live */
+		if (ret != 0 || p->size == 0)
+			old = p->arg;
 		break;
 	default:
 		break;
 	}
-	if (addr == 0 && old == 0)
-		return 0;
-	if (addr && (p.size < min_size || p.size > max_size)) {
+	settle_inner(ts, top, addr, old);
+	if (top > 0) {
+		/* nested: its block may be its outer call's own */
+		if ((!addr && !old) || keep_inner(ts, top, addr, old, p->size, PT_REGS_IP(ctx)))
+			return 0;
+		/* no slot left: send it now, with its own stack */
+	}
+	if (addr && (p->size < min_size || p->size > max_size)) {
 		count(LB_C_FILTERED);
 		addr = 0;
-		if (old == 0)
-			return 0;
 	}
+	bool inner = top == 0 && ts->nsend;
+	if (addr == 0 && old == 0 && !inner)
+		return 0;
 
 	/* Python targets: the record is built in the thread's task storage
 	 * and sent at its used length, as a reserved one would take
@@ -428,25 +577,44 @@ static __always_inline int on_return(struct pt_regs *ctx)
 			return 0;
 		}
 	}
-	e->h.type = addr ? LB_EV_ALLOC : LB_EV_FREE;
+	bool alloc = addr || inner;
+	e->h.type = alloc ? LB_EV_ALLOC : LB_EV_FREE;
 	e->h.n_native = 0;
 	e->h.n_py = 0;
 	e->h.flags = 0;
-	e->h.pad = 0;
-	e->h.addr = addr ? addr : old;
+	e->h.n_inner = 0;
+	e->h.addr = alloc ? addr : old;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->size = p.size;
-	e->old_addr = addr ? old : 0;
-	if (addr)
+	e->size = p->size;
+	e->old_addr = alloc ? old : 0;
+	if (alloc) {
 		capture_stacks(ctx, e, t);
+		if (inner)
+			put_inner(ts, e);
+	}
 	if (!t) {
 		bpf_ringbuf_submit(e, rb_flags());
 		return 0;
 	}
-	__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py);
+	__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py, (__u8)e->h.n_inner);
 	if (len > sizeof(*e) || bpf_ringbuf_output(&events, e, len, rb_flags()))
 		count(LB_C_RB_DROP_ALLOC);
 	return 0;
+}
+
+/* Drop an inner block that was freed before its outer call returned: it
+ * was never sent, so neither is its free. */
+static __always_inline bool inner_freed(struct thread_state *ts, __u64 ptr)
+{
+#pragma unroll
+	for (__u32 i = 0; i < LB_MAX_INNER; i++) {
+		struct inner_block *ib = &ts->inner[i];
+		if (ib->used == LB_INNER_KEPT && ib->addr == ptr) {
+			ib->used = 0;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Whether ptr is the old block of a realloc in progress. Other frees
@@ -478,6 +646,8 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 			count(LB_C_NESTED_IGNORED);
 			return 0;
 		}
+		if (ts->depth && inner_freed(ts, ptr))
+			return 0;
 	}
 	struct lb_free_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -488,7 +658,7 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 	e->h.n_native = 0;
 	e->h.n_py = 0;
 	e->h.flags = 0;
-	e->h.pad = 0;
+	e->h.n_inner = 0;
 	e->h.addr = ptr;
 	bpf_ringbuf_submit(e, rb_flags());
 	return 0;
@@ -499,7 +669,7 @@ static __always_inline int on_pyobj_alloc(struct pt_regs *ctx, __u64 type, __s64
 {
 	__u64 size, pre;
 	if (!pya_obj_block(type, n, &size, &pre))
-		return 0;
+		return on_entry(ctx, LB_K_NONE, 0, 0);
 	return on_entry_adj(ctx, LB_K_MALLOC, size, 0, pre);
 }
 
@@ -516,7 +686,69 @@ static __always_inline int on_pyobj_resize(struct pt_regs *ctx, __u64 op, __s64 
 static __always_inline int on_pyobj_sized_new(struct pt_regs *ctx, __s64 a1, __s64 a2)
 {
 	__u64 size = pya_sized_new_size(bpf_get_attach_cookie(ctx), a1, a2);
-	return size ? on_entry_adj(ctx, LB_K_MALLOC, size, 0, PYA_GC_HEAD) : 0;
+	return size ? on_entry_adj(ctx, LB_K_MALLOC, size, 0, PYA_GC_HEAD)
+		    : on_entry(ctx, LB_K_NONE, 0, 0);
+}
+
+/* A record of the target's life (header only), sent at once. */
+static __always_inline void send_life(__u8 type, __u64 addr)
+{
+	struct lb_hdr h = {.type = type, .addr = addr};
+	if (bpf_ringbuf_output(&events, &h, sizeof(h), BPF_RB_FORCE_WAKEUP))
+		count(LB_C_RB_DROP_FREE);
+}
+
+#define LB_SIGSTOP   19
+#define LB_PROT_EXEC 4
+
+/* The target executed a program: its probes now describe nothing. */
+static __always_inline int on_new_program(void)
+{
+	if (!in_target())
+		return 0;
+	image_gone = 1;
+	send_life(LB_EV_NEW_PROGRAM, 0);
+	if (hold_exec)
+		bpf_send_signal(LB_SIGSTOP);
+	return 0;
+}
+
+/* _exit: the process is about to go, its memory still readable. */
+static __always_inline int on_exiting(void)
+{
+	if (!is_target())
+		return 0;
+	send_life(LB_EV_EXITING, 0);
+	if (hold_exit)
+		bpf_send_signal(LB_SIGSTOP);
+	return 0;
+}
+
+/* mmap(addr, len, prot, flags, fd, off) of code from a file. */
+static __always_inline int on_mmap_enter(__u64 prot, __s64 fd)
+{
+	if (!in_target() || !(prot & LB_PROT_EXEC) || fd < 0)
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+	bpf_map_update_elem(&code_maps, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_mmap_exit(__s64 ret)
+{
+	if (!in_target())
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	if (!bpf_map_lookup_elem(&code_maps, &tid))
+		return 0;
+	bpf_map_delete_elem(&code_maps, &tid);
+	if (ret < 0 && ret > -4096)
+		return 0;
+	send_life(LB_EV_CODE_MAP, (__u64)ret);
+	if (hold_code)
+		bpf_send_signal(LB_SIGSTOP);
+	return 0;
 }
 
 /* The code object deallocator: a code object dies, another one may take
@@ -705,7 +937,7 @@ static __always_inline int on_rss_change(struct mm_struct *mm, int member)
 			} else if (fault == LB_FAULT_WRITE) {
 				struct lb_alloc_event *e = &g->rec;
 				e->ts_ns = bpf_ktime_get_ns();
-				__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py);
+				__u32 len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py, 0);
 				if (len > sizeof(*e) ||
 				    bpf_ringbuf_output(&events, e, len, rb_flags()))
 					count(LB_C_RB_DROP_PAGE);
@@ -943,4 +1175,31 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(lb_exit, struct task_struct *p)
 {
 	return on_process_end(p, LB_EV_EXIT);
+}
+
+/* libc's _exit (user/attach/allocators.c probes it with the malloc family). */
+SEC("uprobe")
+int BPF_KPROBE(lb_libc_exit)
+{
+	return on_exiting();
+}
+
+/* The target's life: exec, and mmap of code (user/attach/process_events.c). */
+
+SEC("tp/sched/sched_process_exec")
+int lb_new_program(void *ctx)
+{
+	return on_new_program();
+}
+
+SEC("tp/syscalls/sys_enter_mmap")
+int lb_mmap_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return on_mmap_enter(ctx->args[2], (__s64)ctx->args[4]);
+}
+
+SEC("tp/syscalls/sys_exit_mmap")
+int lb_mmap_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_mmap_exit(ctx->ret);
 }

@@ -162,11 +162,26 @@ static __always_inline __u32 lb_py_code_tag(__u64 code, int *err)
 	__u64 filename = lb_py_w64(win, lb_py.co_filename);
 	__u32 firstlineno = (__u32)lb_py_w64(win, lb_py.co_firstlineno);
 	__s64 stamp = 0;
-	if (lb_py.co_version != LB_PY_NONE)
+	if (lb_py.co_version != LB_PY_NONE) {
 		stamp = (__u32)lb_py_w64(win, lb_py.co_version);
-	else if (name &&
-		 bpf_probe_read_user(&stamp, sizeof(stamp), (void *)(name + lb_py.str_hash)))
-		stamp = 0;
+	} else if (name) {
+		/* the name's hash, and its text while the hash is not computed:
+		 * one read (the string's length field comes 8 bytes first), into
+		 * the code window's room (the stack of a bpf_loop callback is
+		 * small) */
+		_Static_assert(LB_PY_STR_WIN <= LB_PY_WIN, "the name fits the window");
+		__u64 *s = win;
+		if (!bpf_probe_read_user(s, LB_PY_STR_WIN, (void *)(name + lb_py.str_hash - 8))) {
+			stamp = (__s64)s[1];
+			if (stamp == -1)
+				stamp = (__s64)lb_py_name_digest(s, lb_py.str_state_w,
+								 lb_py.str_data_w);
+		} else if (bpf_probe_read_user(&stamp, sizeof(stamp),
+					       (void *)(name + lb_py.str_hash)) ||
+			   stamp == -1) {
+			stamp = 0; /* near unmapped memory: the hash alone, if any */
+		}
+	}
 	return lb_py_tag(name, filename, stamp, firstlineno);
 }
 

@@ -33,6 +33,7 @@ enum lb_kind {
 	LB_K_MEMALIGN = 4,	 /* (align, size) -> ptr */
 	LB_K_POSIX_MEMALIGN = 5, /* (ptr *out, align, size) -> int */
 	LB_K_FREE = 6,		 /* (ptr) */
+	LB_K_EXIT = 7,		 /* _exit(status): the process is about to exit */
 	LB_K_MAX,
 };
 
@@ -104,20 +105,54 @@ struct lb_py_cfg {
 	__u8 frame_kind;  /* enum lb_py_frame_kind */
 	__u8 lasti_shift; /* f_lasti >> lasti_shift = code units */
 	__u8 owner_cstack;
-	__u8 pad[3];
+	__u8 str_state_w; /* 3.8-3.11 names: words from the str's length field to */
+	__u8 str_data_w;  /* its state, and to a compact ASCII string's text */
+	__u8 pad;
 };
+
+/* Bytes of a name (str) read from its length field on: the length, the
+ * hash, the state and the first 32 bytes of a compact ASCII string's text
+ * (3.8-3.11). */
+#define LB_PY_STR_WIN 64
+
+/* A name's text as a number, for a name whose hash is not computed yet
+ * (CodeType.replace with a name built at runtime): its length and first 32
+ * bytes of text (bytes past its length masked: they are not the string's);
+ * only the length when the string is not compact ASCII. w holds
+ * LB_PY_STR_WIN bytes from the length field. */
+static __always_inline __u64 lb_py_name_digest(const __u64 *w, __u32 state_w, __u32 data_w)
+{
+	__u64 len = w[0];
+	__u64 d = len * 0x9e3779b97f4a7c15ULL;
+	if (state_w >= LB_PY_STR_WIN / 8 || data_w + 4 > LB_PY_STR_WIN / 8 ||
+	    ((w[state_w & 7] >> 5) & 3) != 3)
+		return d ^ 1;
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (__u32 k = 0; k < 4; k++) {
+		__u64 word = w[(data_w + k) & 7];
+		if (len <= 8 * k)
+			word = 0;
+		else if (len < 8 * (k + 1))
+			word &= (1ULL << (8 * (len - 8 * k))) - 1;
+		d = (d ^ word) * 0xff51afd7ed558ccdULL;
+		d ^= d >> 33;
+	}
+	return d;
+}
 
 /* Identity of a code object beyond its address (the tag of struct
  * lb_py_frame), computed by the walk and checked by userspace: a code
  * object allocated later at the same address gets another tag unless it
  * has the same name, file and first line. `stamp` is co_version (3.12+: a
  * counter CPython gives each new code object) or else the name's str hash
- * (content, where pointers may all be reused); a hash of -1 (not computed
- * yet) counts as 0 and userspace accepts both when it checks. */
+ * (content, where pointers may all be reused), or while that hash is not
+ * computed (-1) lb_py_name_digest of the name; userspace accepts either
+ * when it checks, as the hash may have been computed since. */
 static __always_inline __u32 lb_py_tag(__u64 name, __u64 filename, __s64 stamp, __u32 firstlineno)
 {
-	__u64 h = stamp == -1 ? 0 : (__u64)stamp;
-	__u64 x = h ^ (name * 0x9e3779b97f4a7c15ULL) ^ (filename << 20) ^ firstlineno;
+	__u64 x = (__u64)stamp ^ (name * 0x9e3779b97f4a7c15ULL) ^ (filename << 20) ^ firstlineno;
 	return (__u32)(x ^ (x >> 32));
 }
 

@@ -4,10 +4,11 @@
 set -e
 PKGS="clang llvm make gcc g++ libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libiberty-dev
       elfutils binutils python3 python3-pytest golang-go bash-completion python3.11-dbg heaptrack
-      python3.11-dev libc6-dbg sqlite3 xz-utils"
+      python3.11-dev libc6-dbg sqlite3 xz-utils zstd"
 # libiberty-dev: the C++ demangler (static library). python3.11-dbg: a real
 # debug build (python3.11d, libpython3.11d.so) for the tests of unsupported
-# CPython builds. heaptrack: the differential test (tests/test_heaptrack.py).
+# CPython builds. heaptrack: the differential tests (tests/test_heaptrack.py,
+# tests/test_nested_calls.py, which reads its data file with zstd).
 # python3.11-dev: the C extension built without frame pointers
 # (test_native_cfi.py). libc6-dbg: libc's function names (its root frames,
 # __restore_rt...); sqlite3, xz-utils: real programs whose stacks must reach

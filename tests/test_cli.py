@@ -172,7 +172,7 @@ def test_command_output_and_status_unchanged(status, tmp_path):
     assert plain.returncode == status
     js = tmp_path / "r.json"
     res = run_leakbpf(["-q", "--json", js, "-c", " ".join(cmd)], timeout=120)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == status, res.stderr  # leakbpf exits with the command's status
     assert res.stdout.startswith(plain.stdout), \
         "the command's stdout must pass through unchanged, before leakbpf's report"
     assert plain.stderr in res.stderr

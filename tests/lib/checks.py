@@ -10,9 +10,9 @@ from lbtest import REPO, describe, outstanding, stack_with
 SANE_LIMIT = 1 << 48
 
 DROP_KEYS = ("ringbuf_alloc", "ringbuf_free", "thread_map_full", "nest_overflow",
-             "stack_errors", "stacks_truncated", "py_errors", "py_truncated",
-             "addr_table_full", "stack_table_full", "ringbuf_page", "ringbuf_range",
-             "unwind_tables_full")
+             "returns_unmatched", "stack_errors", "stacks_truncated", "py_errors",
+             "py_truncated", "names_unkept", "addr_table_full", "stack_table_full",
+             "ringbuf_page", "ringbuf_range", "unwind_tables_full", "cache_bound")
 COUNT_KEYS = ("allocs", "frees", "frees_unknown", "nested_ignored", "filtered")
 
 
@@ -48,7 +48,8 @@ def assert_sane(rep, pid=None, final=True):
 
 
 def assert_no_drops(rep):
-    bad = {k: v for k, v in rep["drops"].items() if v}
+    # cache_bound counts caches that started over: work done again, nothing lost
+    bad = {k: v for k, v in rep["drops"].items() if v and k != "cache_bound"}
     assert not bad, f"events were lost: {bad}"
 
 

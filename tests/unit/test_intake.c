@@ -34,8 +34,19 @@ static void alloc_record(struct rec *r, uint64_t addr, unsigned n, unsigned p, u
 		struct lb_py_frame f = {0x7f0000 + 0x100 * i, 2 * i, 0xc0de0000 + i};
 		memcpy(&e->words[n + 2 * i], &f, sizeof(f));
 	}
-	e->h.pad = 0;
-	r->len = LB_ALLOC_LEN(n, p);
+	e->h.n_inner = 0;
+	r->len = LB_ALLOC_LEN(n, p, 0);
+}
+
+/* Append an inner block (struct lb_inner) to an allocation record. */
+static void add_inner(struct rec *r, uint64_t addr, uint64_t old, uint64_t size, uint64_t ip)
+{
+	struct lb_alloc_event *e = &r->e;
+	struct lb_inner in = {addr, old, size, ip};
+	unsigned at = e->h.n_native + 2u * e->h.n_py + 4u * e->h.n_inner;
+	memcpy(&e->words[at], &in, sizeof(in));
+	e->h.n_inner++;
+	r->len = LB_ALLOC_LEN(e->h.n_native, e->h.n_py, e->h.n_inner);
 }
 
 static void test_alloc_with_frames(void)
@@ -83,6 +94,75 @@ static void test_alloc_with_frames(void)
 	alloc_record(&r, 0x4000, 2, 0, 0);
 	CHECK_EQ(intake_decode(r.w, sizeof(struct lb_alloc_event), &ev), 0);
 	CHECK_EQ(ev.alloc.ips[1], 0x401001);
+}
+
+/* Blocks of nested allocator calls that are not the outer call's own:
+ * allocations of their own, under the record's stack with the inner
+ * call's return address innermost. */
+static void test_inner_blocks(void)
+{
+	struct rec r;
+	struct intake_event ev;
+	struct agg_alloc al;
+	alloc_record(&r, 0x1000, 3, 1, 0);
+	add_inner(&r, 0x7000, 0, 4096, 0x555000);
+	add_inner(&r, 0, 0x8000, 0, 0x555100); /* only freed a block */
+	CHECK_EQ(intake_decode(r.w, r.len, &ev), 0);
+	CHECK_EQ(ev.alloc.addr, 0x1000);
+	CHECK_EQ(ev.n_inner, 2);
+	intake_inner(&ev, 0, &al);
+	CHECK_EQ(al.addr, 0x7000);
+	CHECK_EQ(al.old_addr, 0);
+	CHECK_EQ(al.size, 4096);
+	CHECK_EQ(al.ts_ns, 123456789);
+	CHECK_EQ(al.n_native, 4);
+	CHECK_EQ(al.ips[0], 0x555000);
+	CHECK_EQ(al.ips[1], 0x401000);
+	CHECK_EQ(al.ips[3], 0x401002);
+	CHECK_EQ(al.n_py, 1);
+	CHECK_EQ(al.py[0].code, 0x7f0000);
+	intake_inner(&ev, 1, &al);
+	CHECK_EQ(al.addr, 0);
+	CHECK_EQ(al.old_addr, 0x8000);
+	/* truncated inside the inner blocks */
+	for (size_t len = LB_ALLOC_LEN(3, 1, 0); len < r.len; len++)
+		CHECK_EQ(intake_decode(r.w, len, &ev), -1);
+	r.h.n_inner = LB_MAX_INNER + 1;
+	CHECK_EQ(intake_decode(r.w, sizeof(r.w), &ev), -1);
+
+	/* the outer call made no block of its own: only its inner blocks */
+	alloc_record(&r, 0, LB_MAX_NATIVE, 0, LB_F_NATIVE_TRUNC);
+	r.e.old_addr = 0;
+	add_inner(&r, 0x9000, 0, 32, 0x555200);
+	CHECK_EQ(intake_decode(r.w, r.len, &ev), 0);
+	CHECK_EQ(ev.alloc.addr, 0);
+	intake_inner(&ev, 0, &al);
+	/* a full stack loses its outermost frame to the inner call's */
+	CHECK_EQ(al.n_native, LB_MAX_NATIVE);
+	CHECK_EQ(al.ips[0], 0x555200);
+	CHECK_EQ(al.ips[LB_MAX_NATIVE - 1], 0x401000 + LB_MAX_NATIVE - 2);
+	CHECK(al.flags & RM_STACK_NATIVE_TRUNC);
+
+	/* into the aggregate: the outer block, the inner one, the freed one */
+	struct aggregate a;
+	CHECK_EQ(agg_init(&a, 1000, 100, NULL, NULL), 0);
+	struct intake in = {.agg = &a};
+	alloc_record(&r, 0x8000, 1, 0, 0);
+	r.e.old_addr = 0;
+	CHECK_EQ(intake_record(&in, r.w, r.len), 0);
+	alloc_record(&r, 0x1000, 2, 0, 0);
+	r.e.old_addr = 0;
+	add_inner(&r, 0x7000, 0, 4096, 0x555000);
+	add_inner(&r, 0, 0x8000, 0, 0x555100);
+	CHECK_EQ(intake_record(&in, r.w, r.len), 0);
+	CHECK_EQ(in.malformed, 0);
+	CHECK_EQ(a.counts.allocs, 3);
+	CHECK_EQ(a.counts.frees, 1);
+	CHECK_EQ(a.blocks_used, 2);
+	struct agg_totals t;
+	agg_totals(&a, &t);
+	CHECK_EQ(t.out_bytes, 48 + 4096);
+	agg_free(&a);
 }
 
 static void test_free_records(void)
@@ -251,10 +331,12 @@ static void test_garbage_does_not_crash(void)
 			buf[0] = (uint8_t)(1 + round % 4); /* often a known type */
 		if (len > 2 && round % 3 == 0)
 			buf[1] = buf[2] = (uint8_t)(round % 7);
+		if (len > 4)
+			buf[4] = 0; /* n_inner: one record, one allocation or free */
 		intake_record(&in, buf, len);
 		free(buf);
 	}
-	taken = a.counts.allocs + a.counts.frees;
+	taken = a.counts.allocs + a.counts.frees + in.new_programs + in.code_maps + in.exiting;
 	CHECK(in.malformed > 0);
 	CHECK(taken > 0);
 	CHECK_EQ(in.malformed + taken, 20000);
@@ -264,6 +346,7 @@ static void test_garbage_does_not_crash(void)
 int main(void)
 {
 	RUN(test_alloc_with_frames);
+	RUN(test_inner_blocks);
 	RUN(test_free_records);
 	RUN(test_malformed_rejected);
 	RUN(test_records_reach_the_aggregate);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* session/options.c: every option and positional form, every refusal (-1
- * and one line on stderr), durations and sizes. What it accepts today is
- * what is checked; bounds on absurd values are not decided here. */
+/* session/options.c: every option and positional form, the command forms
+ * (-- and -c), every refusal (-1 and one line on stderr), durations (at
+ * most a year) and sizes. */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -292,6 +292,68 @@ static void test_bad_combinations_and_syntax(void)
 	BAD("needs a value", "-p", "1", "-T");
 }
 
+/* The command forms (issue 10): -- CMD ARG... exactly; -c "STRING" split
+ * as a shell splits words; never both; nothing after --. */
+static void test_commands(void)
+{
+	GOOD("--", "sleep", "1");
+	CHECK(o.command == NULL);
+	CHECK(o.command_argv && !strcmp(o.command_argv[0], "sleep") &&
+	      !strcmp(o.command_argv[1], "1") && !o.command_argv[2]);
+	/* options, INTERVAL and COUNT before --; the command's own options after */
+	GOOD("-q", "2", "3", "--json", "r.json", "--", "python3", "-c", "print(1)", "-q");
+	CHECK(o.quiet && o.interval_s == 2 && o.count == 3);
+	CHECK_STR(output("json"), "r.json");
+	CHECK(o.command_argv && !strcmp(o.command_argv[1], "-c") &&
+	      !strcmp(o.command_argv[2], "print(1)") && !strcmp(o.command_argv[3], "-q") &&
+	      !o.command_argv[4]);
+	/* an option's value may be "--" and does not end leakbpf's arguments */
+	GOOD("--json", "--", "--", "true");
+	CHECK_STR(output("json"), "--");
+	CHECK(o.command_argv && !strcmp(o.command_argv[0], "true"));
+	PARSE("-d", "--", "--", "true");
+	CHECK_EQ(rc, -1);		       /* "--" as -d's value is no duration */
+	GOOD("--jso", "x.json", "--", "true"); /* abbreviated long options */
+	CHECK_STR(output("json"), "x.json");
+	CHECK(o.command_argv && !strcmp(o.command_argv[0], "true"));
+	/* -c: one string, words as a shell splits them, nothing expanded */
+	GOOD("-c", "perl -e my@a=map{{k=>$_,v=>[$_]}}1..2000;print(scalar(@a))");
+	CHECK(o.command_argv && !strcmp(o.command_argv[0], "perl") &&
+	      !strcmp(o.command_argv[2], "my@a=map{{k=>$_,v=>[$_]}}1..2000;print(scalar(@a))") &&
+	      !o.command_argv[3]);
+	GOOD("-c", "python3 -c 'x = \"$HOME\"' a\\ b");
+	CHECK(o.command_argv && !strcmp(o.command_argv[2], "x = \"$HOME\"") &&
+	      !strcmp(o.command_argv[3], "a b"));
+	options_free(&o);
+	BAD("-c/--command", "-c", "python3 -c 'unclosed");
+	BAD("'|'", "-c", "make | tee log");
+	/* -c sleep -- 1 used to run sleep without its argument */
+	BAD("-c", "-c", "sleep", "--", "1");
+	BAD("nothing after --", "-q", "--");
+	BAD("INTERVAL", "-p", "1", "--", "ls"); /* with -p no command follows -- */
+	/* with -p, "--" only ends the options: INTERVAL and COUNT may follow */
+	GOOD("-p", "1", "--", "7", "2");
+	CHECK(o.interval_s == 7 && o.count == 2 && !o.command_argv);
+	BAD("'x'", "-p", "1", "--", "7", "2", "x");
+}
+
+/* Durations beyond a year are refused (they overflowed into 0.1 s); so is
+ * leakbpf's own pid. */
+static void test_absurd_values(void)
+{
+	BAD("'2e10'", "-p", "1", "-d", "2e10");
+	BAD("'1e99'", "-p", "1", "-d", "1e99");
+	BAD("INTERVAL", "-p", "1", "1e99");
+	BAD("'1e99'", "-p", "1", "-o", "1e99");
+	BAD("'1e99'", "-p", "1", "--snapshot-every", "1e99", "--snapshot-dir", "d");
+	GOOD("-p", "1", "-d", "8760h");
+	CHECK(o.duration_s == 365 * 86400.0);
+	BAD("'8761h'", "-p", "1", "-d", "8761h");
+	char self[32];
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	BAD("itself", "-p", self);
+}
+
 /* The growth mode: -p, -c, or -a (which needs it); nothing of the exact
  * mode's allocation filters. */
 static void test_growth_mode(void)
@@ -393,6 +455,8 @@ int main(void)
 	RUN(test_output_stacks);
 	RUN(test_bad_values);
 	RUN(test_bad_combinations_and_syntax);
+	RUN(test_commands);
+	RUN(test_absurd_values);
 	RUN(test_growth_mode);
 	RUN(test_durations);
 	RUN(test_sizes);

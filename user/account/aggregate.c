@@ -180,6 +180,7 @@ uint32_t agg_compact(struct aggregate *a)
 	}
 	if (dropped)
 		index_rebuild(a, a->index_cap);
+	a->stacks_released += dropped;
 	return dropped;
 }
 

@@ -75,7 +75,8 @@ struct aggregate {
 	void *resolve_ctx;
 	struct rm_counts counts;
 	uint64_t addr_table_full, stack_table_full;
-	uint64_t compact_after; /* stack_table_full value before which not to compact */
+	uint64_t compact_after;	  /* stack_table_full value before which not to compact */
+	uint64_t stacks_released; /* stacks dropped by agg_compact, ever */
 };
 
 /* What the whole aggregate holds, for a status line. */

@@ -6,7 +6,8 @@
 #include "account/intake.h"
 
 _Static_assert(offsetof(struct lb_alloc_event, ips) == LB_ALLOC_HEAD &&
-		   sizeof(struct lb_py_frame) == 16 && sizeof(struct lb_hdr) == 16,
+		   sizeof(struct lb_py_frame) == 16 && sizeof(struct lb_hdr) == 16 &&
+		   sizeof(struct lb_inner) == 32,
 	       "records as sent: see bpf/records.h");
 /* A Python frame as sent is read as the aggregate's, in place. */
 _Static_assert(sizeof(struct agg_py_frame) == sizeof(struct lb_py_frame) &&
@@ -56,16 +57,18 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		return -1;
 	memcpy(&h, data, sizeof(h));
 	ev->type = h.type;
-	if (h.type == LB_EV_FREE) {
+	if (h.type == LB_EV_FREE || h.type == LB_EV_NEW_PROGRAM || h.type == LB_EV_CODE_MAP ||
+	    h.type == LB_EV_EXITING) {
 		ev->addr = h.addr;
 		return 0;
 	}
 	if (h.type >= LB_EV_RELEASE && h.type <= LB_EV_EXIT)
 		return decode_range(data, size, &h, &ev->range);
 	bool page = h.type == LB_EV_PAGE;
+	unsigned n_inner = page ? 0 : h.n_inner;
 	if ((h.type != LB_EV_ALLOC && !page) || size < LB_ALLOC_HEAD ||
-	    h.n_native > LB_MAX_NATIVE || h.n_py > LB_MAX_PY ||
-	    size < LB_ALLOC_LEN(h.n_native, h.n_py) || !h.addr)
+	    h.n_native > LB_MAX_NATIVE || h.n_py > LB_MAX_PY || n_inner > LB_MAX_INNER ||
+	    size < LB_ALLOC_LEN(h.n_native, h.n_py, n_inner) || (!h.addr && !n_inner))
 		return -1;
 	const char *rec = data;
 	uint64_t ts_ns, bytes, old_addr;
@@ -84,6 +87,8 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 		ips = ev->ips;
 		py = ev->py;
 	}
+	ev->n_inner = n_inner;
+	memcpy(ev->inner, pyf + sizeof(*py) * h.n_py, sizeof(ev->inner[0]) * n_inner);
 	ev->addr = h.addr;
 	/* a page record's old_addr is the thread's stack pointer */
 	ev->tgid = page ? h.pad : 0;
@@ -103,6 +108,40 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 	return 0;
 }
 
+void intake_inner(struct intake_event *ev, unsigned i, struct agg_alloc *out)
+{
+	const struct agg_alloc *al = &ev->alloc;
+	unsigned n = al->n_native < LB_MAX_NATIVE ? al->n_native : LB_MAX_NATIVE - 1;
+	ev->inner_ips[0] = ev->inner[i].ip;
+	memcpy(ev->inner_ips + 1, al->ips, 8u * n);
+	*out = *al;
+	out->addr = ev->inner[i].addr;
+	out->old_addr = ev->inner[i].old;
+	out->size = ev->inner[i].size;
+	out->ips = ev->inner_ips;
+	out->n_native = (uint16_t)(n + 1);
+	if (n < al->n_native)
+		out->flags |= RM_STACK_NATIVE_TRUNC;
+}
+
+/* An allocation record: the call's own block (or only the block it freed),
+ * then each inner block. */
+static void take_alloc(struct aggregate *agg, struct intake_event *ev)
+{
+	if (ev->alloc.addr)
+		agg_alloc(agg, &ev->alloc);
+	else if (ev->alloc.old_addr)
+		agg_free_block(agg, ev->alloc.old_addr);
+	for (unsigned i = 0; i < ev->n_inner; i++) {
+		struct agg_alloc al;
+		intake_inner(ev, i, &al);
+		if (al.addr)
+			agg_alloc(agg, &al);
+		else if (al.old_addr)
+			agg_free_block(agg, al.old_addr);
+	}
+}
+
 int intake_record(void *ctx, void *data, size_t size)
 {
 	struct intake *in = ctx;
@@ -111,16 +150,35 @@ int intake_record(void *ctx, void *data, size_t size)
 		in->malformed++;
 		return 0;
 	}
-	if (ev.type == LB_EV_FREE)
+	switch (ev.type) {
+	case LB_EV_FREE:
 		agg_free_block(in->agg, ev.addr);
-	else if (ev.type == LB_EV_ALLOC)
-		agg_alloc(in->agg, &ev.alloc);
-	else if (ev.type == LB_EV_PAGE && in->page)
-		in->page(in->growth, &ev);
-	else if (ev.type != LB_EV_PAGE && in->range)
-		in->range(in->growth, &ev.range);
-	else
-		in->malformed++;
+		break;
+	case LB_EV_ALLOC:
+		take_alloc(in->agg, &ev);
+		break;
+	case LB_EV_NEW_PROGRAM:
+		in->new_programs++;
+		break;
+	case LB_EV_CODE_MAP:
+		in->code_maps++;
+		break;
+	case LB_EV_EXITING:
+		in->exiting++;
+		break;
+	case LB_EV_PAGE:
+		if (in->page)
+			in->page(in->growth, &ev);
+		else
+			in->malformed++;
+		break;
+	default:
+		if (in->range)
+			in->range(in->growth, &ev.range);
+		else
+			in->malformed++;
+		break;
+	}
 	return 0;
 }
 
@@ -155,6 +213,7 @@ void intake_counters_report(const uint64_t *sum, struct rm_drops *d, struct rm_c
 	d->stacks_truncated = sum[LB_C_STACK_TRUNC];
 	d->py_errors = sum[LB_C_PY_ERR];
 	d->py_truncated = sum[LB_C_PY_TRUNC];
+	d->returns_unmatched = sum[LB_C_RET_UNMATCHED];
 	d->ringbuf_page = sum[LB_C_RB_DROP_PAGE];
 	d->ringbuf_range = sum[LB_C_RB_DROP_RANGE];
 	c->nested_ignored = sum[LB_C_NESTED_IGNORED];

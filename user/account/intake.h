@@ -20,7 +20,10 @@ struct intake_range;
 
 struct intake {
 	struct aggregate *agg;
-	uint64_t malformed; /* records that failed to decode: none unless a bug */
+	uint64_t malformed;    /* records that failed to decode: none unless a bug */
+	uint64_t new_programs; /* LB_EV_NEW_PROGRAM records: the target executed a program */
+	uint64_t code_maps;    /* LB_EV_CODE_MAP records: it mapped code */
+	uint64_t exiting;      /* LB_EV_EXITING records: it called _exit */
 	/* growth mode: where page and range records go (when unset, they
 	 * count as malformed) */
 	void (*page)(void *ctx, struct intake_event *ev);
@@ -40,13 +43,17 @@ struct intake_range {
 
 /* One record, decoded. */
 struct intake_event {
-	int type;		/* LB_EV_ALLOC, LB_EV_FREE, LB_EV_PAGE, or a range's */
-	uint64_t addr;		/* LB_EV_FREE: the block that died */
+	int type;		/* enum lb_event_type */
+	uint64_t addr;		/* LB_EV_FREE: the block that died; LB_EV_CODE_MAP: where */
 	struct agg_alloc alloc; /* LB_EV_ALLOC and LB_EV_PAGE; its frames point into
 				   the record (or into ips[] and py[] when it is not
-				   8-byte aligned) */
+				   8-byte aligned). alloc.addr is 0 when only inner
+				   calls made blocks */
+	unsigned n_inner;	/* LB_EV_ALLOC: blocks of nested allocator calls */
+	struct lb_inner inner[LB_MAX_INNER];
 	uint64_t ips[LB_MAX_NATIVE];
 	struct agg_py_frame py[LB_MAX_PY];
+	uint64_t inner_ips[LB_MAX_NATIVE]; /* intake_inner's stack */
 	/* LB_EV_PAGE: the process, the faulting thread's stack pointer, and
 	 * whether the kernel wrote the page (a system call) */
 	uint32_t tgid;
@@ -57,8 +64,13 @@ struct intake_event {
 
 /* Decode the size bytes of one record at data into ev. 0, or -1 when the
  * record is malformed (short, unknown type, counts out of bounds, an
- * allocation at address 0). */
+ * allocation at address 0 with no inner block). */
 int intake_decode(const void *data, size_t size, struct intake_event *ev);
+/* Inner block i of a decoded allocation as an allocation of its own: the
+ * record's stack under the inner call's return address (the outermost
+ * native frame dropped when that makes more than LB_MAX_NATIVE). Its
+ * frames are valid until ev changes. */
+void intake_inner(struct intake_event *ev, unsigned i, struct agg_alloc *out);
 
 /* The ring buffer's sample callback (libbpf ring_buffer_sample_fn): ctx is
  * a struct intake. Always 0: a malformed record is counted, not fatal. */

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include "util/escape.h"
 #include "attach/allocators.h"
 #include "attach/function_probe.h"
 #include "attach/skel.h"
@@ -15,6 +16,16 @@
 static const char *const alloc_modules[] = {
     "libc.so", "libc-", "ld-musl-", "libc.musl", "libjemalloc", "libtcmalloc", "libmimalloc",
 };
+
+bool allocators_is_module(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t k = 0; k < sizeof(alloc_modules) / sizeof(alloc_modules[0]); k++)
+		if (!strncmp(base, alloc_modules[k], strlen(alloc_modules[k])))
+			return true;
+	return false;
+}
 
 struct fn {
 	const char *name;
@@ -33,6 +44,8 @@ static const struct fn alloc_fns[] = {
     {"valloc", LB_K_MALLOC, 1},
     {"pvalloc", LB_K_MALLOC, 1},
     {"free", LB_K_FREE, 1},
+    /* not an allocator: the process is about to exit (bpf/leakbpf.bpf.c) */
+    {"_exit", LB_K_EXIT, 0},
 };
 
 static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
@@ -52,6 +65,8 @@ static struct bpf_program *entry_prog(struct leakbpf_bpf *skel, enum lb_kind k)
 		return skel->progs.lb_posix_memalign;
 	case LB_K_FREE:
 		return skel->progs.lb_free;
+	case LB_K_EXIT:
+		return skel->progs.lb_libc_exit;
 	default:
 		return NULL;
 	}
@@ -65,10 +80,11 @@ static int attach_module(const struct probe_module *m, struct leakbpf_bpf *skel,
 	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]); i++) {
 		const struct fn *f = &alloc_fns[i];
 		bool is_free = f->kind == LB_K_FREE;
+		bool no_return = is_free || f->kind == LB_K_EXIT;
 		struct probe_spec spec = {
 		    .name = f->name,
 		    .prog = entry_prog(skel, f->kind),
-		    .ret_prog = is_free ? NULL : skel->progs.lb_ret,
+		    .ret_prog = no_return ? NULL : skel->progs.lb_ret,
 		    .cookie = LB_COOKIE(LB_SRC_LIBC, f->kind),
 		    .nargs = f->nargs,
 		    .null_guard = is_free, /* free(NULL) does nothing */
@@ -78,9 +94,11 @@ static int attach_module(const struct probe_module *m, struct leakbpf_bpf *skel,
 			ok++;
 		else if (err == -ESRCH)
 			return -ESRCH; /* the target is gone */
-		else if (err != -ENOENT)
+		else if (err != -ENOENT) {
+			char label[PATH_MAX];
 			fprintf(stderr, "leakbpf: warning: cannot probe %s in %s: %s\n", f->name,
-				m->label, strerror(-err));
+				escape_str(m->label, NULL, label, sizeof(label)), strerror(-err));
+		}
 	}
 	return ok;
 }
@@ -105,10 +123,7 @@ int allocators_attach(const struct lb_target *t, const char *extra_exe, struct l
 		const char *base = strrchr(m->path, '/');
 		if (!base || m->offset != 0)
 			continue;
-		base++;
-		bool wanted = false;
-		for (size_t k = 0; k < sizeof(alloc_modules) / sizeof(alloc_modules[0]); k++)
-			wanted |= !strncmp(base, alloc_modules[k], strlen(alloc_modules[k]));
+		bool wanted = allocators_is_module(m->path);
 		bool is_exe = t->exe_path && !strcmp(m->path, t->exe_path);
 		if (!wanted && !is_exe)
 			continue;
@@ -119,7 +134,10 @@ int allocators_attach(const struct lb_target *t, const char *extra_exe, struct l
 			continue;
 		struct elf_file *ef = elf_file_open(path, why, sizeof(why));
 		if (!ef) {
-			fprintf(stderr, "leakbpf: warning: %s\n", why);
+			char shown[sizeof(why) * 4];
+			/* the reason names the target's file */
+			fprintf(stderr, "leakbpf: warning: %s\n",
+				escape_str(why, NULL, shown, sizeof(shown)));
 			continue;
 		}
 		if (wanted || defines_malloc(ef)) {

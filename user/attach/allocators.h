@@ -3,6 +3,7 @@
 #ifndef ALLOCATORS_H
 #define ALLOCATORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -17,5 +18,7 @@ struct probe_set;
  * modules probed; 0 with err set when no allocator was found. */
 int allocators_attach(const struct lb_target *t, const char *extra_exe, struct leakbpf_bpf *skel,
 		      struct probe_set *ps, char *err, size_t errlen);
+/* Whether the file at path is one of those allocators (by its name). */
+bool allocators_is_module(const char *path);
 
 #endif

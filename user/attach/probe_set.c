@@ -49,7 +49,9 @@ void probe_set_init(struct probe_set *ps, struct bpf_object *obj)
 	struct bpf_program *p;
 	if (ps->multi)
 		bpf_object__for_each_program(p, obj)
-		    bpf_program__set_expected_attach_type(p, UMULTI_ATTACH_TYPE);
+		    /* uprobe programs only: not the tracepoints of process_events.c */
+		    if (bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
+			bpf_program__set_expected_attach_type(p, UMULTI_ATTACH_TYPE);
 }
 
 static int queue(struct probe_set *ps, const char *path, uint64_t file_off,
@@ -83,13 +85,15 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 	return 0;
 }
 
+/* Entry links first: a return probe then never fires for a call whose
+ * entry went unseen (the return program counts such returns as lost). */
 static int pending_cmp(const void *a, const void *b)
 {
 	const struct probe_pending *x = a, *y = b;
-	if (x->prog != y->prog)
-		return (uintptr_t)x->prog < (uintptr_t)y->prog ? -1 : 1;
 	if (x->ret != y->ret)
 		return x->ret ? 1 : -1;
+	if (x->prog != y->prog)
+		return (uintptr_t)x->prog < (uintptr_t)y->prog ? -1 : 1;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
 	return strcmp(x->path, y->path);

@@ -32,7 +32,22 @@ int main(int argc, char **argv)
 	if (outputs_check(&o))
 		return 1;
 	/* Symbols come from the target's files and local debug files only:
-	 * never let elfutils query debuginfod servers on every module. */
+	 * never let elfutils query debuginfod servers on every module. That
+	 * is leakbpf's own: a command it starts gets the environment as it
+	 * was (a copy of the pointers taken before unsetenv moves them). */
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof(*env));
+	if (!env) {
+		fprintf(stderr, "leakbpf: out of memory\n");
+		return 1;
+	}
+	memcpy(env, environ, n * sizeof(*env));
+	o.command_env = env;
 	unsetenv("DEBUGINFOD_URLS");
-	return trace_run(&o);
+	r = trace_run(&o);
+	free(env);
+	options_free(&o);
+	return r;
 }

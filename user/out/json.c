@@ -80,6 +80,8 @@ static void write_meta(const struct rm_report *r, FILE *out)
 		fprintf(out, "%d", r->exit_status);
 	else
 		fputs("null", out);
+	putc(',', out);
+	put_u64(out, "execs", r->execs);
 	fputs(",\n", out);
 }
 

@@ -109,6 +109,11 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 	}
 	fprintf(out, ", %.1f s traced%s%s%s\n", r->elapsed_s, growth ? ", growth mode" : "",
 		r->final ? ", final report" : "", r->target_exited ? ", target exited" : "");
+	if (r->execs)
+		fprintf(out,
+			"the target executed a new program (%u time%s): the numbers are the "
+			"new program's, since then\n",
+			r->execs, r->execs > 1 ? "s" : "");
 	if (growth) {
 		print_growth(r, out);
 	} else {

@@ -13,6 +13,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "attach/probe_set.h"
 #include "attach/skel.h"
 #include "attach/x86.h"
+#include "util/escape.h"
 #include "python/alloc_probes.h"
 #include "settings.h"
 #include "target/elf_file.h"
@@ -249,7 +251,7 @@ uint64_t py_alloc_preheader_flags(const struct py_alloc_target *t)
 }
 
 int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, struct probe_set *ps,
-		    const char **note)
+		    const char **note, char *err, size_t errlen)
 {
 	__typeof__(skel->progs) *p = &skel->progs;
 	/* Frees first in every list: an allocation probe without its free
@@ -296,10 +298,12 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 	}
 	if (t->all && st == PYA_NONE) {
 		*note = note_of(PYA_NONE, false);
-		fprintf(stderr,
-			"leakbpf: --py-alloc all: pymalloc is inlined in this build of CPython "
-			"%d.%d (%s); use --py-alloc objects\n",
-			t->major, t->minor, t->module_label);
+		char label[PATH_MAX];
+		snprintf(err, errlen,
+			 "--py-alloc all: pymalloc is inlined in this build of CPython %d.%d (%s); "
+			 "use --py-alloc objects",
+			 t->major, t->minor,
+			 escape_str(t->module_label, NULL, label, sizeof(label)));
 		return -2;
 	}
 	if (specs && !has_all(t->elf, specs, n))

@@ -27,8 +27,8 @@ uint64_t py_alloc_preheader_flags(const struct py_alloc_target *t);
 /* Attach the object allocator probes. *note is set to a static sentence
  * saying what these probes cannot see on this build (or NULL). Returns 0,
  * -1 when probes failed (tracing goes on without them), or -2 when the
- * requested mode is not possible on this build (message printed). */
+ * requested mode is not possible on this build (said in err). */
 int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, struct probe_set *ps,
-		    const char **note);
+		    const char **note, char *err, size_t errlen);
 
 #endif

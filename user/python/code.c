@@ -31,14 +31,37 @@ int py_code_cache_init(struct py_code_cache *c, pid_t pid, const struct py_layou
 	return c->slots ? 0 : -1;
 }
 
+static void drop_slots(struct py_code_cache *c)
+{
+	for (size_t i = 0; c->slots && i < PY_CODE_SLOTS; i++) {
+		free(c->slots[i].linetable);
+		memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	}
+	c->table_bytes = 0;
+}
+
 void py_code_cache_free(struct py_code_cache *c)
 {
-	if (c->slots)
-		for (size_t i = 0; i < PY_CODE_SLOTS; i++)
-			free(c->slots[i].linetable);
+	drop_slots(c);
 	free(c->slots);
 	c->slots = NULL;
 	interner_clear(&c->strings);
+}
+
+void py_code_cache_restart(struct py_code_cache *c, struct interner *names)
+{
+	drop_slots(c);
+	interner_clear(&c->strings);
+	c->strings = *names;
+	memset(names, 0, sizeof(*names));
+}
+
+/* The interner's copy of s, or NULL when names are past their bound. */
+static const char *keep_name(struct py_code_cache *c, const char *s)
+{
+	if (interner_bytes(&c->strings) >= PY_CODE_NAME_BYTES)
+		return NULL;
+	return interner_str(&c->strings, s);
 }
 
 static size_t slot_of(uint64_t code, uint32_t tag)
@@ -68,18 +91,27 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	uint64_t linetable = field64(head, l->co_linetable);
 	int32_t firstlineno;
 	memcpy(&firstlineno, head + l->co_firstlineno, sizeof(firstlineno));
-	/* the same stamp as BPF: co_version, else the name's hash */
-	int64_t stamp = 0;
+	/* the stamps BPF may have used: co_version; else the name's hash, or
+	 * its text while the hash was not computed (it may be by now), or 0
+	 * when BPF could only read the hash and found none */
+	int64_t stamps[3] = {0, 0, 0};
 	if (l->co_version != PY_NONE) {
 		uint32_t v;
 		memcpy(&v, head + l->co_version, sizeof(v));
-		stamp = v;
-	} else if (name && py_mem_read(c->pid, name + l->str_hash, &stamp, sizeof(stamp))) {
-		stamp = 0;
+		stamps[0] = stamps[1] = v;
+	} else if (name) {
+		__u64 s[LB_PY_STR_WIN / 8];
+		if (!py_mem_read(c->pid, name + l->str_length, s, sizeof(s))) {
+			stamps[0] = (int64_t)s[1];
+			stamps[1] = (int64_t)lb_py_name_digest(
+			    s, (uint32_t)(l->str_state - l->str_length) / 8,
+			    (uint32_t)(l->str_ascii_data - l->str_length) / 8);
+		}
 	}
-	/* BPF may have seen the name's hash before it was computed (-1). */
-	if (lb_py_tag(name, filename, stamp, (uint32_t)firstlineno) != tag &&
-	    lb_py_tag(name, filename, -1, (uint32_t)firstlineno) != tag) {
+	bool seen = false;
+	for (size_t i = 0; i < 3 && !seen; i++)
+		seen = lb_py_tag(name, filename, stamps[i], (uint32_t)firstlineno) == tag;
+	if (!seen) {
 		c->stale++;
 		return -1;
 	}
@@ -94,12 +126,31 @@ static int load(struct py_code_cache *c, uint64_t code, uint32_t tag, struct py_
 	info->code = code;
 	info->tag = tag;
 	info->firstlineno = firstlineno;
-	info->function = interner_str(&c->strings, fn);
-	info->file = interner_str(&c->strings, file);
-	if (!info->function || !info->file)
-		return -1;
+	info->function = keep_name(c, fn);
+	info->file = info->function ? keep_name(c, file) : NULL;
+	if (!info->function || !info->file) {
+		c->names_unkept++;
+		info->function = PY_NAME_UNKEPT;
+		info->file = NULL;
+	}
+	info->table_obj = linetable;
 	info->linetable_len = py_mem_bytes(c->pid, l, linetable, LINETABLE_MAX, &info->linetable);
 	return 0;
+}
+
+/* The line of lasti in s, from its kept line table or one read now. */
+static int line_of(struct py_code_cache *c, const struct py_code_info *s, int32_t lasti)
+{
+	const uint8_t *table = s->linetable;
+	uint8_t *read = NULL;
+	long len = s->linetable_len;
+	if (!table && len >= 0)
+		len = py_mem_bytes(c->pid, c->l, s->table_obj, LINETABLE_MAX, &read);
+	int line = len >= 0 ? py_linetable_line(c->l->linetable, table ? table : read, (size_t)len,
+						s->firstlineno, lasti)
+			    : s->firstlineno;
+	free(read);
+	return line;
 }
 
 int py_code_resolve(struct py_code_cache *c, uint64_t code, uint32_t tag, int32_t lasti,
@@ -111,16 +162,28 @@ int py_code_resolve(struct py_code_cache *c, uint64_t code, uint32_t tag, int32_
 		c->misses++;
 		if (load(c, code, tag, &fresh))
 			return -1;
+		if (s->linetable)
+			c->table_bytes -= (size_t)s->linetable_len;
 		free(s->linetable);
 		*s = fresh;
+		if (s->linetable &&
+		    c->table_bytes + (size_t)s->linetable_len > PY_CODE_TABLE_BYTES) {
+			/* the line below comes from this copy, then it goes */
+			*line = line_of(c, s, lasti);
+			free(s->linetable);
+			s->linetable = NULL;
+			c->tables_unkept++;
+			*function = s->function;
+			*file = s->file;
+			return 0;
+		}
+		if (s->linetable)
+			c->table_bytes += (size_t)s->linetable_len;
 	} else {
 		c->hits++;
 	}
 	*function = s->function;
 	*file = s->file;
-	*line = s->linetable_len >= 0
-		    ? py_linetable_line(c->l->linetable, s->linetable, (size_t)s->linetable_len,
-					s->firstlineno, lasti)
-		    : s->firstlineno;
+	*line = line_of(c, s, lasti);
 	return 0;
 }

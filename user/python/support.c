@@ -12,12 +12,14 @@
 #include "python/code_watch.h"
 #include "python/detect.h"
 #include "python/support.h"
+#include "account/aggregate.h"
 #include "target/process.h"
 
 struct py_support {
 	pid_t pid;
 	struct py_build b;
 	struct py_code_cache codes;
+	uint64_t trimmed_at; /* agg->stacks_released when names were last trimmed */
 	struct py_alloc_target alloc;
 	const char *alloc_note;
 	char describe[PATH_MAX + 64];
@@ -107,6 +109,8 @@ static int fill_cfg(const struct py_build *b, struct lb_py_cfg *c)
 	c->co_code = l->co_code_adaptive == PY_NONE ? 0 : l->co_code_adaptive;
 	c->co_version = rel(l->co_version, cw);
 	c->str_hash = l->str_hash;
+	c->str_state_w = (uint8_t)((l->str_state - l->str_length) / 8);
+	c->str_data_w = (uint8_t)((l->str_ascii_data - l->str_length) / 8);
 	c->frame_kind = l->frame_kind == PY_FRAME_INTERP ? LB_PY_FRAME_INTERP : LB_PY_FRAME_OBJECT;
 	c->lasti_shift = l->lasti_shift;
 	c->owner_cstack = l->owner_cstack;
@@ -135,11 +139,11 @@ int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out)
 }
 
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
-	      bool *code_watch)
+	      bool *code_watch, char *err, size_t errlen)
 {
 	py->alloc.all = alloc_all;
 	*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
-	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note);
+	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note, err, errlen);
 }
 
 int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint32_t tag,
@@ -155,6 +159,42 @@ int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint3
 		return -1;
 	}
 	return 0;
+}
+
+/* The names kept may fill their bound with stacks long dropped: start
+ * over from the ones still used when that frees some (stacks were dropped
+ * since the last time) and the bound is near. */
+void py_trim_names(struct py_support *py, struct aggregate *agg)
+{
+	if (!py || interner_bytes(&py->codes.strings) < PY_CODE_NAME_BYTES / 4 * 3 ||
+	    agg->stacks_released == py->trimmed_at)
+		return;
+	py->trimmed_at = agg->stacks_released;
+	struct interner used = {0};
+	for (uint32_t id = 0; id < agg->nstacks; id++) {
+		struct agg_stack *s = &agg->stacks[id];
+		for (unsigned k = 0; s->used && s->pyres && k < s->n_py; k++) {
+			struct rm_frame *f = &s->pyres[k];
+			const char *fn = f->function ? interner_str(&used, f->function) : NULL;
+			const char *file = f->file ? interner_str(&used, f->file) : NULL;
+			/* without memory for a copy the frame loses its name, which
+			 * is counted */
+			if ((f->function && !fn) || (f->file && !file)) {
+				py->codes.names_unkept++;
+				fn = PY_NAME_UNKEPT;
+				file = NULL;
+			}
+			f->function = fn;
+			f->file = file;
+		}
+	}
+	py_code_cache_restart(&py->codes, &used);
+}
+
+void py_bounds(const struct py_support *py, uint64_t *names_unkept, uint64_t *tables_unkept)
+{
+	*names_unkept = py ? py->codes.names_unkept : 0;
+	*tables_unkept = py ? py->codes.tables_unkept : 0;
 }
 
 bool py_is_interpreter_addr(struct py_support *py, uint64_t addr)

@@ -8,6 +8,7 @@
 #include "report/model.h"
 #include "settings.h"
 
+struct aggregate;
 struct py_support;
 struct lb_target;
 struct leakbpf_bpf;
@@ -34,9 +35,9 @@ int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out);
  * pymalloc block (--py-alloc all). *code_watch says whether the code
  * object deallocator is probed (then BPF may keep code tags across walks).
  * 0, -1 when probes failed, -2 when alloc_all is impossible on this build
- * (message printed). */
+ * (said in err). */
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
-	      bool *code_watch);
+	      bool *code_watch, char *err, size_t errlen);
 
 /* Resolve one frame of a stack (code object address, instruction offset,
  * tag: see struct lb_py_frame). Called when a stack is first seen, while
@@ -45,6 +46,15 @@ int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set 
  * placeholder frame "<unknown python frame>"). */
 int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint32_t tag,
 		     struct rm_frame *out);
+
+/* Names the aggregate's stacks no longer use are freed: when the names
+ * cache is near its bound and stacks were dropped since the last time,
+ * the names still used are copied, every stack's frames moved to them,
+ * and the rest freed. Call between reports (reports point into them). */
+void py_trim_names(struct py_support *py, struct aggregate *agg);
+/* Frames whose names were past the names' bound, and line tables not
+ * kept (their bound): for the drops of reports. */
+void py_bounds(const struct py_support *py, uint64_t *names_unkept, uint64_t *tables_unkept);
 
 /* Whether a native address lies in the interpreter (python executable or
  * libpython): such frames are replaced by the Python frames they run. */

@@ -9,7 +9,9 @@
  *
  * `field` is the struct rm_drops member and the JSON key. RM_DROP_LOST
  * counts events or blocks that are missing from the numbers (the live
- * status line sums those); RM_DROP_STACK counts stacks shown incomplete.
+ * status line sums those); RM_DROP_STACK counts stacks shown incomplete;
+ * RM_DROP_BOUND counts times a memory bound was reached where nothing was
+ * lost (a cache started over: work done again).
  */
 #ifndef REPORT_DROPS_H
 #define REPORT_DROPS_H
@@ -17,23 +19,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK };
+enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK, RM_DROP_BOUND };
 
 #define RM_DROPS(X)                                                                                \
 	X(ringbuf_alloc, "alloc events lost (ring buffer full)", RM_DROP_LOST)                     \
 	X(ringbuf_free, "free events lost (ring buffer full)", RM_DROP_LOST)                       \
 	X(thread_map_full, "calls untraced (thread map full)", RM_DROP_LOST)                       \
 	X(nest_overflow, "nested calls too deep", RM_DROP_LOST)                                    \
+	X(returns_unmatched, "returns without their entry", RM_DROP_LOST)                          \
 	X(stack_errors, "native stacks unreadable", RM_DROP_STACK)                                 \
 	X(stacks_truncated, "native stacks truncated", RM_DROP_STACK)                              \
 	X(py_errors, "python stacks unreadable", RM_DROP_STACK)                                    \
 	X(py_truncated, "python stacks truncated", RM_DROP_STACK)                                  \
+	X(names_unkept, "frames unnamed (names memory bound)", RM_DROP_STACK)                      \
 	X(addr_table_full, "blocks untracked (address table full)", RM_DROP_LOST)                  \
 	X(stack_table_full, "stacks merged (stack table full)", RM_DROP_LOST)                      \
 	X(ringbuf_page, "page records lost (ring buffer full)", RM_DROP_LOST)                      \
 	X(ringbuf_range, "given-back ranges lost (their pages stay counted)", RM_DROP_LOST)        \
 	X(unwind_tables_full, "modules unwound with frame pointers (unwind tables full)",          \
-	  RM_DROP_STACK)
+	  RM_DROP_STACK)                                                                           \
+	X(cache_bound, "cache restarts at a memory bound (nothing lost)", RM_DROP_BOUND)
 
 /* Everything that was lost or not seen. Shown in every report. */
 struct rm_drops {

@@ -127,6 +127,8 @@ struct rm_report {
 	bool final;
 	bool target_exited;
 	int exit_status; /* when target_exited and known, else -1 */
+	unsigned execs;	 /* programs the target executed while traced: the numbers
+			    cover the last one, since its exec */
 
 	struct rm_counts counts;
 	struct rm_drops drops;

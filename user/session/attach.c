@@ -21,17 +21,16 @@
 #include "target/process.h"
 #include "unwind/dl_watch.h"
 
-int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps)
+int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps,
+		  char *err, size_t errlen)
 {
-	char err[512];
-	if (allocators_attach(p->maps, p->command_exe, skel, ps, err, sizeof(err)) <= 0) {
-		fprintf(stderr, "leakbpf: %s\n", err);
+	if (allocators_attach(p->maps, p->command_exe, skel, ps, err, errlen) <= 0)
 		return -1;
-	}
 	bool code_watch = false;
-	int perr = p->py ? py_attach(p->py, skel, ps, p->py_alloc_all, &code_watch) : 0;
+	int perr =
+	    p->py ? py_attach(p->py, skel, ps, p->py_alloc_all, &code_watch, err, errlen) : 0;
 	if (perr == -2)
-		return -1; /* --py-alloc all on a build without it: said */
+		return -1; /* --py-alloc all on a build without it */
 	if (perr)
 		fprintf(stderr, "leakbpf: warning: Python allocator probes failed: Python object "
 				"allocations are not traced\n");
@@ -42,17 +41,15 @@ int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct 
 	 * BPF keep code tags across walks: without it, tags stay per walk */
 	size_t failed = probe_set_commit(ps);
 	bpf_settings_code_watch(skel, code_watch && !failed);
-	/* a target that exited meanwhile takes its files along: one line.
-	 * Probes fail with ESRCH as soon as it drops its mappings, a moment
-	 * before /proc shows it dead: give it that moment. */
-	if (!p->launched &&
-	    (failed ? target_exits_within(p->target->pid, 500) : !target_alive(p->target->pid))) {
-		fprintf(stderr, "leakbpf: process %s exited while leakbpf was attaching\n",
-			p->target->comm);
+	/* a target that exited meanwhile takes its files along: the session
+	 * says so. Probes fail with ESRCH as soon as it drops its mappings, a
+	 * moment before /proc shows it dead: give it that moment. */
+	if (failed && target_exits_within(p->target->pid, 500)) {
+		snprintf(err, errlen, "probes failed: %s", ps->commit_err);
 		return -1;
 	}
 	if (!ps->nattached) {
-		fprintf(stderr, "leakbpf: no probe could be attached (%s)\n", ps->commit_err);
+		snprintf(err, errlen, "no probe could be attached (%s)", ps->commit_err);
 		return -1;
 	}
 	if (failed)

@@ -16,8 +16,6 @@ struct attach_plan {
 					   target, or for -c the child before exec */
 	const char *command_exe;	/* -c: the command's executable, probed too
 					   when it defines malloc; else NULL */
-	bool launched;			/* -c: the session watches the command's
-					   exit itself */
 	struct py_support *py;		/* CPython in the target, or NULL */
 	bool py_alloc_all;		/* --py-alloc all */
 };
@@ -25,7 +23,9 @@ struct attach_plan {
 /* After the BPF object is loaded: probe the allocators, then CPython's
  * object allocator and code-object watch, and attach them all (uprobe_multi
  * links are made here). Returns 0 when tracing can go on (warnings
- * printed), -1 after printing the one error line. */
-int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps);
+ * printed), -1 with the one error line in err (the session tells a target
+ * that exited meanwhile apart). */
+int attach_probes(const struct attach_plan *p, struct leakbpf_bpf *skel, struct probe_set *ps,
+		  char *err, size_t errlen);
 
 #endif

@@ -71,6 +71,13 @@ void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched)
 	skel->bss->lb_py_code_watch = watched;
 }
 
+void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, bool at_exit)
+{
+	skel->bss->hold_exec = at_exec;
+	skel->bss->hold_code = at_code;
+	skel->bss->hold_exit = at_exit;
+}
+
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip)
 {
 	uint8_t one = 1;

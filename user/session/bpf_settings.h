@@ -33,6 +33,9 @@ void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings 
 void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r);
 /* After attach: whether the code object deallocator is probed. */
 void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched);
+/* While tracing: whether the programs stop the target (SIGSTOP) when it
+ * executes a program, after it maps code, and when it calls _exit. */
+void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, bool at_exit);
 /* Growth -a: whether a process is traced by an object of its own, which
  * the shared one then leaves alone. */
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);

@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "report/bound.h"
+#include "util/words.h"
 #include "session/options.h"
 
 static const char usage_head[] =
     "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
-    "       leakbpf [options] -c \"CMD ARGS\"\n"
+    "       leakbpf [options] [INTERVAL [COUNT]] -- CMD [ARG...]\n"
+    "       leakbpf [options] [INTERVAL [COUNT]] -c \"CMD ARGS\"\n"
     "       leakbpf --growth [options] -a [INTERVAL [COUNT]]\n"
     "       leakbpf diff SNAPSHOT_A SNAPSHOT_B [-T N] [--json FILE]\n"
     "       leakbpf report SNAPSHOT [output options]\n"
@@ -21,14 +24,18 @@ static const char usage_head[] =
     "Find memory leaks in a running process: outstanding bytes per stack.\n"
     "\n"
     "  -p, --pid PID            trace this running process (all its threads)\n"
-    "  -c, --command \"CMD\"      start CMD and trace it from its first allocation\n"
+    "  -- CMD [ARG...]          start CMD with exactly these arguments and trace it\n"
+    "                           from its first allocation (leakbpf then exits with\n"
+    "                           its status)\n"
+    "  -c, --command \"CMD\"      the same, CMD split into words as a shell would\n"
+    "                           (quotes, backslashes), nothing expanded\n"
     "      --growth             growth mode: resident memory per stack, from page\n"
     "                           faults only (no allocator probes; safe to leave on)\n"
     "  -a, --all                every process on the host, ranked by growth\n"
     "                           (with --growth only)\n"
     "  INTERVAL                 seconds between reports (default 5)\n"
     "  COUNT                    number of reports before exiting (default: unlimited)\n"
-    "  -d, --duration D         stop after D (10, 10s, 2m, 1h)\n"
+    "  -d, --duration D         stop after D (10, 10s, 2m, 1h; at most a year)\n"
     "  -o, --older AGE          only count allocations at least AGE old\n"
     "                           (bare number = milliseconds; 500ms, 1s, 2m)\n"
     "  -T, --top N              stacks shown in the table (default 10)\n"
@@ -120,6 +127,9 @@ double parse_duration(const char *s, double bare_unit_s)
 		unit = 3600;
 	else
 		return -1;
+	/* beyond, nanosecond deadlines would overflow: refused, not clamped */
+	if (v * unit > DURATION_MAX_S)
+		return -1;
 	return v * unit;
 }
 
@@ -176,6 +186,12 @@ static int bad(const char *opt, const char *val, const char *want)
 	return -1;
 }
 
+static int unexpected(const char *arg)
+{
+	fprintf(stderr, "leakbpf: unexpected argument '%s' (see leakbpf --help)\n", arg);
+	return -1;
+}
+
 int parse_pid(const char *s, pid_t *pid)
 {
 	char *end;
@@ -185,6 +201,57 @@ int parse_pid(const char *s, pid_t *pid)
 		return -1;
 	*pid = (pid_t)v;
 	return 0;
+}
+
+/* Whether option `name` (a long option, maybe abbreviated, without "--"
+ * and "=value") takes its value from the next argument. */
+static bool long_takes_next(const struct option *opts, const char *name)
+{
+	size_t len = strcspn(name, "=");
+	const struct option *hit = NULL;
+	if (name[len] == '=')
+		return false;
+	for (const struct option *op = opts; op->name; op++) {
+		if (strncmp(op->name, name, len))
+			continue;
+		if (strlen(op->name) == len)
+			return op->has_arg == required_argument;
+		hit = op; /* an abbreviation (getopt takes a unique one) */
+	}
+	return hit && hit->has_arg == required_argument;
+}
+
+/* Index of the "--" that ends leakbpf's own arguments (argc when none):
+ * the first one that is not the value of an option. */
+static int find_dashdash(int argc, char **argv, const struct option *opts, const char *shorts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			return i;
+		if (a[0] != '-' || !a[1])
+			continue;
+		if (a[1] == '-') {
+			i += long_takes_next(opts, a + 2);
+			continue;
+		}
+		for (const char *c = a + 1; *c; c++) {
+			const char *d = strchr(shorts, *c);
+			if (*c != ':' && d && d[1] == ':') {
+				i += !c[1]; /* value in the next argument */
+				break;
+			}
+		}
+	}
+	return argc;
+}
+
+void options_free(struct options *o)
+{
+	if (o->command_owned)
+		words_free(o->command_argv);
+	o->command_argv = NULL;
+	o->command_owned = false;
 }
 
 int options_parse(int argc, char **argv, struct options *o)
@@ -206,8 +273,12 @@ int options_parse(int argc, char **argv, struct options *o)
 	out_longopts(longopts + nbase, OPT_OUTPUT);
 	memset(&longopts[nbase + OUT_NFORMATS], 0, sizeof(longopts[0]));
 
+	static const char shorts[] = ":p:c:ad:o:T:z:Z:qvh";
+	/* leakbpf's own arguments end at "--": the command, or with -p the
+	 * positionals, follow */
+	int nargs = find_dashdash(argc, argv, longopts, shorts + 1);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:c:ad:o:T:z:Z:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(nargs, argv, shorts, longopts, NULL)) != -1) {
 		if (c >= OPT_OUTPUT && c < OPT_OUTPUT + OUT_NFORMATS) {
 			o->outputs.path[c - OPT_OUTPUT] = optarg;
 			continue;
@@ -218,8 +289,6 @@ int options_parse(int argc, char **argv, struct options *o)
 				return bad("-p/--pid", optarg, "a process id");
 			break;
 		case 'c':
-			if (!*optarg)
-				return bad("-c/--command", optarg, "a command line");
 			o->command = optarg;
 			break;
 		case 'a':
@@ -231,12 +300,14 @@ int options_parse(int argc, char **argv, struct options *o)
 		case 'd':
 			o->duration_s = parse_duration(optarg, 1);
 			if (o->duration_s <= 0)
-				return bad("-d/--duration", optarg, "a duration like 10, 10s, 2m");
+				return bad("-d/--duration", optarg,
+					   "a duration like 10, 10s, 2m (at most a year)");
 			break;
 		case 'o':
 			o->min_age_s = parse_duration(optarg, 0.001);
 			if (o->min_age_s < 0)
-				return bad("-o/--older", optarg, "an age like 500 (ms), 1s, 2m");
+				return bad("-o/--older", optarg,
+					   "an age like 500 (ms), 1s, 2m (at most a year)");
 			break;
 		case 'T':
 			if (parse_count(optarg, &v, 1) || v > 100000)
@@ -272,7 +343,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_SNAP_EVERY:
 			o->snapshot_every_s = parse_duration(optarg, 1);
 			if (o->snapshot_every_s <= 0)
-				return bad("--snapshot-every", optarg, "a duration like 30s, 10m");
+				return bad("--snapshot-every", optarg,
+					   "a duration like 30s, 10m (at most a year)");
 			break;
 		case OPT_SNAP_DIR:
 			o->snapshot_dir = optarg;
@@ -317,34 +389,73 @@ int options_parse(int argc, char **argv, struct options *o)
 		}
 	}
 
+	/* After "--": with -p, more positionals (nothing is an option there);
+	 * else the command, word for word. */
+	char **rest = argv + nargs + 1;
+	int nrest = nargs < argc ? argc - nargs - 1 : 0;
+	char *positional[2];
+	int npos = 0;
+	for (int i = optind; i < nargs; i++)
+		if (npos < 2)
+			positional[npos++] = argv[i];
+		else
+			return unexpected(argv[i]);
+	if (nargs < argc && o->command) {
+		fprintf(stderr, "leakbpf: -c takes the whole command as one string: give either -c "
+				"\"CMD ARGS\" or -- CMD ARGS, not both\n");
+		return -1;
+	}
+	if (nargs < argc && o->pid) {
+		for (int i = 0; i < nrest; i++)
+			if (npos < 2)
+				positional[npos++] = rest[i];
+			else
+				return unexpected(rest[i]);
+	} else if (nargs < argc) {
+		if (!nrest) {
+			fprintf(stderr, "leakbpf: nothing after --: give the command to run\n");
+			return -1;
+		}
+		o->command_argv = rest;
+	}
+	if (o->command) {
+		char why[256];
+		o->command_argv = words_split(o->command, why, sizeof(why));
+		if (!o->command_argv) {
+			fprintf(stderr, "leakbpf: invalid value '%s' for -c/--command: %s\n",
+				o->command, why);
+			return -1;
+		}
+		o->command_owned = true;
+	}
+
 	/* Positional INTERVAL [COUNT], as in bcc's memleak. */
-	if (optind < argc) {
-		o->interval_s = parse_duration(argv[optind], 1);
+	if (npos > 0) {
+		o->interval_s = parse_duration(positional[0], 1);
 		if (o->interval_s <= 0)
-			return bad("INTERVAL", argv[optind], "seconds between reports");
-		optind++;
+			return bad("INTERVAL", positional[0],
+				   "seconds between reports (at most a year)");
 	}
-	if (optind < argc) {
-		if (parse_count(argv[optind], &v, 1))
-			return bad("COUNT", argv[optind], "a number of reports");
+	if (npos > 1) {
+		if (parse_count(positional[1], &v, 1))
+			return bad("COUNT", positional[1], "a number of reports");
 		o->count = (long)v;
-		optind++;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "leakbpf: unexpected argument '%s' (see leakbpf --help)\n",
-			argv[optind]);
+	if (!o->pid && !o->command_argv && !o->all) {
+		fprintf(stderr,
+			"leakbpf: nothing to trace: give -p PID, -c \"CMD\", -- CMD or -a (see "
+			"leakbpf --help)\n");
 		return -1;
 	}
-	if (!o->pid && !o->command && !o->all) {
-		fprintf(stderr, "leakbpf: nothing to trace: give -p PID or -c \"CMD\" (see "
-				"leakbpf --help)\n");
+	if (o->pid && o->command_argv) {
+		fprintf(stderr, "leakbpf: -p and -c (or -- CMD) cannot be used together\n");
 		return -1;
 	}
-	if (o->pid && o->command) {
-		fprintf(stderr, "leakbpf: -p and -c cannot be used together\n");
+	if (o->pid == getpid()) {
+		fprintf(stderr, "leakbpf: -p %d is leakbpf itself\n", o->pid);
 		return -1;
 	}
-	if (o->all && (o->pid || o->command)) {
+	if (o->all && (o->pid || o->command_argv)) {
 		fprintf(stderr, "leakbpf: -a traces every process: not with -p or -c\n");
 		return -1;
 	}

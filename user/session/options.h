@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Command line of the trace modes: leakbpf [--growth] [options] -p PID|-c CMD|-a
- * [INTERVAL [COUNT]] */
+/* Command line of the trace modes:
+ *   leakbpf [--growth] [options] -p PID [INTERVAL [COUNT]]
+ *   leakbpf [--growth] [options] -a [INTERVAL [COUNT]]
+ *   leakbpf [--growth] [options] [INTERVAL [COUNT]] -c "CMD ARGS"
+ *   leakbpf [--growth] [options] [INTERVAL [COUNT]] -- CMD ARG... */
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
@@ -11,7 +14,10 @@
 
 struct options {
 	pid_t pid;		  /* -p */
-	const char *command;	  /* -c "CMD ARGS" */
+	const char *command;	  /* -c "CMD ARGS", as given */
+	char **command_argv;	  /* the command's words: -c split (owned), or after -- */
+	bool command_owned;	  /* command_argv was allocated (-c) */
+	char *const *command_env; /* the command's environment (main's, as leakbpf got it) */
 	double interval_s;	  /* positional INTERVAL, default 5 */
 	long count;		  /* positional COUNT: reports before exiting, 0 = unlimited */
 	double duration_s;	  /* -d, 0 = until target exits or signal */
@@ -39,9 +45,15 @@ struct options {
 /* Parse argv. Returns 0 to run, 1 when --help/--version was printed (exit 0),
  * -1 after printing a one-line error (exit 2). */
 int options_parse(int argc, char **argv, struct options *o);
+/* Free what options_parse allocated. */
+void options_free(struct options *o);
+
+/* Longest duration taken (-d, INTERVAL, -o, --snapshot-every): a year. */
+#define DURATION_MAX_S (365.0 * 86400)
 
 /* "10", "10s", "250ms", "2m", "1h" -> seconds. `bare_unit_s` is the unit of a
- * bare number (1 for seconds, 0.001 for milliseconds). -1 on error. */
+ * bare number (1 for seconds, 0.001 for milliseconds). -1 on error, and for
+ * more than DURATION_MAX_S. */
 double parse_duration(const char *s, double bare_unit_s);
 /* A process id (1 to the kernel's largest). 0, or -1. */
 int parse_pid(const char *s, pid_t *pid);

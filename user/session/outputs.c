@@ -25,5 +25,6 @@ int outputs_write(const struct options *o, const struct rm_report *r)
 
 FILE *outputs_table_stream(const struct options *o)
 {
-	return out_table_stream(&o->outputs);
+	/* a command's standard output is its own: never mixed with a report */
+	return o->command_argv ? stderr : out_table_stream(&o->outputs);
 }

@@ -15,7 +15,8 @@ int outputs_check(const struct options *o);
 /* Write every output the options name ("-" is stdout), bounded by
  * --output-stacks. 0, or -1 after a message. */
 int outputs_write(const struct options *o, const struct rm_report *r);
-/* Where tables go: stderr when an output is stdout, else stdout. */
+/* Where tables go: stderr with a command (its stdout is its own) or when
+ * an output is stdout, else stdout. */
 FILE *outputs_table_stream(const struct options *o);
 
 #endif

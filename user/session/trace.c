@@ -1,73 +1,79 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * One tracing session: attach to the target, stream events into the
- * aggregate, print periodic reports, and write the final outputs.
+ * One tracing session: open the target's image (session/image.c), stream
+ * events into its aggregate, print periodic reports, start over when the
+ * target executes a new program, and write the final outputs.
+ *
+ * A command (-c, --) is started by leakbpf, held under ptrace only until
+ * tracing is set up, then detached: it runs as without leakbpf, and its
+ * exit is noticed through a pidfd (leakbpf is its parent and reaps it). An
+ * exec is noticed by the BPF programs, which for a command also hold it
+ * stopped until the new program is traced.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "attach/skel.h"
-#include "account/aggregate.h"
-#include "account/intake.h"
-#include "target/elf_file.h"
-#include "target/launch.h"
-#include "session/bpf_settings.h"
+#include "attach/allocators.h"
+#include "out/table.h"
+#include "python/support.h"
+#include "session/image.h"
 #include "session/options.h"
 #include "session/outputs.h"
-#include "attach/probe_set.h"
-#include "python/support.h"
-#include "session/attach.h"
-#include "session/growth.h"
-#include "session/growth_all.h"
-#include "session/report_build.h"
-#include "out/table.h"
-#include "snapshot/snapshot.h"
-#include "symbols/symbolizer.h"
-#include "target/process.h"
-#include "unwind/code_ranges.h"
 #include "session/trace.h"
+#include "snapshot/snapshot.h"
+#include "target/elf_file.h"
+#include "target/launch.h"
+#include "target/process.h"
 #include "util/clock.h"
+#include "util/escape.h"
 #include "util/fmt.h"
+#include "util/words.h"
+
+/* Records are read at least this often: their Python frames are resolved
+ * from the target's memory then, which a process under -p may soon take
+ * along when it exits (a command is held at its _exit). */
+#define POLL_MS 25
+
+/* Exit status when leakbpf itself fails, with or without a command (a
+ * command's own status is passed on only when leakbpf succeeded). */
+#define EXIT_OWN_FAILURE 1
 
 struct session {
 	const struct options *o;
-	struct lb_target target;
+	struct image *img; /* the target's image being traced; NULL once none */
 	struct launch launch;
+	struct launch_child child; /* what the command gets back of leakbpf's changes */
 	bool launched;
-	struct lb_target pre_exec; /* -c: the child before exec (our own maps) */
-	struct leakbpf_bpf *skel;
-	struct probe_set probes;
-	struct py_support *py;
-	struct aggregate agg;
-	struct intake intake;
-	struct symbolizer *sym;
-	struct ring_buffer *rb;
-	struct report_builder rb_builder;
+	bool started;		 /* the command was let run */
+	struct lb_target allocs; /* allocator modules (libc...) the target mapped so far,
+				    and for a command leakbpf's own: a program is held
+				    at exec before it maps its libc, one of these */
 	struct snapshot_writer *snap;
-	int sigfd;
-	int ncpus;
+	int sigfd, epfd, pidfd;
 	char kernel[256];
+	char *cmdline; /* a command's words, joined for reports */
 	bool exited;
+	bool exited_itself; /* the command ended on its own, not stopped by us */
 	int exit_status;
-	bool live;    /* stderr is a terminal: show progress */
-	bool started; /* -c: the command was let run */
-	struct text_ranges tr;
-	struct growth growth;	     /* --growth */
-	struct growth_all *all;	     /* --growth -a */
-	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
-	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
-	uint32_t cfi_cap;
-	uint64_t dl_seen; /* dynamic loader changes already acted on */
+	bool live; /* stderr is a terminal: show progress */
+	bool say;
+	unsigned execs;
+	uint64_t start_ns;
+	pthread_t closer; /* closing the image before the last exec */
+	bool closing;
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -76,47 +82,6 @@ static int fail(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
 	return 1;
-}
-
-/* Python frames of a new stack, resolved while their code objects live. */
-static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_frame *out)
-{
-	py_resolve_frame(py, f->code, f->lasti, f->tag, out);
-}
-
-/* The drops and counts the BPF programs keep (and every counter, summed
- * over the objects of -a, into sum). */
-static void read_counters(struct session *s, struct rm_drops *d, struct rm_counts *c,
-			  uint64_t sum[LB_C_MAX])
-{
-	memset(sum, 0, LB_C_MAX * sizeof(*sum));
-	intake_counters_add(bpf_map__fd(s->skel->maps.counters), s->ncpus, sum);
-	if (s->all)
-		growth_all_sum_counters(s->all, s->ncpus, sum);
-	intake_counters_report(sum, d, c);
-	d->unwind_tables_full = text_ranges_tables_full(&s->tr);
-}
-
-static int build(struct session *s, size_t limit, bool advance, bool final,
-		 struct built_report *out)
-{
-	struct rm_drops d;
-	struct rm_counts c;
-	uint64_t sum[LB_C_MAX];
-	read_counters(s, &d, &c, sum);
-	s->rb_builder.meta.final = final;
-	s->rb_builder.meta.target_exited = s->exited;
-	s->rb_builder.meta.exit_status = s->exited ? s->exit_status : -1;
-	s->rb_builder.meta.probes = s->probes.probes;
-	s->rb_builder.meta.nprobes = s->probes.nprobes;
-	if (s->all)
-		return growth_all_build(s->all, &s->rb_builder.meta, &d, sum, limit, advance, out);
-	if (s->o->growth && !s->exited)
-		growth_check(&s->growth);
-	int err = report_build(&s->rb_builder, &d, &c, limit, advance, out);
-	if (!err && s->o->growth)
-		growth_report(&s->growth, sum, s->exited, &out->r);
-	return err;
 }
 
 static int setup_signals(struct session *s)
@@ -162,192 +127,71 @@ static bool needs_libpython(const char *exe)
 	return needs;
 }
 
-static int open_target(struct session *s, char *err, size_t errlen)
+/* ---- the event loop's file descriptors ---- */
+
+static void watch_fd(struct session *s, int fd, bool on)
 {
-	const struct options *o = s->o;
-	if (o->all) {
-		/* every process: none in particular */
-		snprintf(s->target.comm, sizeof(s->target.comm), "every process");
-		return 0;
-	}
-	if (o->command) {
-		if (launch_start(&s->launch, o->command, err, errlen))
-			return -1;
-		s->launched = true;
-		/* Before exec the child maps our own libc: the one the command
-		 * will load (same mount namespace). Remember where it is. */
-		if (target_open(s->launch.pid, &s->pre_exec, err, errlen))
-			return -1;
-		launch_release(&s->launch);
-		if (launch_wait_exec(&s->launch)) {
-			snprintf(err, errlen, "%s did not start", o->command);
-			return -1;
-		}
-		/* A Python linked to libpython*.so: hold it once the loader
-		 * mapped libpython, before any Python code runs, so that the
-		 * interpreter is found and traced from the start. */
-		if (!o->no_python && needs_libpython(s->launch.exe))
-			launch_run_until_mapped(&s->launch, "libpython", 1000);
-		return target_open(s->launch.pid, &s->target, err, errlen);
-	}
-	if (target_open(o->pid, &s->target, err, errlen))
-		return -1;
-	if (!target_alive(o->pid)) {
-		snprintf(err, errlen, "process %d has exited (zombie)", o->pid);
-		return -1;
-	}
-	return 0;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	if (fd >= 0 && s->epfd >= 0)
+		epoll_ctl(s->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev);
 }
 
-static int load_bpf(struct session *s)
+static void watch_image(struct session *s, bool on)
 {
-	const struct options *o = s->o;
-	/* unwind tables for the target; -a traces every process with the
-	 * frame pointers they have; LEAKBPF_NO_CFI=1 as well (to compare) */
-	s->unwind_tables = !o->all && !getenv("LEAKBPF_NO_CFI");
-	s->skel = leakbpf_bpf__open();
-	if (!s->skel)
-		return fail("cannot open the BPF object: %s", strerror(errno));
-	/* the growth mode attaches no probe (and probe_set_init would give its
-	 * tracepoint programs the uprobe_multi attach type) */
-	if (o->growth)
-		memset(&s->probes, 0, sizeof(s->probes));
-	else
-		probe_set_init(&s->probes, s->skel->obj);
-	growth_select_programs(s->skel, o->growth);
-	/* tests: a small ring buffer (a power of two, 4096 or more) to see
-	 * drops counted */
-	const char *rbs = getenv("LEAKBPF_RINGBUF_SIZE");
-	uint64_t rb_size;
-	if (rbs && !parse_size(rbs, &rb_size) && rb_size >= 4096 && !(rb_size & (rb_size - 1)))
-		bpf_map__set_max_entries(s->skel->maps.events, (uint32_t)rb_size);
-	struct py_bpf_settings py;
-	if (s->py && py_bpf_settings(s->py, &py)) {
-		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
-		py_close(s->py);
-		s->py = NULL;
-	}
-	struct bpf_load_settings st = {
-	    .target_tgid = (uint32_t)s->target.pid,
-	    .min_size = o->min_size,
-	    .max_size = o->max_size,
-	    .interp_stacks = o->native,
-	    .py = s->py ? &py : NULL,
-	    .growth_all = o->all,
-	    .growth_self = (uint32_t)getpid(),
-	    .unwind_tables = s->unwind_tables,
-	};
-	bpf_settings_load(s->skel, &st);
-	int err = leakbpf_bpf__load(s->skel);
-	if (err)
-		return fail("cannot load the BPF programs: %s (run with -v for the verifier log)",
-			    strerror(-err));
-	return 0;
+	watch_fd(s, ring_buffer__epoll_fd(s->img->rb), on);
 }
 
-static void set_meta(struct session *s)
-{
-	struct utsname u;
-	if (!uname(&u))
-		snprintf(s->kernel, sizeof(s->kernel), "%s %s", u.sysname, u.release);
-	struct rm_report *m = &s->rb_builder.meta;
-	m->pid = s->target.pid;
-	m->comm = s->target.comm;
-	m->cmdline = s->o->command ? s->o->command : s->target.cmdline;
-	m->leakbpf_version = LEAKBPF_VERSION;
-	m->kernel = s->kernel;
-	m->python = s->py ? py_describe(s->py) : NULL;
-	/* the growth mode probes no allocator: nothing to say of one */
-	m->allocator_note = s->py && !s->o->growth ? py_allocator_note(s->py) : NULL;
-	m->mode = s->o->growth ? RM_MODE_GROWTH : RM_MODE_EXACT;
-	m->exit_status = -1;
-}
+/* ---- the target's end ---- */
 
-/* The BPF walk's code ranges, the interpreter's marked. */
-static bool update_code_ranges(struct session *s)
-{
-	size_t n;
-	const uint64_t(*interp)[2] = py_interpreter_text(s->py, &n);
-	struct walk_ranges r;
-	if (!text_ranges_update(&s->tr, &s->target, interp, n, &r))
-		return false;
-	bpf_settings_ranges(s->skel, &r);
-	if (s->o->verbose)
-		text_ranges_describe(&s->tr);
-	return true;
-}
-
-/* A record of the dl_wake ring buffer: it only wakes the poll; the count
- * of changes is in .bss (dl_changes). */
-static int dl_woken(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	(void)data;
-	(void)size;
-	return 0;
-}
-
-/* Keep what is known of the target's modules current while it lives:
- * symbols for after it exits, code ranges for the BPF stack fix-up. */
-static void refresh_modules(struct session *s)
-{
-	if (s->all) {
-		growth_all_tick(s->all);
-		return;
-	}
-	if (s->exited || target_reload_maps(&s->target))
-		return;
-	/* the symbolizer knows code modules only: re-read when code changed */
-	if (update_code_ranges(s))
-		symbolizer_refresh(s->sym);
-}
-
-/* The -c command passed exec: look at its new image. */
-static void on_exec(struct session *s)
-{
-	char *comm = s->launch.exe ? strrchr(s->launch.exe, '/') : NULL;
-	if (comm)
-		snprintf(s->target.comm, sizeof(s->target.comm), "%s", comm + 1);
-	refresh_modules(s);
-}
-
-static void mark_exited(struct session *s, int status)
+static void mark_exited(struct session *s, int status, bool itself)
 {
 	s->exited = true;
+	s->exited_itself = itself;
 	s->exit_status = status;
+}
+
+/* A command's wait status as a shell reports it. */
+static int shell_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
 }
 
 /* Returns true when the target is gone. */
 static bool check_target(struct session *s)
 {
-	if (s->all)
-		return false;
-	if (!s->launched) {
-		if (target_alive(s->target.pid))
+	if (s->o->all)
+		return false; /* every process: none in particular */
+	if (s->launched) {
+		if (!launch_poll_exit(&s->launch))
 			return false;
-		mark_exited(s, -1);
+		mark_exited(s, shell_status(s->launch.status), true);
 		return true;
 	}
-	for (;;) {
-		switch (launch_poll(&s->launch)) {
-		case LAUNCH_NOTHING:
+	if (s->pidfd >= 0) {
+		/* exact: readable once that very process exited */
+		struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+		if (poll(&p, 1, 0) == 0)
 			return false;
-		case LAUNCH_EXECED:
-			on_exec(s);
-			break;
-		case LAUNCH_EXITING:
-			/* Last chance to read its mappings and pending events. */
-			ring_buffer__consume(s->rb);
-			refresh_modules(s);
-			launch_resume(&s->launch);
-			break;
-		case LAUNCH_EXITED: {
-			int st = s->launch.status;
-			mark_exited(s, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-			return true;
-		}
-		}
+	} else if (!target_gone(&s->img->target)) {
+		return false;
 	}
+	mark_exited(s, -1, true);
+	return true;
+}
+
+/* ---- reports ---- */
+
+static int build(struct session *s, size_t limit, bool advance, bool final,
+		 struct built_report *out)
+{
+	int rc = image_build(s->img, limit, advance, final, s->exited, s->exit_status, out);
+	if (!rc)
+		out->r.execs = s->execs;
+	return rc;
 }
 
 static void periodic_report(struct session *s)
@@ -395,9 +239,9 @@ static int final_report(struct session *s)
 	report_release(&br);
 	/* records the intake could not decode: none unless the BPF programs
 	 * and the intake disagree, but never a silent loss */
-	if (s->intake.malformed)
+	if (s->img->intake.malformed)
 		fprintf(stderr, "leakbpf: warning: %" PRIu64 " malformed BPF records ignored\n",
-			s->intake.malformed);
+			s->img->intake.malformed);
 	return err;
 }
 
@@ -408,28 +252,349 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 	struct rm_drops d;
 	struct rm_counts c;
 	struct agg_totals t;
-	uint64_t sum[LB_C_MAX];
-	read_counters(s, &d, &c, sum);
-	agg_totals(&s->agg, &t);
+	image_counters(s->img, &d, &c);
+	agg_totals(&s->img->agg, &t);
 	uint64_t events = t.allocs + t.frees;
 	double dt = (now - *last_ns) / 1e9;
-	d.addr_table_full = t.addr_table_full;
-	d.stack_table_full = t.stack_table_full;
-	uint64_t drops = rm_drops_lost(&d);
 	char b[32];
 	fprintf(stderr,
 		"\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64 " blocks, %" PRIu64
 		" drops",
 		dt > 0 ? (events - *last_events) / dt : 0,
-		human_bytes((double)t.out_bytes, b, sizeof(b)), t.out_count, drops);
+		human_bytes((double)t.out_bytes, b, sizeof(b)), t.out_count, rm_drops_lost(&d));
 	*last_ns = now;
-	*last_events = events;
+	*last_events = events < *last_events ? 0 : events;
 }
 
 static void live_clear(struct session *s)
 {
 	if (s->live)
 		fputs("\r\033[K", stderr);
+}
+
+/* ---- opening an image ---- */
+
+/* The tracing line: pid, command, the mode and what it costs the target,
+ * probes, Python. */
+static void banner(struct session *s)
+{
+	const struct options *o = s->o;
+	char comm[256], py[PATH_MAX + 128];
+	const char *name = s->launched && !s->execs ? s->launch.argv[0] : s->img->target.comm;
+	escape_str(name, NULL, comm, sizeof(comm));
+	escape_str(s->img->py ? py_describe(s->img->py) : "", NULL, py, sizeof(py));
+	if (o->all)
+		fprintf(stderr, "leakbpf: tracing every process, growth mode: only page faults are "
+				"traced; Ctrl-C to stop\n");
+	else if (o->growth)
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
+			"traced; Ctrl-C to stop\n",
+			s->img->target.pid, comm, s->img->py ? ", " : "", py);
+	else
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s): %zu probes%s%s; every allocation is traced: "
+			"allocation-heavy code runs several times slower (--growth: near zero "
+			"cost); Ctrl-C to stop\n",
+			s->img->target.pid, comm, s->img->probes.nattached, s->img->py ? ", " : "",
+			py);
+}
+
+/* err, or when the target went away meanwhile, that it did. */
+static void say_attach_failed(const struct lb_target *t, const char *err)
+{
+	if (t->pid && target_gone(t)) {
+		char comm[256];
+		fprintf(stderr, "leakbpf: process %d (%s) exited while leakbpf was attaching\n",
+			t->pid, escape_str(t->comm, NULL, comm, sizeof(comm)));
+	} else {
+		fprintf(stderr, "leakbpf: %s\n", err);
+	}
+}
+
+/* Remember the allocator modules t maps (s->allocs, each file once). */
+static void remember_allocators(struct session *s, const struct lb_target *t)
+{
+	for (size_t i = 0; i < t->nmaps; i++) {
+		const struct lb_mapping *m = &t->maps[i];
+		if (m->offset || m->path[0] != '/' || !allocators_is_module(m->path))
+			continue;
+		bool known = false;
+		for (size_t k = 0; k < s->allocs.nmaps && !known; k++)
+			known = s->allocs.maps[k].inode == m->inode &&
+				!strcmp(s->allocs.maps[k].path, m->path);
+		struct lb_mapping *grown;
+		if (known ||
+		    !(grown = realloc(s->allocs.maps, (s->allocs.nmaps + 1) * sizeof(*grown))))
+			continue;
+		s->allocs.maps = grown;
+		grown[s->allocs.nmaps] = *m;
+		if ((grown[s->allocs.nmaps].path = strdup(m->path)))
+			s->allocs.nmaps++;
+	}
+}
+
+/* t's mappings followed by the allocators remembered. Paths are the
+ * originals': free only maps. */
+static int merge_maps(struct lb_target *out, const struct lb_target *t,
+		      const struct lb_target *more)
+{
+	*out = *t;
+	out->nmaps = t->nmaps + more->nmaps;
+	out->maps = calloc(out->nmaps ? out->nmaps : 1, sizeof(*out->maps));
+	if (!out->maps)
+		return -1;
+	memcpy(out->maps, t->maps, t->nmaps * sizeof(*t->maps));
+	memcpy(out->maps + t->nmaps, more->maps, more->nmaps * sizeof(*more->maps));
+	return 0;
+}
+
+/* Open the image of t (taken). Its allocators are those it maps, and when
+ * it is held at exec before its loader ran, those of the programs before. */
+static int open_image(struct session *s, struct lb_target *t)
+{
+	char err[512];
+	struct lb_target kept = {.pid = t->pid, .start_time = t->start_time};
+	memcpy(kept.comm, t->comm, sizeof(kept.comm));
+	struct lb_target both;
+	if (merge_maps(&both, t, &s->allocs)) {
+		target_close(t);
+		return fail("%s", "out of memory");
+	}
+	struct image_plan plan = {
+	    .o = s->o,
+	    .target = t,
+	    .alloc_maps = &both,
+	    .command_exe = s->launched && !s->execs ? s->launch.exe : NULL,
+	    .launched = s->launched,
+	    .hold = s->launched,
+	    .say = s->say,
+	    .cmdline = s->execs ? NULL : s->cmdline,
+	    .kernel = s->kernel,
+	};
+	struct image *im = image_open(&plan, err, sizeof(err));
+	free(both.maps);
+	if (!im) {
+		say_attach_failed(&kept, err);
+		return -1;
+	}
+	/* the image before, if any, is closed by the caller: once the new
+	 * one is traced, so that a held command waits for no teardown */
+	s->img = im;
+	remember_allocators(s, &im->target);
+	watch_image(s, true);
+	im->builder.attach_ns = mono_ns();
+	im->builder.rss_attach = im->builder.rss_prev = target_rss(im->target.pid);
+	return 0;
+}
+
+/* -c / --: start the command held at exec and open its first image. */
+static int start_command(struct session *s)
+{
+	const struct options *o = s->o;
+	char err[512];
+	int e = launch_start(&s->launch, o->command_argv, &s->child, err, sizeof(err));
+	if (e) {
+		fail("%s", err);
+		if (e == -ENOENT)
+			mark_exited(s, 127, true); /* as a shell says "not found" */
+		return -1;
+	}
+	s->launched = true;
+	/* Before exec the child maps our own libc: the one the command will
+	 * load (same mount namespace). Remember where it is. */
+	struct lb_target pre;
+	if (target_open(s->launch.pid, &pre, err, sizeof(err))) {
+		fail("%s", err);
+		return -1;
+	}
+	remember_allocators(s, &pre);
+	target_close(&pre);
+	launch_release(&s->launch);
+	if (launch_wait_exec(&s->launch)) {
+		mark_exited(s, shell_status(s->launch.status), true);
+		return -1; /* the child said why */
+	}
+	/* A Python linked to libpython*.so: hold it once the loader mapped
+	 * libpython, before any Python code runs, so that the interpreter is
+	 * found and traced from the start. */
+	if (!o->no_python && needs_libpython(s->launch.exe))
+		launch_run_until_mapped(&s->launch, "libpython", 1000);
+	struct lb_target t;
+	if (target_open(s->launch.pid, &t, err, sizeof(err))) {
+		fail("%s", err);
+		return -1;
+	}
+	if (open_image(s, &t))
+		return -1;
+	s->pidfd = target_pidfd(&s->img->target);
+	watch_fd(s, s->pidfd, true);
+	banner(s);
+	/* library code ranges and symbols complete before main() */
+	bool at_entry = !launch_run_to_entry(&s->launch);
+	if (at_entry)
+		image_refresh_modules(s->img);
+	/* from here the command runs as without leakbpf */
+	if (launch_detach(&s->launch, at_entry) && !s->launch.exited) {
+		fail("%s", "cannot let the command run on its own (ptrace detach failed)");
+		return -1;
+	}
+	s->started = true;
+	return 0;
+}
+
+/* -a (growth mode): every process, none in particular. */
+static int open_all(struct session *s)
+{
+	struct lb_target t = {0};
+	snprintf(t.comm, sizeof(t.comm), "every process");
+	if (open_image(s, &t))
+		return -1;
+	banner(s);
+	return 0;
+}
+
+/* -p: open the running process. */
+static int open_process(struct session *s)
+{
+	char err[512];
+	struct lb_target t;
+	if (target_open(s->o->pid, &t, err, sizeof(err))) {
+		fail("%s", err);
+		return -1;
+	}
+	if (target_gone(&t)) {
+		fprintf(stderr, "leakbpf: process %d has exited (zombie)\n", t.pid);
+		target_close(&t);
+		return -1;
+	}
+	s->pidfd = target_pidfd(&t);
+	if (open_image(s, &t))
+		return -1;
+	watch_fd(s, s->pidfd, true);
+	banner(s);
+	return 0;
+}
+
+/* ---- exec: the next image ---- */
+
+/* Wait until the new program has mapped a module whose name starts with
+ * prefix (libpython): up to timeout_ms. A command stays held (the BPF
+ * programs stop it after each mapping of code) and is held when this
+ * returns; a process under -p runs on meanwhile. */
+static void await_module(struct session *s, struct lb_target *t, const char *prefix, int timeout_ms)
+{
+	uint64_t give_up = mono_ns() + (uint64_t)timeout_ms * 1000000;
+	if (s->launched)
+		image_hold_code(s->img, true);
+	while (!target_reload_maps(t) && !target_find_module(t, prefix) && mono_ns() < give_up) {
+		if (s->launched) {
+			kill(t->pid, SIGCONT);
+			usleep(1000);
+			if (launch_wait_stopped(&s->launch, timeout_ms))
+				break;
+		} else {
+			ring_buffer__poll(s->img->rb, 20);
+		}
+	}
+	if (s->launched)
+		image_hold_code(s->img, false);
+}
+
+static void *close_image(void *im)
+{
+	image_close(im);
+	return NULL;
+}
+
+/* Close an image the target left, away from the loop: its teardown (probes
+ * and links detached one grace period each) takes a few tenths of a
+ * second, in which the new program starts and maps its libraries. */
+static void retire_image(struct session *s, struct image *old)
+{
+	if (s->closing)
+		pthread_join(s->closer, NULL);
+	s->closing = !pthread_create(&s->closer, NULL, close_image, old);
+	if (!s->closing)
+		image_close(old);
+}
+
+/* The target executed a new program: what was traced is gone with the old
+ * image. Open one for the new program (tracing starts over) and say so.
+ * Returns 0 to go on tracing, -1 to stop (said). */
+static int next_image(struct session *s)
+{
+	const struct options *o = s->o;
+	pid_t pid = s->img->target.pid;
+	char err[512], exe[PATH_MAX], shown[PATH_MAX];
+	if (s->launched && launch_wait_stopped(&s->launch, 2000)) {
+		if (check_target(s))
+			return -1;
+	}
+	struct lb_target t;
+	if (target_open(pid, &t, err, sizeof(err))) {
+		if (!check_target(s))
+			fail("%s", err);
+		return -1;
+	}
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	live_clear(s);
+	fprintf(stderr,
+		"leakbpf: pid %d executed %s after %.1f s: tracing starts over for the new program "
+		"(the old one's blocks went with it)\n",
+		pid, escape_str(t.exe_path, NULL, shown, sizeof(shown)),
+		(mono_ns() - s->start_ns) / 1e9);
+	if (!o->no_python && needs_libpython(exe))
+		await_module(s, &t, "libpython", 5000);
+	struct image *old = s->img;
+	remember_allocators(s, &old->target);
+	watch_image(s, false);
+	s->execs++;
+	/* the old image's probes are inert (image_gone) and may stay until
+	 * the new ones are in place */
+	if (open_image(s, &t)) {
+		s->img = NULL;
+		image_close(old);
+		if (s->launched) {
+			/* never let the command run untraced */
+			kill(pid, SIGKILL);
+			launch_poll_exit(&s->launch);
+		}
+		return -1;
+	}
+	banner(s);
+	if (s->launched)
+		kill(pid, SIGCONT);
+	retire_image(s, old);
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static bool consume(struct session *s)
+{
+	int n = ring_buffer__consume(s->img->rb);
+	if (n < 0 && n != -EINTR) {
+		fprintf(stderr, "leakbpf: reading events failed: %s\n", strerror(-n));
+		return false;
+	}
+	return true;
+}
+
+/* The target called _exit. A command is held there (it stops itself, see
+ * bpf/leakbpf.bpf.c hold_exit): read what only its memory tells, the
+ * Python frames of the records still pending and the modules it mapped
+ * last, then let it exit. A process under -p is not held: its records
+ * are read at once all the same. */
+static void serve_exit(struct session *s)
+{
+	s->img->exiting_seen = s->img->intake.exiting;
+	if (!s->launched || s->launch.exited)
+		return;
+	launch_wait_stopped(&s->launch, 1000);
+	consume(s);
+	image_refresh_modules(s->img);
+	kill(s->launch.pid, SIGCONT);
 }
 
 static void run_loop(struct session *s)
@@ -439,38 +604,40 @@ static void run_loop(struct session *s)
 	uint64_t next_check = start, next_refresh = start;
 	uint64_t end = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * 1e9) : 0;
 	long reports = 0;
-	/* -c: notice exec/exit events quickly; -p: a slower liveness check */
-	int poll_ms = s->launched ? 10 : 100;
 	uint64_t live_ns = start, live_events = 0, next_live = start + 1000000000ULL;
 
 	for (;;) {
 		/* Records are submitted without wakeups (cheaper for the target),
-		 * so the poll is mostly a sleep: consume after it either way. */
-		int n = ring_buffer__poll(s->rb, poll_ms);
-		if (n >= 0)
-			n = ring_buffer__consume(s->rb);
-		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "leakbpf: reading events failed: %s\n", strerror(-n));
+		 * so the wait is mostly a sleep: the target's exec, its mapping
+		 * of code, its exit and our signals wake it at once. */
+		struct epoll_event evs[4];
+		epoll_wait(s->epfd, evs, 4, POLL_MS);
+		if (!consume(s) || got_signal(s))
 			break;
+		if (image_execed(s->img)) {
+			if (next_image(s))
+				return;
+			continue;
 		}
-		if (got_signal(s))
-			break;
-		/* the loader changed its objects: new libraries get their
-		 * unwind tables now, not at the next refresh */
-		if (s->skel->bss->dl_changes != s->dl_seen) {
-			s->dl_seen = s->skel->bss->dl_changes;
-			refresh_modules(s);
-		}
+		if (s->img->intake.exiting != s->img->exiting_seen)
+			serve_exit(s);
+		/* new modules (a mapping of code, the loader's change): their
+		 * symbols and unwind tables now, not at the next refresh */
+		if (s->img->intake.code_maps != s->img->code_maps_seen ||
+		    image_loader_changed(s->img))
+			image_refresh_modules(s->img);
+		image_trim(s->img);
 		uint64_t now = mono_ns();
 		if (now >= next_check) {
 			if (check_target(s))
 				break;
-			next_check = now + (s->launched ? 0 : 200000000ULL);
+			/* a pidfd or waitpid is cheap; /proc less so */
+			next_check = now + (s->launched || s->pidfd >= 0 ? 0 : 200000000ULL);
 		}
 		if (end && now >= end)
 			break;
 		if (now >= next_refresh) {
-			refresh_modules(s);
+			image_refresh_modules(s->img);
 			/* often at first, while a starting program loads libraries */
 			next_refresh =
 			    now + (now - start < 2000000000ULL ? 100000000ULL : 1000000000ULL);
@@ -492,166 +659,108 @@ static void run_loop(struct session *s)
 		if (s->snap && snapshot_writer_due(s->snap))
 			snapshot_tick(s);
 	}
-	ring_buffer__consume(s->rb);
+	consume(s);
 	live_clear(s);
 }
 
-/* -c: tracing ended (duration, COUNT, signal) before the command did. The
- * command belongs to this run, like under timeout(1): ask it to stop, and
- * keep watching so its last frees and its exit make the final report. */
+/* A command still running when tracing ended (duration, COUNT, signal):
+ * it belongs to this run, like under timeout(1): ask it to stop, and keep
+ * watching so its last frees and its exit make the final report. */
 static void stop_command(struct session *s)
 {
-	kill(s->launch.pid, SIGTERM);
+	pid_t pid = s->launch.pid;
+	kill(pid, SIGTERM);
+	kill(pid, SIGCONT); /* a held command takes SIGTERM once continued */
 	uint64_t give_up = mono_ns() + 2000000000ULL;
-	while (!s->exited && mono_ns() < give_up) {
-		ring_buffer__poll(s->rb, 10);
-		ring_buffer__consume(s->rb);
-		check_target(s);
+	while (!s->launch.exited && mono_ns() < give_up) {
+		struct epoll_event ev;
+		epoll_wait(s->epfd, &ev, 1, 10);
+		consume(s);
+		if (s->img->intake.exiting != s->img->exiting_seen)
+			serve_exit(s);
+		launch_poll_exit(&s->launch);
 	}
-	if (!s->exited) {
-		kill(s->launch.pid, SIGKILL);
-		launch_detach(&s->launch);
+	if (!s->launch.exited) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &s->launch.status, __WALL);
+		s->launch.exited = true;
 	}
-	ring_buffer__consume(s->rb);
+	consume(s);
+	mark_exited(s, shell_status(s->launch.status), false);
 }
 
 static void session_close(struct session *s)
 {
-	ring_buffer__free(s->rb);
-	growth_all_free(s->all); /* its objects were read by rb */
-	probe_set_destroy(&s->probes);
-	text_ranges_free(&s->tr);
-	bpf_settings_unmap_rows(s->cfi_rows, s->cfi_cap);
-	leakbpf_bpf__destroy(s->skel);
+	if (s->closing)
+		pthread_join(s->closer, NULL);
+	if (s->img) {
+		watch_image(s, false);
+		image_close(s->img);
+	}
 	if (s->snap)
 		snapshot_writer_free(s->snap);
-	symbolizer_free(s->sym);
-	report_builder_free(&s->rb_builder);
-	if (s->o->growth && !s->o->all)
-		growth_free(&s->growth);
-	agg_free(&s->agg);
-	py_close(s->py);
-	target_close(&s->target);
+	target_close(&s->allocs);
 	if (s->launched) {
-		target_close(&s->pre_exec);
-		if (!s->launch.exited && !s->started) {
+		if (!s->launch.exited) {
 			/* never let the command run untraced after a failed attach */
 			kill(s->launch.pid, SIGKILL);
 			waitpid(s->launch.pid, NULL, __WALL);
 		}
 		launch_free(&s->launch);
 	}
+	if (s->pidfd >= 0)
+		close(s->pidfd);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->cmdline);
 }
 
 int trace_run(const struct options *o)
 {
-	struct session s = {.o = o, .sigfd = -1};
+	struct session s = {.o = o, .sigfd = -1, .epfd = -1, .pidfd = -1};
 	char err[512];
 	int rc = 1;
 
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
 	s.live = isatty(STDERR_FILENO);
-	bool say = o->verbose || s.live;
-	s.ncpus = libbpf_num_possible_cpus();
-	if (open_target(&s, err, sizeof(err))) {
-		fail("%s", err);
-		goto out;
+	s.say = o->verbose || s.live;
+	struct utsname u;
+	if (!uname(&u))
+		snprintf(s.kernel, sizeof(s.kernel), "%s %s", u.sysname, u.release);
+	if (o->command_argv) {
+		s.cmdline = o->command ? strdup(o->command) : words_join(o->command_argv);
+		if (!s.cmdline)
+			return fail("%s", "out of memory");
 	}
-	/* Each module of the target keeps its file open for symbolization.
-	 * Raised after the -c fork, so the command keeps its own limit. */
+	s.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s.epfd < 0) {
+		free(s.cmdline);
+		return fail("epoll: %s", strerror(errno));
+	}
+	/* Each module of the target keeps its file open for symbolization. A
+	 * command gets its own limit and signal mask back (launch.c). */
+	s.child.envp = o->command_env;
 	struct rlimit rl;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		s.child.nofile = rl;
+		s.child.restore_nofile = true;
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	/* after fork: the -c child must not inherit blocked signals */
+	sigprocmask(SIG_SETMASK, NULL, &s.child.mask);
+	s.child.restore_mask = true;
 	if (setup_signals(&s)) {
 		fail("cannot set up signal handling: %s", strerror(errno));
 		goto out;
 	}
-	if (!o->no_python && !o->all) {
-		const char *warning = NULL;
-		s.py = py_open(&s.target, &warning);
-		if (warning)
-			fprintf(stderr, "leakbpf: warning: %s; tracing native allocations only\n",
-				warning);
-	}
-	if (o->growth && !o->all && growth_init(&s.growth, &s.agg, &s.target)) {
-		fail("%s", "out of memory");
-		goto out;
-	}
-	if (say)
-		fprintf(stderr, "leakbpf: loading BPF programs\n");
-	if (load_bpf(&s))
-		goto out;
-	if (agg_init(&s.agg, o->max_tracked, (uint32_t)o->max_stacks,
-		     s.py ? resolve_py_frame : NULL, s.py)) {
-		fail("%s", "out of memory");
-		goto out;
-	}
-	s.intake.agg = &s.agg;
-	if (o->growth) {
-		/* page and range records: to the growth mode */
-		s.intake.page = o->all ? growth_all_page : growth_page;
-		s.intake.range = o->all ? growth_all_range : growth_range;
-		s.intake.growth = &s.growth;
-	}
-	s.rb = ring_buffer__new(bpf_map__fd(s.skel->maps.events), intake_record, &s.intake, NULL);
-	if (!s.rb) {
-		fail("cannot open the BPF ring buffer: %s", strerror(errno));
-		goto out;
-	}
-	if (o->all) {
-		s.all = growth_all_new(o, s.skel, s.rb, &s.intake);
-		if (!s.all) {
-			fail("%s", "out of memory");
-			goto out;
-		}
-		s.intake.growth = s.all;
-	}
-	if (s.unwind_tables) {
-		s.cfi_rows = bpf_settings_map_rows(s.skel, &s.cfi_cap);
-		if (s.cfi_rows && text_ranges_tables(&s.tr, s.cfi_rows, s.cfi_cap, o->verbose)) {
-			fail("%s", "out of memory");
-			goto out;
-		}
-	}
-	/* the loader's changes wake the poll too (run_loop acts on them) */
-	if (ring_buffer__add(s.rb, bpf_map__fd(s.skel->maps.dl_wake), dl_woken, NULL)) {
-		fail("cannot open the BPF ring buffer: %s", strerror(errno));
-		goto out;
-	}
-	update_code_ranges(&s);
-	if (say)
-		fprintf(stderr, "leakbpf: attaching probes to pid %d\n", s.target.pid);
-	struct attach_plan plan = {
-	    .target = &s.target,
-	    .maps = s.launched ? &s.pre_exec : &s.target,
-	    .command_exe = s.launched ? s.launch.exe : NULL,
-	    .launched = s.launched,
-	    .py = s.py,
-	    .py_alloc_all = o->py_alloc_all,
-	};
-	if (o->all) {
-		if (growth_all_attach(s.all, err, sizeof(err))) {
-			fail("%s", err);
-			goto out;
-		}
-	} else if (o->growth) {
-		if (growth_attach(&s.growth, s.skel, err, sizeof(err))) {
-			fail("%s", err);
-			goto out;
-		}
-	} else if (attach_probes(&plan, s.skel, &s.probes)) {
-		goto out;
-	}
-	if (say)
-		fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
-	s.sym = o->all ? NULL : symbolizer_new(s.target.pid, err, sizeof(err));
-	if (!s.sym && !o->all) {
-		fail("cannot read the target's modules: %s", err);
+	watch_fd(&s, s.sigfd, true);
+	s.start_ns = mono_ns();
+	if (o->all ? open_all(&s) : o->command_argv ? start_command(&s) : open_process(&s)) {
+		/* the command ran and ended, or never ran: its status */
+		if (s.exited && s.exit_status > 0)
+			rc = s.exit_status;
 		goto out;
 	}
 	if (o->snapshot_dir) {
@@ -665,43 +774,20 @@ int trace_run(const struct options *o)
 		snapshot_writer_describe(s.snap, line, sizeof(line));
 		fprintf(stderr, "leakbpf: %s\n", line);
 	}
-	set_meta(&s);
-	s.rb_builder.agg = &s.agg;
-	s.rb_builder.sym = s.sym;
-	s.rb_builder.py = s.py;
-	s.rb_builder.native_all = o->native;
-	s.rb_builder.min_age_s = o->min_age_s;
-	s.rb_builder.attach_ns = mono_ns();
-	s.rb_builder.rss_attach = s.rb_builder.rss_prev = target_rss(s.target.pid);
-
-	/* the banner names the mode and what it costs the target */
-	if (o->all)
-		fprintf(stderr, "leakbpf: tracing every process, growth mode: only page faults are "
-				"traced; Ctrl-C to stop\n");
-	else if (o->growth)
-		fprintf(stderr,
-			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
-			"traced; Ctrl-C to stop\n",
-			s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm,
-			s.py ? ", " : "", s.py ? py_describe(s.py) : "");
-	else
-		fprintf(stderr,
-			"leakbpf: tracing pid %d (%s): %zu probes%s%s; every allocation is traced: "
-			"allocation-heavy code runs several times slower (--growth: near zero "
-			"cost); Ctrl-C to stop\n",
-			s.target.pid, s.launched ? s.launch.argv[0] : s.target.comm,
-			s.probes.nattached, s.py ? ", " : "", s.py ? py_describe(s.py) : "");
-	if (s.launched) {
-		/* library code ranges and symbols complete before main() */
-		if (!launch_run_to_entry(&s.launch))
-			refresh_modules(&s);
-		launch_continue(&s.launch);
-		s.started = true;
-	}
 	run_loop(&s);
+	if (!s.img) {
+		rc = s.launched ? EXIT_OWN_FAILURE : 1;
+		goto out;
+	}
 	if (s.launched && !s.exited)
 		stop_command(&s);
-	rc = final_report(&s) ? 1 : 0;
+	bool ok = final_report(&s) == 0;
+	if (!s.launched)
+		rc = ok ? 0 : 1;
+	else if (!ok)
+		rc = EXIT_OWN_FAILURE;
+	else
+		rc = s.exited_itself && s.exit_status >= 0 ? s.exit_status : 0;
 out:
 	session_close(&s);
 	return rc;

@@ -394,6 +394,8 @@ static bool read_meta(struct jr *jr, struct loaded *l, const char *k)
 		r->target_exited = jr_bool(jr);
 	} else if (!strcmp(k, "exit_status")) {
 		r->exit_status = jr_null(jr) ? -1 : (int)jr_int(jr);
+	} else if (!strcmp(k, "execs")) {
+		r->execs = (unsigned)jr_uint(jr);
 	} else if (!strcmp(k, "other_stacks")) {
 		r->other_stacks = jr_uint(jr);
 	} else {

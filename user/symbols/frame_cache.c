@@ -71,8 +71,10 @@ bool frame_cache_put(struct frame_cache *c, uint64_t addr, uint8_t variant,
 		return false;
 	/* Bounded: a target with endless distinct addresses (JIT) must not
 	 * make us grow forever. */
-	if (c->count >= FRAME_CACHE_MAX_ADDRS || c->nframes + n > FRAME_CACHE_MAX_FRAMES)
+	if (c->count >= FRAME_CACHE_MAX_ADDRS || c->nframes + n > FRAME_CACHE_MAX_FRAMES) {
 		frame_cache_clear(c);
+		c->restarts++;
+	}
 	if ((c->count + 1) * 2 > c->cap && !grow_table(c))
 		return false;
 	if (ARRAY_RESERVE(c->frames, c->capframes, c->nframes + n))

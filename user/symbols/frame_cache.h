@@ -18,6 +18,7 @@ struct frame_cache {
 	size_t cap, count;
 	struct rm_frame *frames; /* every entry's frames, back to back */
 	size_t nframes, capframes;
+	uint64_t restarts; /* times a bound made it start over */
 };
 
 /* The frames cached for (addr, variant), *n of them, or NULL. Valid until

@@ -51,6 +51,7 @@ struct inline_index {
 	struct unit_funcs *funcs; /* zeroed slots: units without functions */
 	size_t cap;
 	size_t nranges;
+	uint64_t restarts; /* times INDEX_MAX_RANGES made it start over */
 };
 
 struct inline_index *inline_index_new(void)
@@ -123,6 +124,7 @@ static const struct unit_funcs *unit_funcs(struct inline_index *ix, Dwarf *dbg, 
 	if (ix->nranges >= INDEX_MAX_RANGES) {
 		index_drop(ix);
 		ix->units = interner_new();
+		ix->restarts++;
 	}
 	if (!ix->units)
 		return NULL;
@@ -239,4 +241,9 @@ unsigned inline_scopes(struct inline_index *ix, Dwfl_Module *dm, Dwarf_Addr pc,
 		call_site(&path[keep - 1 - k], files, nfiles, &out[k]);
 	}
 	return keep;
+}
+
+uint64_t inline_index_restarts(const struct inline_index *ix)
+{
+	return ix ? ix->restarts : 0;
 }

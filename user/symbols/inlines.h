@@ -36,4 +36,7 @@ unsigned inline_scopes(struct inline_index *ix, Dwfl_Module *dm, Dwarf_Addr pc,
 		       struct inline_scope *out, unsigned max, struct inline_scope *inner_call,
 		       const char **outer_name);
 
+/* Times the index started over at its bound. */
+uint64_t inline_index_restarts(const struct inline_index *ix);
+
 #endif

@@ -31,6 +31,12 @@
 #include "symbols/symbolizer.h"
 #include "util/search.h"
 
+/* Memory for the names of frames (functions, files): a target's ELF files
+ * can name anything, at any length. Past it new frames go unnamed (their
+ * module and offset shown, counted) until symbolizer_trim, between
+ * reports, starts them over. */
+#define NAME_BYTES (32u << 20)
+
 /* One mapped object, as the target sees it. */
 struct sym_module {
 	uint64_t start;	    /* first mapping of the object */
@@ -85,8 +91,11 @@ struct symbolizer {
 	size_t nmods;
 	struct sym_object *objs;
 	size_t nobjs, capobjs;
-	unsigned serial; /* makes dwfl module names unique */
-	struct interner strs;
+	unsigned serial;       /* makes dwfl module names unique */
+	struct interner paths; /* module paths, as long as the symbolizer */
+	struct interner names; /* functions and files of frames: within NAME_BYTES */
+	uint64_t names_unkept; /* frames left unnamed: names past NAME_BYTES */
+	uint64_t restarts;     /* caches started over at their bounds */
 	struct frame_cache cache;
 	struct inline_index *inlines;		 /* NULL without memory: no inline frames */
 	struct rm_frame scratch[INLINE_MAX + 1]; /* an address's frames when not cached */
@@ -155,7 +164,7 @@ static int add_mapping(const struct maps_entry *e, void *arg)
 				   .first_end = e->end,
 				   .map_off = e->offset,
 				   .inode = e->inode,
-				   .path = interner_str(&v->s->strs, e->path),
+				   .path = interner_str(&v->s->paths, e->path),
 				   .exec = exec,
 				   .deleted = e->deleted};
 	return cur->path ? 0 : -1;
@@ -575,12 +584,25 @@ static uint64_t module_offset(const struct sym_module *m, uint64_t addr)
 	return m->dm ? addr - m->bias : addr - m->start + m->map_off;
 }
 
+/* The interner's copy of a frame's function or file, or NULL (counted)
+ * past the names' bound, until symbolizer_trim starts them over. */
+static const char *keep_name(struct symbolizer *s, const char *text)
+{
+	if (!text)
+		return NULL;
+	if (interner_bytes(&s->names) >= NAME_BYTES) {
+		s->names_unkept++;
+		return NULL;
+	}
+	return interner_str(&s->names, text);
+}
+
 /* The readable form of a symbol name, interned. */
 static const char *shown_name(struct symbolizer *s, const char *raw)
 {
 	char buf[RM_FUNCTION_MAX];
 
-	return raw ? interner_str(&s->strs, demangle_name(raw, buf, sizeof(buf))) : NULL;
+	return raw ? keep_name(s, demangle_name(raw, buf, sizeof(buf))) : NULL;
 }
 
 /*
@@ -623,7 +645,7 @@ static unsigned resolve(struct symbolizer *s, uint64_t addr, bool is_return, str
 			out[i].function = shown_name(s, scopes[n - i].name);
 			out[i].inlined = true;
 		}
-		out[i].file = interner_str(&s->strs, at->call_file);
+		out[i].file = keep_name(s, at->call_file);
 		out[i].line = out[i].file ? at->call_line : 0;
 	}
 	return n + 1;
@@ -694,6 +716,23 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->objs);
 	frame_cache_free(&s->cache);
 	inline_index_free(s->inlines);
-	interner_clear(&s->strs);
+	interner_clear(&s->paths);
+	interner_clear(&s->names);
 	free(s);
+}
+
+void symbolizer_trim(struct symbolizer *s)
+{
+	if (!s || interner_bytes(&s->names) < NAME_BYTES / 2)
+		return;
+	/* the frame cache is all that points into the names between reports */
+	frame_cache_clear(&s->cache);
+	interner_clear(&s->names);
+	s->restarts++;
+}
+
+void symbolizer_bounds(const struct symbolizer *s, uint64_t *names_unkept, uint64_t *restarts)
+{
+	*names_unkept = s ? s->names_unkept : 0;
+	*restarts = s ? s->restarts + s->cache.restarts + inline_index_restarts(s->inlines) : 0;
 }

@@ -33,6 +33,14 @@ unsigned symbolizer_frame_count(struct symbolizer *s, uint64_t addr, bool is_ret
 unsigned symbolizer_frames(struct symbolizer *s, uint64_t addr, bool is_return,
 			   struct rm_frame *out, unsigned max);
 
+/* Between reports (frames of reports point into the symbolizer): when
+ * the names of frames have grown past half their bound, start them and
+ * the frame cache over. */
+void symbolizer_trim(struct symbolizer *s);
+/* Frames left unnamed by the names' bound, and caches started over at
+ * their bounds (names, frames, inline index): for the drops of reports. */
+void symbolizer_bounds(const struct symbolizer *s, uint64_t *names_unkept, uint64_t *restarts);
+
 /* Path of the module containing addr, or NULL. */
 const char *symbolizer_module_of(struct symbolizer *s, uint64_t addr);
 

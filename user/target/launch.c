@@ -13,7 +13,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <wordexp.h>
+#include "util/escape.h"
 #include "target/launch.h"
 
 static char *find_in_path(const char *name)
@@ -34,31 +34,18 @@ static char *find_in_path(const char *name)
 	return NULL;
 }
 
-static char **split_words(const char *command)
-{
-	wordexp_t we;
-	if (wordexp(command, &we, WRDE_NOCMD) || we.we_wordc == 0)
-		return NULL;
-	char **argv = calloc(we.we_wordc + 1, sizeof(*argv));
-	for (size_t i = 0; argv && i < we.we_wordc; i++)
-		argv[i] = strdup(we.we_wordv[i]);
-	wordfree(&we);
-	return argv;
-}
-
-int launch_start(struct launch *l, const char *command, char *err, size_t errlen)
+int launch_start(struct launch *l, char *const *argv, const struct launch_child *child, char *err,
+		 size_t errlen)
 {
 	memset(l, 0, sizeof(*l));
 	l->go_fd = -1;
-	l->argv = split_words(command);
-	if (!l->argv || !l->argv[0]) {
-		snprintf(err, errlen, "cannot parse the command '%s'", command);
-		return -1;
-	}
+	l->argv = argv;
 	l->exe = find_in_path(l->argv[0]);
 	if (!l->exe) {
-		snprintf(err, errlen, "command not found: %s", l->argv[0]);
-		return -1;
+		char shown[512];
+		snprintf(err, errlen, "command not found: %s",
+			 escape_str(l->argv[0], NULL, shown, sizeof(shown)));
+		return -ENOENT;
 	}
 	int p[2];
 	if (pipe2(p, O_CLOEXEC)) {
@@ -77,16 +64,21 @@ int launch_start(struct launch *l, const char *command, char *err, size_t errlen
 		/* Wait until the probes are in place (EOF = go). */
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
-		execv(l->exe, l->argv);
-		fprintf(stderr, "leakbpf: cannot run %s: %s\n", l->exe, strerror(errno));
-		_exit(127);
+		if (child->restore_mask)
+			sigprocmask(SIG_SETMASK, &child->mask, NULL);
+		if (child->restore_nofile)
+			setrlimit(RLIMIT_NOFILE, &child->nofile);
+		execve(l->exe, l->argv, child->envp);
+		int e = errno;
+		fprintf(stderr, "leakbpf: cannot run %s: %s\n", l->exe, strerror(e));
+		/* as a shell: 127 not found, 126 found but not runnable */
+		_exit(e == ENOENT ? 127 : 126);
 	}
 	close(p[0]);
 	l->pid = pid;
 	l->go_fd = p[1];
-	/* Seize (no stop, no signal) to get exec and exit events. */
-	l->traced = ptrace(PTRACE_SEIZE, pid, NULL,
-			   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC)) == 0;
+	/* Seize (no stop, no signal) to hold it at exec. */
+	l->traced = ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)PTRACE_O_TRACEEXEC) == 0;
 	return 0;
 }
 
@@ -135,18 +127,8 @@ int launch_wait_exec(struct launch *l)
 			l->execed = true;
 			return 0;
 		}
-		if (st >> 16 == PTRACE_EVENT_EXIT) {
-			ptrace(PTRACE_CONT, l->pid, NULL, NULL);
-			continue;
-		}
 		ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)WSTOPSIG(st));
 	}
-}
-
-void launch_continue(struct launch *l)
-{
-	if (l->traced)
-		ptrace(PTRACE_CONT, l->pid, NULL, NULL);
 }
 
 static bool has_mapping(pid_t pid, const char *prefix)
@@ -241,50 +223,91 @@ int launch_run_to_entry(struct launch *l)
 	}
 }
 
-enum launch_event launch_poll(struct launch *l)
+int launch_detach(struct launch *l, bool stopped)
 {
-	while (!l->exited && !l->exiting) {
-		int st, r = wait_child(l, WNOHANG, &st);
+	if (!l->traced)
+		return 0;
+	l->traced = false;
+	if (!stopped) {
+		/* running: stop it in a ptrace-stop first, the only state from
+		 * which PTRACE_DETACH lets go (a signal that arrives meanwhile is
+		 * delivered on detach) */
+		if (ptrace(PTRACE_INTERRUPT, l->pid, NULL, NULL))
+			return -1;
+		int sig = 0;
+		for (;;) {
+			int st;
+			pid_t r = waitpid(l->pid, &st, __WALL);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+				l->exited = true;
+				l->status = r < 0 ? -1 : st;
+				return -1;
+			}
+			if (!WIFSTOPPED(st))
+				continue;
+			if (st >> 16 == PTRACE_EVENT_STOP) {
+				/* a group-stop (SIGSTOP...) stays one after detach */
+				if (WSTOPSIG(st) != SIGTRAP)
+					sig = WSTOPSIG(st);
+				break;
+			}
+			if (st >> 16) { /* exec or exit event: stopped, go on */
+				sig = 0;
+				break;
+			}
+			sig = WSTOPSIG(st); /* the child's own signal: hand it back */
+			break;
+		}
+		return ptrace(PTRACE_DETACH, l->pid, NULL, (void *)(long)sig) ? -1 : 0;
+	}
+	return ptrace(PTRACE_DETACH, l->pid, NULL, NULL) ? -1 : 0;
+}
+
+bool launch_poll_exit(struct launch *l)
+{
+	while (!l->exited) {
+		int st;
+		pid_t r = waitpid(l->pid, &st, WNOHANG | __WALL);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r == 0)
-			return LAUNCH_NOTHING;
-		if (r < 0)
-			return LAUNCH_EXITED;
-		int sig = WSTOPSIG(st), event = st >> 16;
-		if (event == PTRACE_EVENT_EXEC) {
-			l->execed = true;
-			ptrace(PTRACE_CONT, l->pid, NULL, NULL);
-			return LAUNCH_EXECED;
+			return false;
+		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			l->exited = true;
+			l->status = r < 0 ? -1 : st;
 		}
-		if (event == PTRACE_EVENT_EXIT) {
-			l->exiting = true;
-			return LAUNCH_EXITING;
-		}
-		/* a signal on its way to the child: deliver it unchanged */
-		ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)sig);
+		/* stops and continues of an untraced child are not reported
+		 * without WUNTRACED: nothing else comes here */
 	}
-	return LAUNCH_NOTHING;
+	return true;
 }
 
-void launch_resume(struct launch *l)
+int launch_wait_stopped(struct launch *l, int timeout_ms)
 {
-	if (l->exiting) {
-		ptrace(PTRACE_CONT, l->pid, NULL, NULL);
-		l->exiting = false;
+	for (int waited = 0; !l->exited; waited++) {
+		int st;
+		pid_t r = waitpid(l->pid, &st, WNOHANG | WUNTRACED | __WALL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r > 0 && (WIFEXITED(st) || WIFSIGNALED(st)))) {
+			l->exited = true;
+			l->status = r < 0 ? -1 : st;
+			break;
+		}
+		if (r > 0 && WIFSTOPPED(st))
+			return 0;
+		if (waited >= timeout_ms)
+			return -1;
+		usleep(1000);
 	}
-}
-
-void launch_detach(struct launch *l)
-{
-	launch_resume(l);
-	/* The kernel detaches (and restarts) tracees when the tracer exits. */
+	return -1;
 }
 
 void launch_free(struct launch *l)
 {
 	launch_release(l);
-	for (char **a = l->argv; a && *a; a++)
-		free(*a);
-	free(l->argv);
 	free(l->exe);
 	memset(l, 0, sizeof(*l));
 }

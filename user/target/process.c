@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "util/array.h"
@@ -80,11 +81,40 @@ static char *read_cmdline(pid_t pid)
 	return strdup(buf);
 }
 
+/* /proc/PID/stat into buf; the text after the command's closing ')' (the
+ * command may hold anything, ')' included), or NULL. */
+static const char *stat_fields(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp + 2 : NULL;
+}
+
+uint64_t target_start_time(pid_t pid)
+{
+	char buf[1024];
+	const char *p = stat_fields(pid, buf, sizeof(buf));
+	/* fields from 3 (state) on; start time is field 22 */
+	for (int field = 3; p && field < 22; field++) {
+		p = strchr(p, ' ');
+		p = p ? p + 1 : NULL;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
 int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen)
 {
 	char path[64], buf[PATH_MAX];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->start_time = target_start_time(pid);
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	FILE *f = fopen(path, "re");
 	if (!f) {
@@ -126,18 +156,26 @@ void target_close(struct lb_target *t)
 
 bool target_alive(pid_t pid)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	char buf[512];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	char buf[1024];
+	const char *p = stat_fields(pid, buf, sizeof(buf));
 	/* A zombie has no memory left to trace. */
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+	return p && *p != 'Z' && *p != 'X';
+}
+
+bool target_gone(const struct lb_target *t)
+{
+	return !target_alive(t->pid) || target_start_time(t->pid) != t->start_time;
+}
+
+int target_pidfd(const struct lb_target *t)
+{
+	int fd = pidfd_open(t->pid, 0);
+	/* opened after t was: the same process only if its start time is */
+	if (fd >= 0 && target_gone(t)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 bool target_exits_within(pid_t pid, int ms)

@@ -17,6 +17,7 @@ struct lb_mapping {
 
 struct lb_target {
 	pid_t pid;
+	uint64_t start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
 	char comm[64];
 	char *cmdline;	/* space-joined argv */
 	char *exe_path; /* readlink of /proc/PID/exe (target's namespace view) */
@@ -31,6 +32,14 @@ void target_close(struct lb_target *t);
 bool target_alive(pid_t pid);
 /* Whether pid is dead, or dies within ms milliseconds (polled). */
 bool target_exits_within(pid_t pid, int ms);
+/* Whether the process t was opened on is gone: exited (or a zombie), or
+ * its pid now names another process (another start time). */
+bool target_gone(const struct lb_target *t);
+/* A pidfd of t's process (readable once it exits), checked to be the
+ * process t was opened on; -1 when it is gone or pidfds are missing. */
+int target_pidfd(const struct lb_target *t);
+/* The start time of pid (clock ticks after boot), 0 when unknown. */
+uint64_t target_start_time(pid_t pid);
 
 /* First file-backed mapping whose basename matches the prefix
  * (e.g. "libc.so", "libpython3."), or NULL. */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The target's life as BPF sees it: the tracepoints that report its exec
+ * (the new image needs new probes) and its mmap of code (new modules for
+ * symbols and the stack walk), and can hold it stopped at those moments
+ * (bpf/leakbpf.bpf.c, hold_exec and hold_code).
+ */
+#ifndef PROCESS_EVENTS_H
+#define PROCESS_EVENTS_H
+
+struct bpf_link;
+struct leakbpf_bpf;
+
+struct process_events {
+	struct bpf_link *exec, *mmap_enter, *mmap_exit;
+};
+
+/* Attach the three tracepoints. 0, or -1 with a reason in err (the session
+ * then goes on without noticing exec and new modules at once). */
+int process_events_attach(struct process_events *pe, struct leakbpf_bpf *skel, char *err,
+			  size_t errlen);
+void process_events_detach(struct process_events *pe);
+
+#endif

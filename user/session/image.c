@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* One image of the target, opened and closed (see image.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach/skel.h"
+#include "python/support.h"
+#include "session/attach.h"
+#include "session/bpf_settings.h"
+#include "session/growth_all.h"
+#include "session/image.h"
+#include "session/options.h"
+#include "symbols/symbolizer.h"
+#include "util/escape.h"
+
+/* Python frames of a new stack, resolved while their code objects live. */
+static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_frame *out)
+{
+	py_resolve_frame(py, f->code, f->lasti, f->tag, out);
+}
+
+static int load_bpf(struct image *im, const struct image_plan *p, char *err, size_t errlen)
+{
+	const struct options *o = p->o;
+	/* unwind tables for the target; -a traces every process with the
+	 * frame pointers they have; LEAKBPF_NO_CFI=1 as well (to compare) */
+	im->unwind_tables = !o->all && !getenv("LEAKBPF_NO_CFI");
+	im->skel = leakbpf_bpf__open();
+	if (!im->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	/* the growth mode attaches no probe (and probe_set_init would give its
+	 * tracepoint programs the uprobe_multi attach type) */
+	if (!o->growth)
+		probe_set_init(&im->probes, im->skel->obj);
+	growth_select_programs(im->skel, o->growth);
+	/* tests: a small ring buffer (a power of two, 4096 or more) to see
+	 * drops counted */
+	const char *rbs = getenv("LEAKBPF_RINGBUF_SIZE");
+	uint64_t rb_size;
+	if (rbs && !parse_size(rbs, &rb_size) && rb_size >= 4096 && !(rb_size & (rb_size - 1)))
+		bpf_map__set_max_entries(im->skel->maps.events, (uint32_t)rb_size);
+	struct py_bpf_settings py;
+	if (im->py && py_bpf_settings(im->py, &py)) {
+		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
+		py_close(im->py);
+		im->py = NULL;
+	}
+	struct bpf_load_settings st = {
+	    .target_tgid = (uint32_t)im->target.pid,
+	    .min_size = o->min_size,
+	    .max_size = o->max_size,
+	    .interp_stacks = o->native,
+	    .py = im->py ? &py : NULL,
+	    .growth_all = o->all,
+	    .growth_self = (uint32_t)getpid(),
+	    .unwind_tables = im->unwind_tables,
+	};
+	bpf_settings_load(im->skel, &st);
+	int e = leakbpf_bpf__load(im->skel);
+	if (e) {
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: %s (run with -v for the verifier log)",
+			 strerror(-e));
+		return -1;
+	}
+	return 0;
+}
+
+/* The BPF walk's code ranges, the interpreter's marked. */
+static bool update_code_ranges(struct image *im)
+{
+	size_t n;
+	const uint64_t(*interp)[2] = py_interpreter_text(im->py, &n);
+	struct walk_ranges r;
+	if (!text_ranges_update(&im->tr, &im->target, interp, n, &r))
+		return false;
+	bpf_settings_ranges(im->skel, &r);
+	if (im->o->verbose)
+		text_ranges_describe(&im->tr);
+	return true;
+}
+
+bool image_loader_changed(const struct image *im)
+{
+	return im->skel->bss->dl_changes != im->dl_seen;
+}
+
+void image_refresh_modules(struct image *im)
+{
+	im->code_maps_seen = im->intake.code_maps;
+	im->dl_seen = im->skel->bss->dl_changes;
+	if (im->all) {
+		growth_all_tick(im->all);
+		return;
+	}
+	/* once the target executed a new program its maps are another's */
+	if (image_execed(im) || target_reload_maps(&im->target))
+		return;
+	/* the symbolizer knows code modules only: re-read when code changed */
+	if (update_code_ranges(im))
+		symbolizer_refresh(im->sym);
+}
+
+static void set_meta(struct image *im, const struct image_plan *p)
+{
+	struct rm_report *m = &im->builder.meta;
+	m->pid = im->target.pid;
+	m->comm = im->target.comm;
+	m->cmdline = p->cmdline ? p->cmdline : im->target.cmdline;
+	m->leakbpf_version = LEAKBPF_VERSION;
+	m->kernel = p->kernel;
+	m->python = im->py ? py_describe(im->py) : NULL;
+	/* the growth mode probes no allocator: nothing to say of one */
+	m->allocator_note = im->py && !p->o->growth ? py_allocator_note(im->py) : NULL;
+	m->mode = p->o->growth ? RM_MODE_GROWTH : RM_MODE_EXACT;
+	m->exit_status = -1;
+}
+
+/* A record of the dl_wake ring buffer: it only wakes the poll; the count
+ * of changes is in .bss (dl_changes). */
+static int dl_woken(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
+{
+	const struct options *o = p->o;
+	struct image *im = calloc(1, sizeof(*im));
+	if (!im) {
+		target_close(p->target);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	im->target = *p->target;
+	memset(p->target, 0, sizeof(*p->target));
+	im->ncpus = libbpf_num_possible_cpus();
+	im->o = o;
+	if (!o->no_python && !o->all) {
+		const char *warning = NULL;
+		im->py = py_open(&im->target, &warning);
+		if (warning) {
+			/* it names the target's files */
+			char shown[4 * PATH_MAX];
+			fprintf(stderr, "leakbpf: warning: %s; tracing native allocations only\n",
+				escape_str(warning, NULL, shown, sizeof(shown)));
+		}
+	}
+	if (o->growth && !o->all && growth_init(&im->growth, &im->agg, &im->target)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (p->say)
+		fprintf(stderr, "leakbpf: loading BPF programs\n");
+	if (load_bpf(im, p, err, errlen))
+		goto fail;
+	if (agg_init(&im->agg, o->max_tracked, (uint32_t)o->max_stacks,
+		     im->py ? resolve_py_frame : NULL, im->py)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	im->intake.agg = &im->agg;
+	if (o->growth) {
+		/* page and range records: to the growth mode */
+		im->intake.page = o->all ? growth_all_page : growth_page;
+		im->intake.range = o->all ? growth_all_range : growth_range;
+		im->intake.growth = &im->growth;
+	}
+	im->rb =
+	    ring_buffer__new(bpf_map__fd(im->skel->maps.events), intake_record, &im->intake, NULL);
+	if (!im->rb) {
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	if (o->all) {
+		im->all = growth_all_new(o, im->skel, im->rb, &im->intake);
+		if (!im->all) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		im->intake.growth = im->all;
+	}
+	if (im->unwind_tables) {
+		im->cfi_rows = bpf_settings_map_rows(im->skel, &im->cfi_cap);
+		if (im->cfi_rows &&
+		    text_ranges_tables(&im->tr, im->cfi_rows, im->cfi_cap, o->verbose)) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	/* the loader's changes wake the poll too (the session acts on them) */
+	if (ring_buffer__add(im->rb, bpf_map__fd(im->skel->maps.dl_wake), dl_woken, NULL)) {
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	if (!o->all)
+		update_code_ranges(im);
+	/* a command (leakbpf is its parent) is held where leakbpf must look */
+	bpf_settings_hold(im->skel, p->hold, false, p->hold);
+	if (p->say)
+		fprintf(stderr, "leakbpf: attaching probes to pid %d\n", im->target.pid);
+	struct attach_plan plan = {
+	    .target = &im->target,
+	    .maps = p->alloc_maps ? p->alloc_maps : &im->target,
+	    .command_exe = p->command_exe,
+	    .py = im->py,
+	    .py_alloc_all = o->py_alloc_all,
+	};
+	char why[256];
+	if (o->all) {
+		if (growth_all_attach(im->all, err, errlen))
+			goto fail;
+	} else if (o->growth) {
+		if (growth_attach(&im->growth, im->skel, err, errlen))
+			goto fail;
+	} else {
+		if (attach_probes(&plan, im->skel, &im->probes, err, errlen))
+			goto fail;
+		im->watching = !process_events_attach(&im->events, im->skel, why, sizeof(why));
+		if (!im->watching)
+			fprintf(stderr,
+				"leakbpf: warning: %s: an exec of the target or a module it maps "
+				"will only be noticed later, or not at all\n",
+				why);
+	}
+	if (!o->all) {
+		if (p->say)
+			fprintf(stderr, "leakbpf: reading the target's modules for symbols\n");
+		im->sym = symbolizer_new(im->target.pid, why, sizeof(why));
+		if (!im->sym) {
+			snprintf(err, errlen, "cannot read the target's modules: %s", why);
+			goto fail;
+		}
+	}
+	set_meta(im, p);
+	im->builder.agg = &im->agg;
+	im->builder.sym = im->sym;
+	im->builder.py = im->py;
+	im->builder.native_all = o->native;
+	im->builder.min_age_s = o->min_age_s;
+	return im;
+fail:
+	image_close(im);
+	return NULL;
+}
+
+void image_close(struct image *im)
+{
+	if (!im)
+		return;
+	ring_buffer__free(im->rb);
+	growth_all_free(im->all); /* its objects were read by rb */
+	if (im->watching)
+		process_events_detach(&im->events);
+	probe_set_destroy(&im->probes);
+	text_ranges_free(&im->tr);
+	bpf_settings_unmap_rows(im->cfi_rows, im->cfi_cap);
+	leakbpf_bpf__destroy(im->skel);
+	symbolizer_free(im->sym);
+	report_builder_free(&im->builder);
+	if (im->o && im->o->growth && !im->o->all)
+		growth_free(&im->growth);
+	agg_free(&im->agg);
+	py_close(im->py);
+	target_close(&im->target);
+	free(im);
+}
+
+bool image_execed(const struct image *im)
+{
+	return im->intake.new_programs || (im->skel && im->skel->bss->image_gone);
+}
+
+void image_hold_code(struct image *im, bool hold)
+{
+	bpf_settings_hold(im->skel, im->skel->bss->hold_exec, hold, im->skel->bss->hold_exit);
+}
+
+/* The memory bounds of the Python code cache and of the symbolizer. */
+static void bounds_into(const struct image *im, struct rm_drops *d)
+{
+	uint64_t py_names, py_tables, sym_names, sym_restarts;
+	py_bounds(im->py, &py_names, &py_tables);
+	symbolizer_bounds(im->sym, &sym_names, &sym_restarts);
+	d->names_unkept = py_names + sym_names;
+	d->cache_bound = py_tables + sym_restarts;
+}
+
+/* The drops and counts the BPF programs keep (and every counter, summed
+ * over the objects of -a, into sum). */
+static void read_counters(struct image *im, struct rm_drops *d, struct rm_counts *c,
+			  uint64_t sum[LB_C_MAX])
+{
+	memset(sum, 0, LB_C_MAX * sizeof(*sum));
+	intake_counters_add(bpf_map__fd(im->skel->maps.counters), im->ncpus, sum);
+	if (im->all)
+		growth_all_sum_counters(im->all, im->ncpus, sum);
+	intake_counters_report(sum, d, c);
+	d->unwind_tables_full = text_ranges_tables_full(&im->tr);
+}
+
+void image_counters(struct image *im, struct rm_drops *d, struct rm_counts *c)
+{
+	uint64_t sum[LB_C_MAX];
+	read_counters(im, d, c, sum);
+	d->addr_table_full = im->agg.addr_table_full;
+	d->stack_table_full = im->agg.stack_table_full;
+	bounds_into(im, d);
+}
+
+void image_trim(struct image *im)
+{
+	py_trim_names(im->py, &im->agg);
+	symbolizer_trim(im->sym);
+}
+
+int image_build(struct image *im, size_t limit, bool advance, bool final, bool exited,
+		int exit_status, struct built_report *out)
+{
+	struct rm_drops d;
+	struct rm_counts c;
+	uint64_t sum[LB_C_MAX];
+	read_counters(im, &d, &c, sum);
+	im->builder.meta.final = final;
+	im->builder.meta.target_exited = exited;
+	im->builder.meta.exit_status = exited ? exit_status : -1;
+	im->builder.meta.probes = im->probes.probes;
+	im->builder.meta.nprobes = im->probes.nprobes;
+	if (im->all)
+		return growth_all_build(im->all, &im->builder.meta, &d, sum, limit, advance, out);
+	if (im->o->growth && !exited)
+		growth_check(&im->growth);
+	int rc = report_build(&im->builder, &d, &c, limit, advance, out);
+	if (!rc && im->o->growth)
+		growth_report(&im->growth, sum, exited, &out->r);
+	/* read after the build, which resolved frames */
+	if (!rc)
+		bounds_into(im, &out->r.drops);
+	return rc;
+}
