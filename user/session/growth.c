@@ -186,6 +186,12 @@ static int pages_here(void *ctx, uint64_t first, size_t n, bool *out)
 	return resident_pages(ctx, first, n, out);
 }
 
+void growth_read_rss(struct growth *g)
+{
+	g->anon_rss = target_anon_rss(g->target->pid);
+	g->rss_read = true;
+}
+
 void growth_check(struct growth *g)
 {
 	pages_check(&g->pages, pages_here, &g->rp);
@@ -205,7 +211,8 @@ void growth_report(const struct growth *g, const uint64_t *counters, bool exited
 	gr->pages_gone = g->pages.c.pages_gone;
 	gr->huge_pages = g->huge_pages;
 	gr->anon_rss_at_attach = g->anon_rss_at_attach;
-	gr->anon_rss = exited ? 0 : target_anon_rss(g->target->pid);
+	/* a process -a first saw while the ring buffer was read: now */
+	gr->anon_rss = exited ? 0 : g->rss_read ? g->anon_rss : target_anon_rss(g->target->pid);
 	r->drops.ringbuf_page = counters[LB_C_RB_DROP_PAGE];
 	r->drops.ringbuf_range = counters[LB_C_RB_DROP_RANGE];
 }

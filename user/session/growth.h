@@ -31,6 +31,8 @@ struct growth {
 	uint64_t huge_pages;
 	uint64_t file_pages; /* copy-on-write of a private file mapping's page */
 	uint64_t anon_rss_at_attach;
+	uint64_t anon_rss; /* read by growth_read_rss */
+	bool rss_read;
 };
 
 /* Before load, in either mode: the exact mode loads the allocator probes,
@@ -50,12 +52,18 @@ int growth_attach_programs(struct leakbpf_bpf *skel, char *err, size_t errlen);
 void growth_page(void *g, struct intake_event *ev);
 void growth_range(void *g, const struct intake_range *r);
 
+/* Before a report, and before the ring buffer is read for it: the
+ * target's anonymous RSS, so that every fault it counts has its record
+ * read by the time the report compares the two (read after, the RSS could
+ * hold pages whose records are still in the ring buffer). */
+void growth_read_rss(struct growth *g);
+
 /* Before a report: forget the held pages that are no longer resident
  * (target/resident.c reads the target's pagemap). */
 void growth_check(struct growth *g);
 
 /* The growth part of a report: BPF counters (summed, LB_C_MAX of them)
- * and the target's anonymous RSS now (unless it exited). */
+ * and the anonymous RSS growth_read_rss read (0 once the target exited). */
 void growth_report(const struct growth *g, const uint64_t *counters, bool exited,
 		   struct rm_report *r);
 

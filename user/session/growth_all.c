@@ -369,6 +369,10 @@ int growth_all_build(struct growth_all *ga, const struct rm_report *meta,
 	uint64_t window = (uint64_t)(ga->o->interval_s * 1e9);
 	struct rm_report *r = &out->r;
 	*r = *meta;
+	/* every RSS first, then every fault it counts (see growth_read_rss) */
+	for (size_t i = 0; i < ga->nprocs; i++)
+		growth_read_rss(&ga->procs[i]->growth);
+	ring_buffer__consume(ga->rb);
 	for (size_t i = 0; i < ga->nprocs; i++) {
 		struct gproc *p = ga->procs[i];
 		char err[256];

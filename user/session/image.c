@@ -338,8 +338,11 @@ int image_build(struct image *im, size_t limit, bool advance, bool final, bool e
 	im->builder.meta.nprobes = im->probes.nprobes;
 	if (im->all)
 		return growth_all_build(im->all, &im->builder.meta, &d, sum, limit, advance, out);
-	if (im->o->growth && !exited)
+	if (im->o->growth && !exited) {
+		growth_read_rss(&im->growth);
+		ring_buffer__consume(im->rb); /* every fault that RSS counts */
 		growth_check(&im->growth);
+	}
 	int rc = report_build(&im->builder, &d, &c, limit, advance, out);
 	if (!rc && im->o->growth)
 		growth_report(&im->growth, sum, exited, &out->r);
