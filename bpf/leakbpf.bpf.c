@@ -1184,9 +1184,15 @@ int BPF_KPROBE(lb_libc_exit)
 	return on_exiting();
 }
 
-/* The target's life: exec, and mmap of code (user/attach/process_events.c). */
+/* The target's life: exec, and mmap of code (user/attach/process_events.c).
+ * The exec's is a raw tracepoint: it needs no tracefs. The mmap ones are
+ * the system call's tracepoints, which can only be attached with tracefs
+ * mounted (no raw tracepoint of one system call; raw sys_enter/sys_exit
+ * would slow every system call on the host): without them, a module the
+ * target maps is seen through the loader's _dl_debug_state (dlopen) or
+ * the periodic refresh. */
 
-SEC("tp/sched/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int lb_new_program(void *ctx)
 {
 	return on_new_program();

@@ -33,18 +33,27 @@ void table_print_frame(const struct rm_frame *f, FILE *out)
 	fputs(f->inlined ? " (inlined)\n" : "\n", out);
 }
 
+/* The totals line: "outstanding: 1.2 MiB in 40 blocks (+4 KiB in the last
+ * 5.0 s)", or its growth-mode form with resident pages. */
+static void print_held(const struct rm_report *r, const char *what, const char *units,
+		       const char *older, FILE *out)
+{
+	char b1[32], b2[32];
+	fprintf(out, "%s: %s in %" PRIu64 " %s (%s in the last %.1f s)", what,
+		human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count, units,
+		signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);
+	if (r->min_age_s > 0)
+		fprintf(out, ", only %s older than %.3g s", older, r->min_age_s);
+	fputc('\n', out);
+}
+
 /* Growth mode: the pages, and how much of the anonymous RSS growth they
  * explain. */
 static void print_growth(const struct rm_report *r, FILE *out)
 {
 	const struct rm_growth *g = &r->growth;
 	char b1[32], b2[32], b3[32];
-	fprintf(out, "resident: %s in %" PRIu64 " pages held by the stacks (%s in the last %.1f s)",
-		human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
-		signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);
-	if (r->min_age_s > 0)
-		fprintf(out, ", only pages older than %.3g s", r->min_age_s);
-	fputc('\n', out);
+	print_held(r, "resident", "pages held by the stacks", "pages", out);
 	if (g->anon_rss) {
 		int64_t grown = (int64_t)g->anon_rss - (int64_t)g->anon_rss_at_attach;
 		fprintf(out, "anonymous RSS: %s (%s since attach)",
@@ -117,12 +126,7 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 	if (growth) {
 		print_growth(r, out);
 	} else {
-		fprintf(out, "outstanding: %s in %" PRIu64 " blocks (%s in the last %.1f s)",
-			human_bytes((double)r->out_bytes, b1, sizeof(b1)), r->out_count,
-			signed_bytes(r->growth_bytes, b2, sizeof(b2)), r->interval_s);
-		if (r->min_age_s > 0)
-			fprintf(out, ", only blocks older than %.3g s", r->min_age_s);
-		fputc('\n', out);
+		print_held(r, "outstanding", "blocks", "blocks", out);
 	}
 	if (r->rss_bytes)
 		fprintf(out, "target RSS: %s (%s since the last report, %s since attach)\n",

@@ -226,11 +226,17 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 	} else {
 		if (attach_probes(&plan, im->skel, &im->probes, err, errlen))
 			goto fail;
-		im->watching = !process_events_attach(&im->events, im->skel, why, sizeof(why));
-		if (!im->watching)
+		int watch = process_events_attach(&im->events, im->skel, why, sizeof(why));
+		im->watching = watch >= 0;
+		if (watch < 0)
 			fprintf(stderr,
 				"leakbpf: warning: %s: an exec of the target or a module it maps "
 				"will only be noticed later, or not at all\n",
+				why);
+		else if (watch > 0 && o->verbose)
+			fprintf(stderr,
+				"leakbpf: %s: modules the target maps are seen when its dynamic "
+				"loader reports them, or within a second\n",
 				why);
 	}
 	if (!o->all) {

@@ -480,25 +480,36 @@ static int open_process(struct session *s)
 
 /* Wait until the new program has mapped a module whose name starts with
  * prefix (libpython): up to timeout_ms. A command stays held (the BPF
- * programs stop it after each mapping of code) and is held when this
- * returns; a process under -p runs on meanwhile. */
+ * programs stop it after each mapping of code, or without the mmap
+ * tracepoints leakbpf stops it once it sees the module) and is held when
+ * this returns; a process under -p runs on meanwhile. */
 static void await_module(struct session *s, struct lb_target *t, const char *prefix, int timeout_ms)
 {
 	uint64_t give_up = mono_ns() + (uint64_t)timeout_ms * 1000000;
-	if (s->launched)
+	/* held at each mapping of code, when its tracepoints are there */
+	bool hold = s->launched && s->img->events.mmap_exit;
+	if (hold)
 		image_hold_code(s->img, true);
 	while (!target_reload_maps(t) && !target_find_module(t, prefix) && mono_ns() < give_up) {
-		if (s->launched) {
+		if (hold) {
 			kill(t->pid, SIGCONT);
 			usleep(1000);
 			if (launch_wait_stopped(&s->launch, timeout_ms))
 				break;
+		} else if (s->launched) {
+			/* nothing stops it at a mapping: let it run, look every
+			 * millisecond (the loader maps every library before it
+			 * runs any of their code), and stop it once it is there */
+			kill(t->pid, SIGCONT);
+			usleep(1000);
 		} else {
 			ring_buffer__poll(s->img->rb, 20);
 		}
 	}
-	if (s->launched)
+	if (hold)
 		image_hold_code(s->img, false);
+	else if (s->launched && !kill(t->pid, SIGSTOP))
+		launch_wait_stopped(&s->launch, timeout_ms);
 }
 
 static void *close_image(void *im)
