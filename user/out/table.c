@@ -78,7 +78,8 @@ static void print_traced(const struct rm_report *r, FILE *out)
 		escape_put(out, p->comm ? p->comm : "?", NULL);
 		if (p->parent)
 			fprintf(out, " (child of %d)", p->parent);
-		fprintf(out, ": %s %s in %" PRIu64 " %s", r->mode == RM_MODE_GROWTH ? "held" : "outstanding",
+		fprintf(out, ": %s %s in %" PRIu64 " %s",
+			r->mode == RM_MODE_GROWTH ? "held" : "outstanding",
 			human_bytes((double)p->out_bytes, b1, sizeof(b1)), p->out_count,
 			r->mode == RM_MODE_GROWTH ? "pages" : "blocks");
 		if (p->exited)

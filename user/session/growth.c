@@ -24,9 +24,8 @@ static bool is_growth_program(const struct bpf_program *p)
 void growth_select_programs(struct leakbpf_bpf *skel, bool growth)
 {
 	struct bpf_program *p;
-	bpf_object__for_each_program(p, skel->obj)
-	    bpf_program__set_autoload(p, is_growth_program(p) == growth ||
-					     !strcmp(bpf_program__name(p), "lb_fork"));
+	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(
+	    p, is_growth_program(p) == growth || !strcmp(bpf_program__name(p), "lb_fork"));
 }
 
 int growth_init(struct growth *g, struct aggregate *agg, struct lb_target *target)

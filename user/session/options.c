@@ -222,9 +222,10 @@ int parse_pid_list(const char *s, pid_t self, pid_t *pids, unsigned max, unsigne
 		size_t len = strcspn(p, ",");
 		char one[16];
 		pid_t pid;
-		if (len >= sizeof(one) || (memcpy(one, p, len), one[len] = 0, parse_pid(one, &pid))) {
-			snprintf(err, errlen, "'%.*s' is not a process id", len ? (int)(len < 32 ? len : 32) : 2,
-				 len ? p : "''");
+		if (len >= sizeof(one) ||
+		    (memcpy(one, p, len), one[len] = 0, parse_pid(one, &pid))) {
+			snprintf(err, errlen, "'%.*s' is not a process id",
+				 len ? (int)(len < 32 ? len : 32) : 2, len ? p : "''");
 			return -1;
 		}
 		if (pid == self) {
@@ -523,8 +524,8 @@ int options_parse(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	if (o->npids > o->max_procs) {
-		fprintf(stderr, "leakbpf: -p names %u processes, more than --max-procs %u\n", o->npids,
-			o->max_procs);
+		fprintf(stderr, "leakbpf: -p names %u processes, more than --max-procs %u\n",
+			o->npids, o->max_procs);
 		return -1;
 	}
 	if (o->all && (o->pid || o->command_argv)) {

@@ -19,38 +19,38 @@
 #define MAX_PROCS_MAX	  1024
 
 struct options {
-	pid_t pid;			 /* -p: the first process */
-	pid_t pids[OPTIONS_PIDS_MAX];	 /* -p: every process named (pids[0] == pid) */
-	unsigned npids;			 /* 0 without -p */
-	bool children;			 /* --children: their process trees too */
-	unsigned max_procs;		 /* --max-procs: processes traced at once */
-	bool per_process;		 /* --per-process: one table section per process */
-	const char *command;	  /* -c "CMD ARGS", as given */
-	char **command_argv;	  /* the command's words: -c split (owned), or after -- */
-	bool command_owned;	  /* command_argv was allocated (-c) */
-	char *const *command_env; /* the command's environment (main's, as leakbpf got it) */
-	double interval_s;	  /* positional INTERVAL, default 5 */
-	long count;		  /* positional COUNT: reports before exiting, 0 = unlimited */
-	double duration_s;	  /* -d, 0 = until target exits or signal */
-	double min_age_s;	  /* -o */
-	unsigned top;		  /* -T, default 10 */
-	uint64_t min_size;	  /* -z */
-	uint64_t max_size;	  /* -Z */
-	bool native;		  /* --native: show every native frame */
-	bool no_python;		  /* --no-python: native-only tracing */
-	bool py_alloc_all;	  /* --py-alloc all: every pymalloc block (else objects) */
-	bool py_alloc_set;	  /* --py-alloc was given */
-	bool growth;		  /* --growth: resident pages per stack, from page faults */
-	bool all;		  /* -a: every process on the host (growth mode) */
-	bool verbose;		  /* -v */
-	bool quiet;		  /* -q: no periodic tables, final report only */
-	struct out_paths outputs; /* --folded, --flamegraph, --json, ... (out/registry.h) */
-	uint64_t output_stacks;	  /* --output-stacks: stacks per file, 0 = all */
-	double snapshot_every_s;  /* --snapshot-every */
-	const char *snapshot_dir; /* --snapshot-dir */
-	unsigned snapshot_keep;	  /* --snapshot-keep, default 48 */
-	uint64_t max_tracked;	  /* --max-tracked: outstanding blocks tracked, default 4M */
-	uint64_t max_stacks;	  /* --max-stacks: distinct stacks kept, default 256k */
+	pid_t pid;		      /* -p: the first process */
+	pid_t pids[OPTIONS_PIDS_MAX]; /* -p: every process named (pids[0] == pid) */
+	unsigned npids;		      /* 0 without -p */
+	bool children;		      /* --children: their process trees too */
+	unsigned max_procs;	      /* --max-procs: processes traced at once */
+	bool per_process;	      /* --per-process: one table section per process */
+	const char *command;	      /* -c "CMD ARGS", as given */
+	char **command_argv;	      /* the command's words: -c split (owned), or after -- */
+	bool command_owned;	      /* command_argv was allocated (-c) */
+	char *const *command_env;     /* the command's environment (main's, as leakbpf got it) */
+	double interval_s;	      /* positional INTERVAL, default 5 */
+	long count;		      /* positional COUNT: reports before exiting, 0 = unlimited */
+	double duration_s;	      /* -d, 0 = until target exits or signal */
+	double min_age_s;	      /* -o */
+	unsigned top;		      /* -T, default 10 */
+	uint64_t min_size;	      /* -z */
+	uint64_t max_size;	      /* -Z */
+	bool native;		      /* --native: show every native frame */
+	bool no_python;		      /* --no-python: native-only tracing */
+	bool py_alloc_all;	      /* --py-alloc all: every pymalloc block (else objects) */
+	bool py_alloc_set;	      /* --py-alloc was given */
+	bool growth;		      /* --growth: resident pages per stack, from page faults */
+	bool all;		      /* -a: every process on the host (growth mode) */
+	bool verbose;		      /* -v */
+	bool quiet;		      /* -q: no periodic tables, final report only */
+	struct out_paths outputs;     /* --folded, --flamegraph, --json, ... (out/registry.h) */
+	uint64_t output_stacks;	      /* --output-stacks: stacks per file, 0 = all */
+	double snapshot_every_s;      /* --snapshot-every */
+	const char *snapshot_dir;     /* --snapshot-dir */
+	unsigned snapshot_keep;	      /* --snapshot-keep, default 48 */
+	uint64_t max_tracked;	      /* --max-tracked: outstanding blocks tracked, default 4M */
+	uint64_t max_stacks;	      /* --max-stacks: distinct stacks kept, default 256k */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version was printed (exit 0),

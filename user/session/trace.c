@@ -78,7 +78,7 @@ struct fork_note {
 
 struct session {
 	const struct options *o;
-	struct image *img; /* the first process's image (single process: the target) */
+	struct image *img;     /* the first process's image (single process: the target) */
 	struct tracee **procs; /* every process traced (procs[0]: -p's first, or the command) */
 	size_t nprocs, capprocs;
 	bool several; /* several processes: root frames, merged reports */
@@ -409,8 +409,8 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 	fprintf(stderr,
 		"\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64 " blocks, %" PRIu64
 		" drops",
-		dt > 0 ? (events - *last_events) / dt : 0, human_bytes((double)out_bytes, b, sizeof(b)),
-		out_count, lost + s->untraced);
+		dt > 0 ? (events - *last_events) / dt : 0,
+		human_bytes((double)out_bytes, b, sizeof(b)), out_count, lost + s->untraced);
 	*last_ns = now;
 	*last_events = events < *last_events ? 0 : events;
 }
