@@ -29,10 +29,8 @@ static uint64_t outstanding(const struct aggregate *a)
 /* The stack id holding addr (its block must be live). */
 static uint32_t stack_of(const struct aggregate *a, uint64_t addr)
 {
-	for (uint64_t i = 0; i < a->blocks_cap; i++)
-		if (a->blocks[i].addr == addr)
-			return a->blocks[i].stack;
-	return UINT32_MAX;
+	const struct agg_block *b = u64_table_find(&a->blocks, addr);
+	return b ? b->stack : UINT32_MAX;
 }
 
 static void test_alloc_and_free(void)
@@ -43,7 +41,7 @@ static void test_alloc_and_free(void)
 	put(&a, 0x1000, 64, &ip, 5);
 	put(&a, 0x2000, 32, &ip, 6);
 	CHECK_EQ(outstanding(&a), 96);
-	CHECK_EQ(a.blocks_used, 2);
+	CHECK_EQ(a.blocks.used, 2);
 	agg_free_block(&a, 0x1000);
 	CHECK_EQ(outstanding(&a), 32);
 	CHECK_EQ(a.counts.allocs, 2);
@@ -73,7 +71,7 @@ static void test_unknown_frees(void)
 	agg_free_block(&a, 0x1000); /* freed twice: the second is unknown */
 	CHECK_EQ(a.counts.frees_unknown, 3);
 	CHECK_EQ(outstanding(&a), 0);
-	CHECK_EQ(a.blocks_used, 0);
+	CHECK_EQ(a.blocks.used, 0);
 	agg_free(&a);
 }
 
@@ -87,14 +85,14 @@ static void test_realloc_forgets_old_block(void)
 	al.old_addr = 0x1000;
 	agg_alloc(&a, &al);
 	CHECK_EQ(outstanding(&a), 256);
-	CHECK_EQ(a.blocks_used, 1);
+	CHECK_EQ(a.blocks.used, 1);
 	CHECK_EQ(a.stacks[stack_of(&a, 0x5000)].out_bytes, 256);
 	/* in place: the same address, a new size */
 	al = at(0x5000, 512, &ip2, 3);
 	al.old_addr = 0x5000;
 	agg_alloc(&a, &al);
 	CHECK_EQ(outstanding(&a), 512);
-	CHECK_EQ(a.blocks_used, 1);
+	CHECK_EQ(a.blocks.used, 1);
 	/* an allocation at a live address: its free was lost, the old block is gone */
 	put(&a, 0x5000, 8, &ip1, 4);
 	CHECK_EQ(outstanding(&a), 8);
@@ -179,13 +177,13 @@ static void test_address_table_grows(void)
 	struct aggregate a;
 	uint64_t ip = 0x401000;
 	CHECK_EQ(agg_init(&a, 1000000, 100, NULL, NULL), 0);
-	uint64_t cap = a.blocks_cap;
+	uint64_t cap = a.blocks.cap;
 	uint64_t n = cap; /* past the load limit: the table doubles at least once */
 	for (uint64_t i = 1; i <= n; i++) {
 		put(&a, i * 16, 1, &ip, i);
 	}
-	CHECK(a.blocks_cap > cap);
-	CHECK_EQ(a.blocks_used, n);
+	CHECK(a.blocks.cap > cap);
+	CHECK_EQ(a.blocks.used, n);
 	CHECK_EQ(outstanding(&a), n);
 	/* every other one freed: backward-shift deletion keeps the rest findable */
 	for (uint64_t i = 1; i <= n; i += 2)
@@ -194,7 +192,7 @@ static void test_address_table_grows(void)
 	for (uint64_t i = 2; i <= n; i += 2)
 		agg_free_block(&a, i * 16);
 	CHECK_EQ(a.counts.frees_unknown, 0);
-	CHECK_EQ(a.blocks_used, 0);
+	CHECK_EQ(a.blocks.used, 0);
 	CHECK_EQ(outstanding(&a), 0);
 	agg_free(&a);
 }
@@ -207,7 +205,7 @@ static void test_max_tracked(void)
 	for (uint64_t i = 1; i <= 5; i++) {
 		put(&a, i * 16, 10, &ip, i);
 	}
-	CHECK_EQ(a.blocks_used, 3);
+	CHECK_EQ(a.blocks.used, 3);
 	CHECK_EQ(a.addr_table_full, 2);
 	CHECK_EQ(a.counts.allocs, 5);
 	CHECK_EQ(outstanding(&a), 30);
@@ -216,7 +214,7 @@ static void test_max_tracked(void)
 	CHECK_EQ(a.counts.frees_unknown, 1);
 	agg_free_block(&a, 16);
 	put(&a, 6 * 16, 10, &ip, 6);
-	CHECK_EQ(a.blocks_used, 3);
+	CHECK_EQ(a.blocks.used, 3);
 	CHECK_EQ(a.addr_table_full, 2);
 	struct agg_totals t;
 	agg_totals(&a, &t);

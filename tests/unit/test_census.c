@@ -164,13 +164,13 @@ static void test_addrmap(void)
 	struct addrmap m = {0};
 	for (uint32_t i = 1; i <= 5000; i++)
 		CHECK_EQ(addrmap_put(&m, (uint64_t)i * 16, i), 0);
-	CHECK_EQ(m.count, 5000);
+	CHECK_EQ(m.table.used, 5000);
 	CHECK_EQ(addrmap_get(&m, 16 * 4321), 4321);
 	CHECK_EQ(addrmap_get(&m, 8), ADDRMAP_NONE);
 	CHECK_EQ(addrmap_put(&m, 0, 1), -1);
 	addrmap_put(&m, 16, 77);
 	CHECK_EQ(addrmap_get(&m, 16), 77);
-	CHECK_EQ(m.count, 5000);
+	CHECK_EQ(m.table.used, 5000);
 	addrmap_clear(&m);
 	CHECK_EQ(addrmap_get(&m, 16 * 4321), ADDRMAP_NONE);
 	addrmap_free(&m);

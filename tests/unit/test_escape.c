@@ -29,6 +29,15 @@ static void test_control_characters(void)
 	CHECK_STR(esc("\\x1b", NULL), "\\\\x1b");
 }
 
+static void test_bidi_formatting_is_visible(void)
+{
+	/* U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE, U+200F,
+	 * U+2028 LINE SEPARATOR: byte by byte; U+2010 (a hyphen) is text */
+	CHECK_STR(esc("a\xe2\x80\xae" "b", NULL), "a\\xe2\\x80\\xaeb");
+	CHECK_STR(esc("\xe2\x81\xa6x\xe2\x80\x8f", NULL), "\\xe2\\x81\\xa6x\\xe2\\x80\\x8f");
+	CHECK_STR(esc("l\xe2\x80\xa8m\xe2\x80\x90", NULL), "l\\xe2\\x80\\xa8m\xe2\x80\x90");
+}
+
 static void test_invalid_utf8_is_visible(void)
 {
 	/* raw C1 bytes, a lone continuation, a truncated and an overlong
@@ -85,6 +94,7 @@ int main(void)
 	RUN(test_plain_text_is_unchanged);
 	RUN(test_control_characters);
 	RUN(test_invalid_utf8_is_visible);
+	RUN(test_bidi_formatting_is_visible);
 	RUN(test_extra_characters);
 	RUN(test_never_a_line_break);
 	RUN(test_buffer_cut_keeps_escapes_whole);

@@ -158,7 +158,7 @@ static void test_inner_blocks(void)
 	CHECK_EQ(in.malformed, 0);
 	CHECK_EQ(a.counts.allocs, 3);
 	CHECK_EQ(a.counts.frees, 1);
-	CHECK_EQ(a.blocks_used, 2);
+	CHECK_EQ(a.blocks.used, 2);
 	struct agg_totals t;
 	agg_totals(&a, &t);
 	CHECK_EQ(t.out_bytes, 48 + 4096);
@@ -309,7 +309,7 @@ static void test_records_reach_the_aggregate(void)
 	CHECK_EQ(a.counts.allocs, 1);
 	CHECK_EQ(a.counts.frees, 1);
 	CHECK_EQ(a.counts.frees_unknown, 0);
-	CHECK_EQ(a.blocks_used, 0);
+	CHECK_EQ(a.blocks.used, 0);
 	CHECK_EQ(a.nstacks - a.nfree, 2);
 	agg_free(&a);
 }

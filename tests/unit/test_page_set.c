@@ -108,7 +108,7 @@ static void test_range_edges(void)
 	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
 		CHECK(page_set_del(&s, pages[i]));
 	CHECK_EQ(s.count, 0);
-	CHECK_EQ(s.used, 0);
+	CHECK_EQ(s.nodes.used, 0);
 	CHECK(!page_set_del(&s, 63));
 	free(got);
 	page_set_free(&s);
@@ -122,7 +122,7 @@ static void test_dense_pages_and_clear(void)
 		CHECK_EQ(page_set_add(&s, p), 1);
 	CHECK_EQ(s.count, 100000);
 	/* about one level-1 word per 64 pages */
-	CHECK(s.used < 100000 / 64 + 100);
+	CHECK(s.nodes.used < 100000 / 64 + 100);
 	uint64_t *got = NULL;
 	size_t n = 0, cap = 0;
 	CHECK_EQ(page_set_range(&s, 1050000, 1050100, &got, &n, &cap), 0);

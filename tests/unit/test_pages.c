@@ -70,7 +70,7 @@ static void test_release_forgets_only_older_pages(void)
 	CHECK_EQ(held_by(0xa), 0);
 	CHECK_EQ(held_by(0xb), 0);
 	CHECK_EQ(pa.held.count, 0);
-	CHECK_EQ(agg.blocks_used, 0);
+	CHECK_EQ(agg.blocks.used, 0);
 	teardown();
 }
 

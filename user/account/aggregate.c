@@ -5,6 +5,7 @@
 #include "account/aggregate.h"
 #include "util/array.h"
 #include "util/hash.h"
+#include "util/u64_table.h"
 
 /* Stack 0 collects allocations whose stack did not fit in the table. */
 #define OVERFLOW_STACK 0
@@ -30,11 +31,12 @@ int agg_init(struct aggregate *a, uint64_t max_tracked, uint32_t max_stacks,
 	a->max_stacks = max_stacks;
 	a->resolve = resolve;
 	a->resolve_ctx = resolve_ctx;
-	a->blocks_cap = 1 << 12; /* grows; -a keeps one aggregate per process */
-	a->blocks = calloc(a->blocks_cap, sizeof(*a->blocks));
+	u64_table_init(&a->blocks, sizeof(struct agg_block));
 	a->index_cap = 1 << 12;
 	a->index = calloc(a->index_cap, sizeof(*a->index));
-	if (!a->blocks || !a->index || ARRAY_RESERVE(a->stacks, a->stacks_cap, 256) ||
+	/* grows; -a keeps one aggregate per process */
+	if (u64_table_reserve(&a->blocks, 1 << 11) || !a->index ||
+	    ARRAY_RESERVE(a->stacks, a->stacks_cap, 256) ||
 	    ARRAY_RESERVE(a->free_ids, a->free_cap, 256))
 		return -1;
 	a->stacks[OVERFLOW_STACK].used = true;
@@ -57,7 +59,7 @@ void agg_free(struct aggregate *a)
 	free(a->stacks);
 	free(a->free_ids);
 	free(a->index);
-	free(a->blocks);
+	u64_table_free(&a->blocks);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -186,65 +188,9 @@ uint32_t agg_compact(struct aggregate *a)
 
 /* ---- address table ---- */
 
-static uint64_t slot_of(const struct aggregate *a, uint64_t addr)
-{
-	return hash_mix64(addr) & (a->blocks_cap - 1);
-}
-
 static struct agg_block *block_find(struct aggregate *a, uint64_t addr)
 {
-	for (uint64_t i = slot_of(a, addr);; i = (i + 1) & (a->blocks_cap - 1)) {
-		if (a->blocks[i].addr == addr)
-			return &a->blocks[i];
-		if (!a->blocks[i].addr)
-			return NULL;
-	}
-}
-
-static void block_put(struct agg_block *tab, uint64_t cap, const struct agg_block *b)
-{
-	uint64_t i = hash_mix64(b->addr) & (cap - 1);
-	while (tab[i].addr)
-		i = (i + 1) & (cap - 1);
-	tab[i] = *b;
-}
-
-static int blocks_grow(struct aggregate *a)
-{
-	uint64_t cap = a->blocks_cap * 2;
-	struct agg_block *n = calloc(cap, sizeof(*n));
-	if (!n)
-		return -1;
-	for (uint64_t i = 0; i < a->blocks_cap; i++)
-		if (a->blocks[i].addr)
-			block_put(n, cap, &a->blocks[i]);
-	free(a->blocks);
-	a->blocks = n;
-	a->blocks_cap = cap;
-	return 0;
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void block_remove(struct aggregate *a, struct agg_block *b)
-{
-	uint64_t mask = a->blocks_cap - 1;
-	uint64_t i = (uint64_t)(b - a->blocks);
-	uint64_t j = i;
-	for (;;) {
-		a->blocks[i].addr = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (!a->blocks[j].addr)
-				return;
-			uint64_t k = slot_of(a, a->blocks[j].addr);
-			/* move j back to i unless its home lies cyclically in (i, j] */
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		a->blocks[i] = a->blocks[j];
-		i = j;
-	}
+	return u64_table_find(&a->blocks, addr);
 }
 
 static void forget(struct aggregate *a, struct agg_block *b)
@@ -252,8 +198,7 @@ static void forget(struct aggregate *a, struct agg_block *b)
 	struct agg_stack *s = &a->stacks[b->stack];
 	s->out_bytes -= b->size;
 	s->out_count--;
-	a->blocks_used--;
-	block_remove(a, b);
+	u64_table_remove(&a->blocks, b);
 }
 
 void agg_free_block(struct aggregate *a, uint64_t addr)
@@ -272,11 +217,11 @@ void agg_free_block(struct aggregate *a, uint64_t addr)
 /* Whether the address table has room for one more block; counts a miss. */
 static bool block_room(struct aggregate *a)
 {
-	if (a->blocks_used >= a->max_tracked) {
+	if (a->blocks.used >= a->max_tracked) {
 		a->addr_table_full++;
 		return false;
 	}
-	if ((a->blocks_used + 1) * 10 > a->blocks_cap * 7 && blocks_grow(a)) {
+	if (u64_table_reserve(&a->blocks, 1)) {
 		a->addr_table_full++;
 		return false;
 	}
@@ -287,14 +232,10 @@ static void block_add(struct aggregate *a, uint64_t addr, uint64_t size, uint64_
 		      uint32_t id)
 {
 	struct agg_stack *s = &a->stacks[id];
-	struct agg_block nb = {
-	    .addr = addr,
-	    .size = size,
-	    .ts_ns = ts_ns,
-	    .stack = id,
-	};
-	block_put(a->blocks, a->blocks_cap, &nb);
-	a->blocks_used++;
+	struct agg_block *b = u64_table_add(&a->blocks, addr);
+	b->size = size;
+	b->ts_ns = ts_ns;
+	b->stack = id;
 	s->out_bytes += size;
 	s->out_count++;
 	s->alloc_bytes += size;
@@ -353,17 +294,19 @@ bool agg_move_block(struct aggregate *a, uint64_t from, uint64_t to)
 	if (!b || !to || block_find(a, to))
 		return false;
 	struct agg_block moved = *b;
-	moved.addr = to;
-	block_remove(a, b);
-	block_put(a->blocks, a->blocks_cap, &moved);
+	u64_table_remove(&a->blocks, b);
+	struct agg_block *n = u64_table_add(&a->blocks, to); /* room: one left, one comes */
+	n->size = moved.size;
+	n->ts_ns = moved.ts_ns;
+	n->stack = moved.stack;
 	return true;
 }
 
 void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64_t *out_bytes,
 			   uint64_t *out_count)
 {
-	for (uint64_t i = 0; i < a->blocks_cap; i++) {
-		const struct agg_block *b = &a->blocks[i];
+	for (uint64_t i = 0; i < a->blocks.cap; i++) {
+		const struct agg_block *b = u64_table_at(&a->blocks, i);
 		if (!b->addr || b->ts_ns > cutoff_ns)
 			continue;
 		out_bytes[b->stack] += b->size;
@@ -376,7 +319,7 @@ void agg_totals(const struct aggregate *a, struct agg_totals *t)
 	memset(t, 0, sizeof(*t));
 	for (uint32_t i = 0; i < a->nstacks; i++)
 		t->out_bytes += a->stacks[i].used ? a->stacks[i].out_bytes : 0;
-	t->out_count = a->blocks_used;
+	t->out_count = a->blocks.used;
 	t->allocs = a->counts.allocs;
 	t->frees = a->counts.frees;
 	t->addr_table_full = a->addr_table_full;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "report/model.h"
+#include "util/u64_table.h"
 
 /* One interpreter frame of a stack: resolved to file, name and line by the
  * Python layer. */
@@ -50,7 +51,7 @@ struct agg_stack {
 };
 
 struct agg_block {
-	uint64_t addr; /* 0 = empty slot */
+	uint64_t addr; /* the key of the address table */
 	uint64_t size;
 	uint64_t ts_ns;
 	uint32_t stack;
@@ -58,9 +59,8 @@ struct agg_block {
 };
 
 struct aggregate {
-	/* address table: open addressing, linear probing, power of two */
-	struct agg_block *blocks;
-	uint64_t blocks_cap, blocks_used, max_tracked;
+	struct u64_table blocks; /* address table: of struct agg_block */
+	uint64_t max_tracked;
 	/* stack table: slots by id, and a hash index id+1 (0 = empty) */
 	struct agg_stack *stacks;
 	uint32_t nstacks, max_stacks;

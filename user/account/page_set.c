@@ -4,7 +4,7 @@
 #include <string.h>
 #include "account/page_set.h"
 #include "util/array.h"
-#include "util/hash.h"
+#include "util/u64_table.h"
 
 #define FANOUT_BITS 6
 /* 9 levels of 6 bits cover 54 bits of page number: every address >> 12. */
@@ -22,84 +22,28 @@ static unsigned node_bit(unsigned level, uint64_t page)
 	return (page >> (FANOUT_BITS * (level - 1))) & 63;
 }
 
-static uint64_t slot_of(uint64_t key, uint64_t cap)
-{
-	return hash_mix64(key) & (cap - 1);
-}
-
 static struct ps_node *find(const struct page_set *s, uint64_t key)
 {
-	for (uint64_t i = slot_of(key, s->cap);; i = (i + 1) & (s->cap - 1)) {
-		if (s->slots[i].key == key)
-			return &s->slots[i];
-		if (!s->slots[i].key)
-			return NULL;
-	}
-}
-
-static void put(struct ps_node *slots, uint64_t cap, struct ps_node n)
-{
-	uint64_t i = slot_of(n.key, cap);
-	while (slots[i].key)
-		i = (i + 1) & (cap - 1);
-	slots[i] = n;
-}
-
-static int grow(struct page_set *s)
-{
-	uint64_t cap = s->cap * 2;
-	struct ps_node *n = calloc(cap, sizeof(*n));
-	if (!n)
-		return -1;
-	for (uint64_t i = 0; i < s->cap; i++)
-		if (s->slots[i].key)
-			put(n, cap, s->slots[i]);
-	free(s->slots);
-	s->slots = n;
-	s->cap = cap;
-	return 0;
-}
-
-/* Backward-shift deletion: probe chains stay intact without tombstones. */
-static void remove_node(struct page_set *s, struct ps_node *node)
-{
-	uint64_t mask = s->cap - 1;
-	uint64_t i = (uint64_t)(node - s->slots), j = i;
-	s->used--;
-	for (;;) {
-		s->slots[i].key = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (!s->slots[j].key)
-				return;
-			uint64_t k = slot_of(s->slots[j].key, s->cap);
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		s->slots[i] = s->slots[j];
-		i = j;
-	}
+	return u64_table_find(&s->nodes, key);
 }
 
 int page_set_init(struct page_set *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->cap = 1 << 10;
-	s->slots = calloc(s->cap, sizeof(*s->slots));
-	return s->slots ? 0 : -1;
+	u64_table_init(&s->nodes, sizeof(struct ps_node));
+	return u64_table_reserve(&s->nodes, 1 << 9);
 }
 
 void page_set_free(struct page_set *s)
 {
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
+	u64_table_free(&s->nodes);
+	s->count = 0;
 }
 
 void page_set_clear(struct page_set *s)
 {
-	memset(s->slots, 0, s->cap * sizeof(*s->slots));
-	s->used = s->count = 0;
+	u64_table_clear(&s->nodes);
+	s->count = 0;
 }
 
 bool page_set_has(const struct page_set *s, uint64_t page)
@@ -115,7 +59,7 @@ int page_set_add(struct page_set *s, uint64_t page)
 	if (page >= PAGE_LIMIT)
 		return -1;
 	/* room for a whole new path first, so that a failure changes nothing */
-	if ((s->used + LEVELS) * 10 > s->cap * 7 && grow(s))
+	if (u64_table_reserve(&s->nodes, LEVELS))
 		return -1;
 	for (unsigned level = 1; level <= LEVELS; level++) {
 		uint64_t key = node_key(level, page), bit = 1ULL << node_bit(level, page);
@@ -126,8 +70,8 @@ int page_set_add(struct page_set *s, uint64_t page)
 			n->bits |= bit;
 			break; /* the node was there: its ancestors know it */
 		}
-		put(s->slots, s->cap, (struct ps_node){key, bit});
-		s->used++;
+		struct ps_node *added = u64_table_add(&s->nodes, key);
+		added->bits = bit;
 	}
 	s->count++;
 	return 1;
@@ -147,7 +91,7 @@ bool page_set_del(struct page_set *s, uint64_t page)
 			s->count--;
 		if (n->bits)
 			break;
-		remove_node(s, n); /* empty: its parent forgets it too */
+		u64_table_remove(&s->nodes, n); /* empty: its parent forgets it too */
 	}
 	return true;
 }

@@ -16,14 +16,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util/u64_table.h"
+
+struct ps_node {
+	uint64_t key; /* level << 58 | prefix */
+	uint64_t bits;
+};
 
 struct page_set {
-	struct ps_node {
-		uint64_t key; /* level << 58 | prefix; 0: empty slot */
-		uint64_t bits;
-	} * slots;
-	uint64_t cap, used; /* slots: a power of two; nodes in use */
-	uint64_t count;	    /* pages in the set */
+	struct u64_table nodes; /* of struct ps_node */
+	uint64_t count;		/* pages in the set */
 };
 
 int page_set_init(struct page_set *s);

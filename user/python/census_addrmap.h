@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Addresses to dense indices (open addressing, linear probing): the census's
+/* Addresses to dense indices (util/u64_table): the census's
  * object table, type table and the containers kept between censuses. */
 #ifndef PY_CENSUS_ADDRMAP_H
 #define PY_CENSUS_ADDRMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/u64_table.h"
 
 #define ADDRMAP_NONE UINT32_MAX
 
 struct addrmap {
-	uint64_t *keys; /* 0 = empty slot (address 0 is never stored) */
-	uint32_t *vals;
-	size_t cap, count; /* cap: a power of two, or 0 */
+	struct u64_table table; /* address (never 0) -> value */
 };
 
 /* The value of key, or ADDRMAP_NONE. */

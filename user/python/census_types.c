@@ -72,7 +72,7 @@ static uint32_t load(struct census_heap *h, uint64_t addr, int depth)
 
 	if (depth > MAX_META_DEPTH || addr < 4096 || addr >= (1ULL << 47) || (addr & 7))
 		return CT_NONE;
-	if (h->ntypes >= CENSUS_MAX_TYPES || h->type_index.count >= 4 * CENSUS_MAX_TYPES)
+	if (h->ntypes >= CENSUS_MAX_TYPES || h->type_index.table.used >= 4 * CENSUS_MAX_TYPES)
 		return CT_NONE;
 	memset(buf, 0, sizeof(buf));
 	if (read_one(t->pid, addr, buf, sizeof(buf), &h->st.reads)) {

@@ -286,7 +286,7 @@ static bool wants_object(const struct growth_all *ga, const struct gproc *p)
 {
 	if (p->skel || p->tried_object || ga->nobjects >= GROWTH_ALL_OBJECTS)
 		return false;
-	uint64_t held = p->agg.blocks_used * PAGES_SIZE;
+	uint64_t held = p->agg.blocks.used * PAGES_SIZE;
 	return p->py || held >= GROWTH_ALL_OBJECT_BYTES;
 }
 
