@@ -789,8 +789,8 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	}
 	__u32 pid = child->tgid;
 	__u8 one = 1;
-	bool held_now = lb_send_signal_task_exists() &&
-			!bpf_map_update_elem(&held, &pid, &one, BPF_ANY);
+	bool held_now =
+	    lb_send_signal_task_exists() && !bpf_map_update_elem(&held, &pid, &one, BPF_ANY);
 	if (held_now && bpf_send_signal_task(child, LB_SIGSTOP, PIDTYPE_TGID, 0)) {
 		bpf_map_delete_elem(&held, &pid);
 		held_now = false;

@@ -142,8 +142,8 @@ enum lb_counter {
 	LB_C_RET_UNMATCHED, /* allocator returns whose entry was lost (thread state
 			       evicted, a signal handler on an alternate stack
 			       above the interrupted call): the block is not seen */
-	LB_C_FORK_UNHELD, /* --children: new processes not stopped before they ran */
-	LB_C_FORK_LOST,	  /* --children: new processes not reported (ring buffer full) */
+	LB_C_FORK_UNHELD,   /* --children: new processes not stopped before they ran */
+	LB_C_FORK_LOST,	    /* --children: new processes not reported (ring buffer full) */
 	LB_C_MAX,
 };
 
