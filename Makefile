@@ -125,6 +125,7 @@ bench: deps
 	$(MAKE) -C tests
 	$(SUDO) bench/run.sh
 	$(SUDO) bench/dlopen-window.sh
+	$(SUDO) bench/procs.sh
 	$(SUDO) bench/python/run.sh
 	$(SUDO) bench/symbols.sh
 	$(SUDO) bench/objects/run.sh

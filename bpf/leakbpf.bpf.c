@@ -72,6 +72,9 @@ volatile __u32 hold_exec = 0;
 volatile __u32 hold_code = 0;
 volatile __u32 hold_exit = 0;
 volatile __u32 image_gone = 0;
+/* --children (.bss, written by userspace): report the target's new
+ * processes and hold each stopped until its own probes are in place. */
+volatile __u32 follow_forks = 0;
 
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
@@ -280,6 +283,25 @@ struct {
 	__type(key, int);
 	__type(value, struct lb_py_task);
 } lb_py_tasks SEC(".maps");
+
+/* --children: the new processes held stopped (pid -> 1), until userspace
+ * continues them. One map for every object of a session (reused by fd),
+ * read by leakbpf's guardian, which continues them if leakbpf dies. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} held SEC(".maps");
+
+/* Linux 6.13+: a signal to another task (the new child). */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __ksym __weak;
+/* bpf_ksym_exists of newer libbpf: a weak kfunc the kernel lacks is 0 */
+static __always_inline bool lb_send_signal_task_exists(void)
+{
+	return &bpf_send_signal_task != 0;
+}
 
 #define LB_DECLARATIONS
 
@@ -751,6 +773,40 @@ static __always_inline int on_mmap_exit(__s64 ret)
 	return 0;
 }
 
+/* --children: the target made a new process. Report it, and stop it
+ * before its first instruction (it is not running yet: the signal is
+ * pending when it first returns to user space) so that its probes are in
+ * place before it allocates. The record is reserved first: a child that
+ * nobody would hear of is never stopped. */
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	if (!follow_forks || parent->tgid != target_tgid || child->tgid == parent->tgid)
+		return 0;
+	struct lb_hdr *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+	if (!h) {
+		count(LB_C_FORK_LOST);
+		return 0;
+	}
+	__u32 pid = child->tgid;
+	__u8 one = 1;
+	bool held_now =
+	    lb_send_signal_task_exists() && !bpf_map_update_elem(&held, &pid, &one, BPF_ANY);
+	if (held_now && bpf_send_signal_task(child, LB_SIGSTOP, PIDTYPE_TGID, 0)) {
+		bpf_map_delete_elem(&held, &pid);
+		held_now = false;
+	}
+	if (!held_now)
+		count(LB_C_FORK_UNHELD);
+	h->type = LB_EV_FORK;
+	h->n_native = 0;
+	h->n_py = 0;
+	h->flags = 0;
+	h->pad = held_now;
+	h->addr = pid;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 /* The code object deallocator: a code object dies, another one may take
  * its address (python.bpf.h, code tags). */
 static __always_inline int on_code_death(void)
@@ -1175,6 +1231,13 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(lb_exit, struct task_struct *p)
 {
 	return on_process_end(p, LB_EV_EXIT);
+}
+
+/* --children, both modes (user/session/image.c attaches it). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(lb_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
 }
 
 /* libc's _exit (user/attach/allocators.c probes it with the malloc family). */

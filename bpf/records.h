@@ -30,6 +30,8 @@ enum lb_event_type {
 	LB_EV_NEW_PROGRAM = 16, /* it executed a new program: the probes' image is gone */
 	LB_EV_CODE_MAP = 17,	/* it mapped a file with code at addr (mmap PROT_EXEC) */
 	LB_EV_EXITING = 18,	/* it called _exit: its memory is still there */
+	LB_EV_FORK = 19,	/* --children: it forked a process, h.addr its pid; h.pad 1
+				   when the child is held stopped (SIGSTOP) before it runs */
 };
 
 enum lb_event_flags {
@@ -140,6 +142,8 @@ enum lb_counter {
 	LB_C_RET_UNMATCHED, /* allocator returns whose entry was lost (thread state
 			       evicted, a signal handler on an alternate stack
 			       above the interrupted call): the block is not seen */
+	LB_C_FORK_UNHELD,   /* --children: new processes not stopped before they ran */
+	LB_C_FORK_LOST,	    /* --children: new processes not reported (ring buffer full) */
 	LB_C_MAX,
 };
 

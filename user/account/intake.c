@@ -58,8 +58,9 @@ int intake_decode(const void *data, size_t size, struct intake_event *ev)
 	memcpy(&h, data, sizeof(h));
 	ev->type = h.type;
 	if (h.type == LB_EV_FREE || h.type == LB_EV_NEW_PROGRAM || h.type == LB_EV_CODE_MAP ||
-	    h.type == LB_EV_EXITING) {
+	    h.type == LB_EV_EXITING || h.type == LB_EV_FORK) {
 		ev->addr = h.addr;
+		ev->tgid = h.pad; /* LB_EV_FORK: whether the child is held */
 		return 0;
 	}
 	if (h.type >= LB_EV_RELEASE && h.type <= LB_EV_EXIT)
@@ -166,6 +167,12 @@ int intake_record(void *ctx, void *data, size_t size)
 	case LB_EV_EXITING:
 		in->exiting++;
 		break;
+	case LB_EV_FORK:
+		if (in->fork && ev.addr && ev.addr <= UINT32_MAX)
+			in->fork(in->fork_ctx, (uint32_t)ev.addr, ev.tgid != 0);
+		else
+			in->malformed++;
+		break;
 	case LB_EV_PAGE:
 		if (in->page)
 			in->page(in->growth, &ev);
@@ -216,6 +223,8 @@ void intake_counters_report(const uint64_t *sum, struct rm_drops *d, struct rm_c
 	d->returns_unmatched = sum[LB_C_RET_UNMATCHED];
 	d->ringbuf_page = sum[LB_C_RB_DROP_PAGE];
 	d->ringbuf_range = sum[LB_C_RB_DROP_RANGE];
+	d->children_unheld = sum[LB_C_FORK_UNHELD];
+	d->procs_untraced = sum[LB_C_FORK_LOST];
 	c->nested_ignored = sum[LB_C_NESTED_IGNORED];
 	c->filtered = sum[LB_C_FILTERED];
 }

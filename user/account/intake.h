@@ -29,6 +29,10 @@ struct intake {
 	void (*page)(void *ctx, struct intake_event *ev);
 	void (*range)(void *ctx, const struct intake_range *r);
 	void *growth;
+	/* --children: a traced process made process `pid`, held stopped
+	 * (SIGSTOP) when `held` (whoever gets it must continue it) */
+	void (*fork)(void *ctx, uint32_t pid, bool held);
+	void *fork_ctx;
 };
 
 /* Growth mode: a system call that gave pages back, a move, an exec, an

@@ -64,6 +64,7 @@ static int parse_args(int argc, char **argv, struct objects_opts *o)
 	    {"top", required_argument, NULL, 'T'},
 	    {"holders", required_argument, NULL, 'H'},
 	    {"pause", no_argument, NULL, 'P'},
+	    {"children", no_argument, NULL, 'C'},
 	    {"json", required_argument, NULL, 'j'},
 	    {"max-objects", required_argument, NULL, 'M'},
 	    {"max-items", required_argument, NULL, 'I'},
@@ -84,7 +85,14 @@ static int parse_args(int argc, char **argv, struct objects_opts *o)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":p:T:qh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			return usage_error("%s", "--children: the census reads one process (a "
+						 "tracing mode follows children)");
 		case 'p':
+			if (strchr(optarg, ','))
+				return usage_error("the census reads one process: -p '%s' names "
+						   "several",
+						   optarg);
 			if (parse_pid(optarg, &o->pid))
 				return usage_error("invalid PID '%s'", optarg);
 			break;

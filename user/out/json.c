@@ -199,6 +199,13 @@ static void write_processes(const struct rm_report *r, FILE *out)
 		putc(',', out);
 		put_u64(out, "anon_rss", p->anon_rss);
 		putc(',', out);
+		put_u64(out, "rss_bytes", p->rss_bytes);
+		putc(',', out);
+		put_u64(out, "drops_lost", p->drops_lost);
+		putc(',', out);
+		put_i64(out, "parent", p->parent);
+		fprintf(out, ",\"exited\":%s", p->exited ? "true" : "false");
+		putc(',', out);
 		put_u64(out, "anon_rss_at_attach", p->anon_rss_at_attach);
 		putc('}', out);
 	}

@@ -76,12 +76,41 @@ static void print_growth(const struct rm_report *r, FILE *out)
 			human_bytes((double)g->thread_stack_bytes, b3, sizeof(b3)), g->huge_pages);
 }
 
+/* Several processes traced: each with what it holds, its RSS, its drops. */
+static void print_traced(const struct rm_report *r, FILE *out)
+{
+	char b1[32], b2[32];
+	fprintf(out, "processes (each stack's root frame names its process):\n");
+	for (size_t i = 0; i < r->nprocesses; i++) {
+		const struct rm_process *p = &r->processes[i];
+		fprintf(out, "  %7d ", p->pid);
+		escape_put(out, p->comm ? p->comm : "?", NULL);
+		if (p->parent)
+			fprintf(out, " (child of %d)", p->parent);
+		fprintf(out, ": %s %s in %" PRIu64 " %s",
+			r->mode == RM_MODE_GROWTH ? "held" : "outstanding",
+			human_bytes((double)p->out_bytes, b1, sizeof(b1)), p->out_count,
+			r->mode == RM_MODE_GROWTH ? "pages" : "blocks");
+		if (p->exited)
+			fputs(", exited", out);
+		else if (p->rss_bytes)
+			fprintf(out, ", RSS %s", human_bytes((double)p->rss_bytes, b2, sizeof(b2)));
+		if (p->drops_lost)
+			fprintf(out, ", %" PRIu64 " lost", p->drops_lost);
+		fputs(p->python ? ", Python stacks\n" : "\n", out);
+	}
+}
+
 /* -a: the processes, by the pages they made resident lately. */
 static void print_processes(const struct rm_report *r, unsigned top, FILE *out)
 {
 	char b1[32], b2[32], b3[32], b4[32];
 	if (!r->nprocesses)
 		return;
+	if (r->pid) {
+		print_traced(r, out);
+		return;
+	}
 	fprintf(out, "processes by growth (made resident in the last %.1f s and still held):\n",
 		r->interval_s);
 	for (size_t i = 0; i < r->nprocesses && i < top; i++) {
@@ -109,7 +138,9 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 
 	bool growth = r->mode == RM_MODE_GROWTH;
-	if (r->pid) {
+	if (r->pid && r->nprocesses) {
+		fprintf(out, "\n[%s] leakbpf: %zu processes", when, r->nprocesses);
+	} else if (r->pid) {
 		fprintf(out, "\n[%s] leakbpf: pid %d (", when, r->pid);
 		escape_put(out, r->comm ? r->comm : "?", NULL); /* the target names itself */
 		fputc(')', out);
@@ -117,7 +148,9 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 		fprintf(out, "\n[%s] leakbpf: every process", when);
 	}
 	fprintf(out, ", %.1f s traced%s%s%s\n", r->elapsed_s, growth ? ", growth mode" : "",
-		r->final ? ", final report" : "", r->target_exited ? ", target exited" : "");
+		r->final ? ", final report" : "",
+		r->target_exited ? (r->nprocesses && r->pid ? ", all exited" : ", target exited")
+				 : "");
 	if (r->execs)
 		fprintf(out,
 			"the target executed a new program (%u time%s): the numbers are the "

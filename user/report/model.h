@@ -91,8 +91,8 @@ struct rm_growth {
 	uint64_t anon_rss_at_attach;
 };
 
-/* -a: one traced process. Its stacks in the report start with a frame
- * "process PID (COMM)". */
+/* -a, and several processes traced (-p A,B, --children): one process. Its
+ * stacks in the report start with a frame "process PID (COMM)". */
 struct rm_process {
 	int pid;
 	const char *comm;
@@ -102,6 +102,11 @@ struct rm_process {
 	uint64_t recent_bytes;	     /* of which made resident in the last interval_s */
 	uint64_t anon_rss;	     /* its RssAnon now */
 	uint64_t anon_rss_at_attach; /* when tracing began (0: started since) */
+	/* several processes traced (not -a) */
+	uint64_t rss_bytes;  /* its RSS (0: unknown, gone) */
+	uint64_t drops_lost; /* its events and blocks lost (RM_DROP_LOST) */
+	int parent;	     /* the traced process it was forked by, else 0 */
+	bool exited;
 };
 
 struct rm_probe {
@@ -142,7 +147,8 @@ struct rm_report {
 
 	struct rm_growth growth; /* growth mode only */
 	/* -a: every process with pages held, by recent_bytes, then out_bytes
-	 * (pid is 0 then) */
+	 * (pid is 0 then); several processes traced: each, in the order they
+	 * were found (pid is the first's) */
 	const struct rm_process *processes;
 	size_t nprocesses;
 

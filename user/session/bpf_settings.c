@@ -22,9 +22,15 @@ void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings 
 	/* the object holds one row and one kept walk unless it gets tables:
 	 * -a's objects, one per process, would take 8 MiB each */
 	if (s->unwind_tables) {
-		bpf_map__set_max_entries(skel->maps.cfi_rows, LB_CFI_ROWS_DEFAULT);
+		bpf_map__set_max_entries(skel->maps.cfi_rows,
+					 s->cfi_rows ? s->cfi_rows : LB_CFI_ROWS_DEFAULT);
 		bpf_map__set_max_entries(skel->maps.cfi_cache, CFI_CACHE_SLOTS);
 	}
+	if (s->ringbuf_bytes)
+		bpf_map__set_max_entries(skel->maps.events, s->ringbuf_bytes);
+	/* every object of a session holds its children in one map */
+	if (s->held_fd > 0)
+		bpf_map__reuse_fd(skel->maps.held, s->held_fd);
 	if (s->py) {
 		memcpy((void *)&skel->rodata->lb_py, &s->py->cfg, sizeof(s->py->cfg));
 		skel->rodata->lb_pya_preheader_flags = s->py->preheader_flags;
@@ -76,6 +82,11 @@ void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, boo
 	skel->bss->hold_exec = at_exec;
 	skel->bss->hold_code = at_code;
 	skel->bss->hold_exit = at_exit;
+}
+
+void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow)
+{
+	skel->bss->follow_forks = follow;
 }
 
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip)

@@ -25,6 +25,9 @@ struct bpf_load_settings {
 	uint32_t growth_self;		  /* leakbpf's own tgid */
 	bool unwind_tables;		  /* room for the unwind tables and kept walks
 					     (bpf/cfi.h); without, one row: frame pointers */
+	uint32_t cfi_rows;		  /* with unwind_tables: rows (0: LB_CFI_ROWS_DEFAULT) */
+	uint32_t ringbuf_bytes;		  /* the events ring buffer (0: the object's) */
+	int held_fd;			  /* > 0: the session's map of held children */
 };
 
 /* Before load. */
@@ -36,6 +39,9 @@ void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched);
 /* While tracing: whether the programs stop the target (SIGSTOP) when it
  * executes a program, after it maps code, and when it calls _exit. */
 void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, bool at_exit);
+/* --children: whether the programs report the target's new processes,
+ * held stopped (bpf/leakbpf.bpf.c on_fork). */
+void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow);
 /* Growth -a: whether a process is traced by an object of its own, which
  * the shared one then leaves alone. */
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);

@@ -13,17 +13,19 @@
 #include "util/clock.h"
 #include "util/search.h"
 
-/* The growth programs are the tracepoint ones (the last of leakbpf.bpf.c). */
+/* The growth programs are the tracepoint ones (the last of leakbpf.bpf.c)
+ * but the fork program, which both modes load (--children). */
 static bool is_growth_program(const struct bpf_program *p)
 {
-	return !strncmp(bpf_program__section_name(p), "tp_btf/", 7);
+	return !strncmp(bpf_program__section_name(p), "tp_btf/", 7) &&
+	       strcmp(bpf_program__name(p), "lb_fork");
 }
 
 void growth_select_programs(struct leakbpf_bpf *skel, bool growth)
 {
 	struct bpf_program *p;
-	bpf_object__for_each_program(p, skel->obj)
-	    bpf_program__set_autoload(p, is_growth_program(p) == growth);
+	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(
+	    p, is_growth_program(p) == growth || !strcmp(bpf_program__name(p), "lb_fork"));
 }
 
 int growth_init(struct growth *g, struct aggregate *agg, struct lb_target *target)

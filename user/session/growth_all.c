@@ -16,6 +16,7 @@
 #include "session/growth_all.h"
 #include "session/options.h"
 #include "session/report_build.h"
+#include "session/report_merge.h"
 #include "symbols/symbolizer.h"
 #include "target/process.h"
 #include "unwind/code_ranges.h"
@@ -26,7 +27,7 @@
 /* One process seen making pages resident. */
 struct gproc {
 	pid_t pid;
-	uint32_t serial;	  /* its stacks' ids: serial << 18 | id */
+	uint32_t serial;	  /* its stacks' ids: serial << MERGE_ID_BITS | id */
 	struct lb_target target;  /* mappings, name */
 	struct aggregate agg;	  /* its stacks; blocks are its pages */
 	struct growth growth;	  /* its pages */
@@ -324,14 +325,6 @@ static int by_recent_growth(const void *pa, const void *pb)
 	return a->pid - b->pid;
 }
 
-static int by_outstanding(const void *pa, const void *pb)
-{
-	const struct rm_stack *a = pa, *b = pb;
-	if (a->out_bytes != b->out_bytes)
-		return a->out_bytes < b->out_bytes ? 1 : -1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 /* Bytes of p's pages made resident in the last `window_ns` and still held. */
 static uint64_t recent_bytes(struct gproc *p, uint64_t window_ns)
 {
@@ -356,19 +349,17 @@ int growth_all_build(struct growth_all *ga, const struct rm_report *meta,
 {
 	memset(out, 0, sizeof(*out));
 	struct built_report *each = calloc(ga->nprocs ? ga->nprocs : 1, sizeof(*each));
-	struct rm_process *procs = calloc(ga->nprocs ? ga->nprocs : 1, sizeof(*procs));
-	if (!each || !procs) {
+	struct merge_part *parts = calloc(ga->nprocs ? ga->nprocs : 1, sizeof(*parts));
+	if (!each || !parts) {
 		free(each);
-		free(procs);
+		free(parts);
 		return -1;
 	}
 	struct rm_drops none = {0};
 	struct rm_counts nothing = {0};
 	uint64_t zero[LB_C_MAX] = {0};
-	size_t nstacks = 0, nframes = 0, nprocs = 0;
+	size_t nparts = 0;
 	uint64_t window = (uint64_t)(ga->o->interval_s * 1e9);
-	struct rm_report *r = &out->r;
-	*r = *meta;
 	/* every RSS first, then every fault it counts (see growth_read_rss) */
 	for (size_t i = 0; i < ga->nprocs; i++)
 		growth_read_rss(&ga->procs[i]->growth);
@@ -386,78 +377,33 @@ int growth_all_build(struct growth_all *ga, const struct rm_report *meta,
 		const struct rm_report *pr = &each[i].r;
 		if (!pr->nstacks)
 			continue;
-		procs[nprocs++] = (struct rm_process){
-		    .pid = p->pid,
-		    .comm = p->target.comm,
-		    .python = p->skel && p->py ? py_describe(p->py) : NULL,
-		    .out_bytes = pr->out_bytes,
-		    .out_count = pr->out_count,
-		    .recent_bytes = recent_bytes(p, window),
-		    .anon_rss = pr->growth.anon_rss,
-		    .anon_rss_at_attach = pr->growth.anon_rss_at_attach,
+		parts[nparts++] = (struct merge_part){
+		    .r = pr,
+		    .root = p->root,
+		    .serial = p->serial,
+		    .proc =
+			{
+			    .pid = p->pid,
+			    .comm = p->target.comm,
+			    .python = p->skel && p->py ? py_describe(p->py) : NULL,
+			    .recent_bytes = recent_bytes(p, window),
+			    .anon_rss = pr->growth.anon_rss,
+			    .anon_rss_at_attach = pr->growth.anon_rss_at_attach,
+			},
 		};
-		nstacks += pr->nstacks;
-		for (size_t k = 0; k < pr->nstacks; k++)
-			nframes += pr->stacks[k].nframes + 1;
-		/* sums of the processes' own numbers */
-		r->out_bytes += pr->out_bytes;
-		r->out_count += pr->out_count;
-		r->growth_bytes += pr->growth_bytes;
-		r->counts.allocs += pr->counts.allocs;
-		r->counts.frees += pr->counts.frees;
-		r->drops.addr_table_full += pr->drops.addr_table_full;
-		r->drops.stack_table_full += pr->drops.stack_table_full;
-		struct rm_growth *g = &r->growth;
-		g->pages_resident += pr->growth.pages_resident;
-		g->pages_known += pr->growth.pages_known;
-		g->pages_released += pr->growth.pages_released;
-		g->pages_moved += pr->growth.pages_moved;
-		g->pages_gone += pr->growth.pages_gone;
-		g->file_faults += pr->growth.file_faults;
-		g->huge_pages += pr->growth.huge_pages;
-		g->thread_stack_bytes += pr->growth.thread_stack_bytes;
-		g->anon_rss += pr->growth.anon_rss;
-		g->anon_rss_at_attach += pr->growth.anon_rss_at_attach;
 	}
-	out->stacks = calloc(nstacks ? nstacks : 1, sizeof(*out->stacks));
-	out->frames = calloc(nframes ? nframes : 1, sizeof(*out->frames));
-	int err = 0;
-	if (out->stacks && out->frames) {
-		/* each process's stacks under its root frame */
-		struct rm_frame *fp = out->frames;
-		size_t n = 0;
-		for (size_t i = 0; i < ga->nprocs; i++) {
-			const struct rm_report *pr = &each[i].r;
-			for (size_t k = 0; k < pr->nstacks; k++) {
-				struct rm_stack st = pr->stacks[k];
-				fp[0] = (struct rm_frame){.function = ga->procs[i]->root};
-				memcpy(fp + 1, st.frames, st.nframes * sizeof(*fp));
-				st.frames = fp;
-				st.nframes++;
-				st.id = ga->procs[i]->serial << 18 | (st.id & ((1u << 18) - 1));
-				fp += st.nframes;
-				out->stacks[n++] = st;
-			}
-		}
-		qsort(out->stacks, n, sizeof(*out->stacks), by_outstanding);
-		qsort(procs, nprocs, sizeof(*procs), by_recent_growth);
-		r->stacks = out->stacks;
-		r->nstacks = limit && n > limit ? limit : n;
-		r->processes = procs;
-		r->nprocesses = nprocs;
-		out->scratch = (uint64_t *)procs; /* freed with the report */
-		procs = NULL;
-	} else {
-		err = -1;
-	}
+	struct rm_report m = *meta;
+	m.drops = *drops;
+	int err = report_merge(&m, parts, nparts, limit, out);
 	for (size_t i = 0; i < ga->nprocs; i++)
 		report_release(&each[i]);
 	free(each);
-	free(procs);
-	if (err) {
-		report_release(out);
+	free(parts);
+	if (err)
 		return -1;
-	}
+	struct rm_report *r = &out->r;
+	qsort((struct rm_process *)r->processes, r->nprocesses, sizeof(*r->processes),
+	      by_recent_growth);
 	uint64_t now = mono_ns();
 	r->mode = RM_MODE_GROWTH;
 	r->pid = 0;
@@ -466,10 +412,6 @@ int growth_all_build(struct growth_all *ga, const struct rm_report *meta,
 	r->interval_s = (now - (ga->prev_ns ? ga->prev_ns : ga->attach_ns)) / 1e9;
 	if (advance)
 		ga->prev_ns = now;
-	uint64_t addr_full = r->drops.addr_table_full, stack_full = r->drops.stack_table_full;
-	r->drops = *drops;
-	r->drops.addr_table_full = addr_full;
-	r->drops.stack_table_full = stack_full;
 	r->growth.write_faults = counters[LB_C_PAGE_FAULTS];
 	r->growth.file_faults += counters[LB_C_FILE_FAULTS];
 	return 0;

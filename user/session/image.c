@@ -43,9 +43,10 @@ static int load_bpf(struct image *im, const struct image_plan *p, char *err, siz
 	/* tests: a small ring buffer (a power of two, 4096 or more) to see
 	 * drops counted */
 	const char *rbs = getenv("LEAKBPF_RINGBUF_SIZE");
-	uint64_t rb_size;
-	if (rbs && !parse_size(rbs, &rb_size) && rb_size >= 4096 && !(rb_size & (rb_size - 1)))
-		bpf_map__set_max_entries(im->skel->maps.events, (uint32_t)rb_size);
+	uint64_t rb_size = p->extra ? IMAGE_EXTRA_RINGBUF : 0, asked;
+	if (rbs && !parse_size(rbs, &asked) && asked >= 4096 && asked <= (1u << 30) &&
+	    !(asked & (asked - 1)))
+		rb_size = asked;
 	struct py_bpf_settings py;
 	if (im->py && py_bpf_settings(im->py, &py)) {
 		fprintf(stderr, "leakbpf: warning: Python support disabled for this target\n");
@@ -61,6 +62,9 @@ static int load_bpf(struct image *im, const struct image_plan *p, char *err, siz
 	    .growth_all = o->all,
 	    .growth_self = (uint32_t)getpid(),
 	    .unwind_tables = im->unwind_tables,
+	    .cfi_rows = p->extra ? IMAGE_EXTRA_CFI_ROWS : 0,
+	    .ringbuf_bytes = (uint32_t)rb_size,
+	    .held_fd = p->held_fd,
 	};
 	bpf_settings_load(im->skel, &st);
 	int e = leakbpf_bpf__load(im->skel);
@@ -170,6 +174,8 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		goto fail;
 	}
 	im->intake.agg = &im->agg;
+	im->intake.fork = p->fork;
+	im->intake.fork_ctx = p->fork_ctx;
 	if (o->growth) {
 		/* page and range records: to the growth mode */
 		im->intake.page = o->all ? growth_all_page : growth_page;
@@ -217,6 +223,16 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 	    .py_alloc_all = o->py_alloc_all,
 	};
 	char why[256];
+	/* new processes first: one forked while the probes go in is held */
+	if (p->follow_forks) {
+		im->fork_link = bpf_program__attach(im->skel->progs.lb_fork);
+		if (!im->fork_link) {
+			snprintf(err, errlen, "cannot attach the sched_process_fork tracepoint: %s",
+				 strerror(errno));
+			goto fail;
+		}
+		bpf_settings_follow_forks(im->skel, true);
+	}
 	if (o->all) {
 		if (growth_all_attach(im->all, err, errlen))
 			goto fail;
@@ -264,6 +280,7 @@ void image_close(struct image *im)
 {
 	if (!im)
 		return;
+	bpf_link__destroy(im->fork_link);
 	ring_buffer__free(im->rb);
 	growth_all_free(im->all); /* its objects were read by rb */
 	if (im->watching)

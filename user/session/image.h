@@ -53,6 +53,7 @@ struct image {
 	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
 	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
 	uint32_t cfi_cap;
+	struct bpf_link *fork_link; /* --children: the fork program */
 };
 
 /* How to open an image. */
@@ -69,7 +70,19 @@ struct image_plan {
 	bool say;			    /* say each step on stderr */
 	const char *cmdline;		    /* for reports */
 	const char *kernel;		    /* for reports */
+	/* --children and several processes */
+	bool follow_forks;				  /* report new processes, held */
+	int held_fd;					  /* the session's map of held ones */
+	bool extra;					  /* not the first process: smaller
+							     ring buffer and unwind tables */
+	void (*fork)(void *ctx, uint32_t pid, bool held); /* struct intake */
+	void *fork_ctx;
 };
+
+/* Kernel memory of an image beyond the first (several processes): the
+ * events ring buffer and the unwind tables' rows. */
+#define IMAGE_EXTRA_RINGBUF  (8u << 20)
+#define IMAGE_EXTRA_CFI_ROWS (256u << 10)
 
 /* Open an image for plan->target (held or running; with -a a target of
  * pid 0, every process), or NULL with one line in err (warnings are printed

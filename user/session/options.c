@@ -13,7 +13,7 @@
 #include "session/options.h"
 
 static const char usage_head[] =
-    "Usage: leakbpf [options] -p PID [INTERVAL [COUNT]]\n"
+    "Usage: leakbpf [options] -p PID[,PID...] [INTERVAL [COUNT]]\n"
     "       leakbpf [options] [INTERVAL [COUNT]] -- CMD [ARG...]\n"
     "       leakbpf [options] [INTERVAL [COUNT]] -c \"CMD ARGS\"\n"
     "       leakbpf --growth [options] -a [INTERVAL [COUNT]]\n"
@@ -23,7 +23,12 @@ static const char usage_head[] =
     "\n"
     "Find memory leaks in a running process: outstanding bytes per stack.\n"
     "\n"
-    "  -p, --pid PID            trace this running process (all its threads)\n"
+    "  -p, --pid PID[,PID...]   trace these running processes (all their threads)\n"
+    "      --children           and their children: present now and forked later,\n"
+    "                           each held at its fork until traced (pre-fork servers)\n"
+    "      --max-procs N        processes traced at once at most (default 32); more\n"
+    "                           are a drop of every report\n"
+    "      --per-process        one table per process instead of one merged table\n"
     "  -- CMD [ARG...]          start CMD with exactly these arguments and trace it\n"
     "                           from its first allocation (leakbpf then exits with\n"
     "                           its status)\n"
@@ -77,6 +82,9 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_VERSION,
 	OPT_GROWTH,
+	OPT_CHILDREN,
+	OPT_MAX_PROCS,
+	OPT_PER_PROCESS,
 	OPT_OUTPUT, /* one per format of out/registry.h from here */
 };
 
@@ -90,6 +98,9 @@ static const struct option base_opts[] = {
     {"max-size", required_argument, NULL, 'Z'},
     {"growth", no_argument, NULL, OPT_GROWTH},
     {"all", no_argument, NULL, 'a'},
+    {"children", no_argument, NULL, OPT_CHILDREN},
+    {"max-procs", required_argument, NULL, OPT_MAX_PROCS},
+    {"per-process", no_argument, NULL, OPT_PER_PROCESS},
     {"native", no_argument, NULL, OPT_NATIVE},
     {"no-python", no_argument, NULL, OPT_NO_PYTHON},
     {"py-alloc", required_argument, NULL, OPT_PY_ALLOC},
@@ -203,6 +214,40 @@ int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+int parse_pid_list(const char *s, pid_t self, pid_t *pids, unsigned max, unsigned *n, char *err,
+		   size_t errlen)
+{
+	*n = 0;
+	for (const char *p = s;; p++) {
+		size_t len = strcspn(p, ",");
+		char one[16];
+		pid_t pid;
+		if (len >= sizeof(one) ||
+		    (memcpy(one, p, len), one[len] = 0, parse_pid(one, &pid))) {
+			snprintf(err, errlen, "'%.*s' is not a process id",
+				 len ? (int)(len < 32 ? len : 32) : 2, len ? p : "''");
+			return -1;
+		}
+		if (pid == self) {
+			snprintf(err, errlen, "%d is leakbpf itself", pid);
+			return -1;
+		}
+		for (unsigned i = 0; i < *n; i++)
+			if (pids[i] == pid) {
+				snprintf(err, errlen, "%d is given twice", pid);
+				return -1;
+			}
+		if (*n == max) {
+			snprintf(err, errlen, "more than %u processes", max);
+			return -1;
+		}
+		pids[(*n)++] = pid;
+		p += len;
+		if (!*p)
+			return 0;
+	}
+}
+
 /* Whether option `name` (a long option, maybe abbreviated, without "--"
  * and "=value") takes its value from the next argument. */
 static bool long_takes_next(const struct option *opts, const char *name)
@@ -263,6 +308,7 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->snapshot_keep = 48;
 	o->max_tracked = 4u << 20;
 	o->max_stacks = 256u << 10;
+	o->max_procs = MAX_PROCS_DEFAULT;
 	o->output_stacks = RM_OUTPUT_STACKS;
 	uint64_t v;
 	int c;
@@ -284,9 +330,26 @@ int options_parse(int argc, char **argv, struct options *o)
 			continue;
 		}
 		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &o->pid))
-				return bad("-p/--pid", optarg, "a process id");
+		case 'p': {
+			char why[128];
+			if (parse_pid_list(optarg, getpid(), o->pids, OPTIONS_PIDS_MAX, &o->npids,
+					   why, sizeof(why))) {
+				fprintf(stderr, "leakbpf: invalid value for -p/--pid: %s\n", why);
+				return -1;
+			}
+			o->pid = o->pids[0];
+			break;
+		}
+		case OPT_CHILDREN:
+			o->children = true;
+			break;
+		case OPT_MAX_PROCS:
+			if (parse_count(optarg, &v, 1) || v > MAX_PROCS_MAX)
+				return bad("--max-procs", optarg, "a count from 1 to 1024");
+			o->max_procs = (unsigned)v;
+			break;
+		case OPT_PER_PROCESS:
+			o->per_process = true;
 			break;
 		case 'c':
 			o->command = optarg;
@@ -453,6 +516,16 @@ int options_parse(int argc, char **argv, struct options *o)
 	}
 	if (o->pid == getpid()) {
 		fprintf(stderr, "leakbpf: -p %d is leakbpf itself\n", o->pid);
+		return -1;
+	}
+	if (o->all && (o->children || o->per_process)) {
+		fprintf(stderr, "leakbpf: -a traces every process already: not with --children or "
+				"--per-process\n");
+		return -1;
+	}
+	if (o->npids > o->max_procs) {
+		fprintf(stderr, "leakbpf: -p names %u processes, more than --max-procs %u\n",
+			o->npids, o->max_procs);
 		return -1;
 	}
 	if (o->all && (o->pid || o->command_argv)) {

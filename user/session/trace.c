@@ -29,14 +29,18 @@
 #include "attach/allocators.h"
 #include "out/table.h"
 #include "python/support.h"
+#include "session/held_guard.h"
 #include "session/image.h"
 #include "session/options.h"
 #include "session/outputs.h"
+#include "session/report_merge.h"
 #include "session/trace.h"
 #include "snapshot/snapshot.h"
+#include "target/children.h"
 #include "target/elf_file.h"
 #include "target/launch.h"
 #include "target/process.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/escape.h"
 #include "util/fmt.h"
@@ -51,9 +55,41 @@
  * command's own status is passed on only when leakbpf succeeded). */
 #define EXIT_OWN_FAILURE 1
 
+/* One traced process: its image, how its end is noticed, its numbers. */
+struct tracee {
+	struct image *img; /* NULL once none (it failed to attach a new program) */
+	pid_t pid;
+	pid_t parent; /* the traced process that forked it, else 0 */
+	int pidfd;
+	bool launched; /* the command (s->launch) */
+	bool exited;
+	int exit_status;
+	unsigned execs;
+	uint32_t serial;
+	char root[128]; /* "process PID (COMM)", COMM escaped */
+};
+
+/* A new process reported by a fork program, to trace once the records
+ * are read (held stopped when `held`). */
+struct fork_note {
+	pid_t pid, parent;
+	bool held;
+};
+
 struct session {
 	const struct options *o;
-	struct image *img; /* the target's image being traced; NULL once none */
+	struct image *img;     /* the first process's image (single process: the target) */
+	struct tracee **procs; /* every process traced (procs[0]: -p's first, or the command) */
+	size_t nprocs, capprocs;
+	bool several; /* several processes: root frames, merged reports */
+	uint32_t serial;
+	uint64_t untraced;  /* processes past --max-procs, or that could not be traced */
+	uint64_t forgotten; /* exited processes dropped to make room */
+	struct fork_note *forks;
+	size_t nforks, capforks;
+	pid_t fork_parent; /* whose records are being read */
+	struct held_guard guard;
+	bool guarded;
 	struct launch launch;
 	struct launch_child child; /* what the command gets back of leakbpf's changes */
 	bool launched;
@@ -136,18 +172,22 @@ static void watch_fd(struct session *s, int fd, bool on)
 		epoll_ctl(s->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev);
 }
 
-static void watch_image(struct session *s, bool on)
+static void watch_image(struct session *s, struct image *im, bool on)
 {
-	watch_fd(s, ring_buffer__epoll_fd(s->img->rb), on);
+	watch_fd(s, ring_buffer__epoll_fd(im->rb), on);
 }
 
 /* ---- the target's end ---- */
 
-static void mark_exited(struct session *s, int status, bool itself)
+static void mark_exited(struct session *s, struct tracee *t, int status, bool itself)
 {
-	s->exited = true;
-	s->exited_itself = itself;
-	s->exit_status = status;
+	t->exited = true;
+	t->exit_status = status;
+	if (t->launched || !s->several) {
+		s->exited = true;
+		s->exited_itself = itself;
+		s->exit_status = status;
+	}
 }
 
 /* A command's wait status as a shell reports it. */
@@ -160,42 +200,132 @@ static int shell_status(int st)
 	return -1;
 }
 
-/* Returns true when the target is gone. */
+/* Returns true when t is gone. */
+static bool check_tracee(struct session *s, struct tracee *t)
+{
+	if (t->exited)
+		return true;
+	if (t->launched) {
+		if (!launch_poll_exit(&s->launch))
+			return false;
+		mark_exited(s, t, shell_status(s->launch.status), true);
+		return true;
+	}
+	if (t->pidfd >= 0) {
+		/* exact: readable once that very process exited */
+		struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
+		if (poll(&p, 1, 0) == 0)
+			return false;
+	} else if (t->img && !target_gone(&t->img->target)) {
+		return false;
+	}
+	mark_exited(s, t, -1, true);
+	return true;
+}
+
+/* Returns true when tracing is over: the target gone, or with several
+ * processes every one of them. */
 static bool check_target(struct session *s)
 {
 	if (s->o->all)
 		return false; /* every process: none in particular */
-	if (s->launched) {
-		if (!launch_poll_exit(&s->launch))
-			return false;
-		mark_exited(s, shell_status(s->launch.status), true);
-		return true;
-	}
-	if (s->pidfd >= 0) {
-		/* exact: readable once that very process exited */
-		struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
-		if (poll(&p, 1, 0) == 0)
-			return false;
-	} else if (!target_gone(&s->img->target)) {
-		return false;
-	}
-	mark_exited(s, -1, true);
-	return true;
+	bool all_gone = true;
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (!check_tracee(s, s->procs[i]))
+			all_gone = false;
+	return all_gone && !s->nforks;
 }
 
 /* ---- reports ---- */
 
+static int build_one(struct tracee *t, size_t limit, bool advance, bool final,
+		     struct built_report *out)
+{
+	int rc = image_build(t->img, limit, advance, final, t->exited, t->exit_status, out);
+	if (!rc)
+		out->r.execs = t->execs;
+	return rc;
+}
+
+/* Several processes: each one's report, merged under its root frame. */
+static int build_several(struct session *s, size_t limit, bool advance, bool final,
+			 struct built_report *out)
+{
+	struct built_report *each = calloc(s->nprocs, sizeof(*each));
+	struct merge_part *parts = calloc(s->nprocs, sizeof(*parts));
+	size_t n = 0;
+	unsigned execs = 0;
+	bool all_exited = true;
+	for (size_t i = 0; each && parts && i < s->nprocs; i++) {
+		struct tracee *t = s->procs[i];
+		if (!t->img || build_one(t, 0, advance, final, &each[n]))
+			continue;
+		struct rm_report *pr = &each[n].r;
+		execs += t->execs;
+		all_exited = all_exited && t->exited;
+		parts[n] = (struct merge_part){
+		    .r = pr,
+		    .root = t->root,
+		    .serial = t->serial,
+		    .proc =
+			{
+			    .pid = t->pid,
+			    .comm = t->img->target.comm,
+			    .python = pr->python,
+			    .rss_bytes = t->exited ? 0 : pr->rss_bytes,
+			    .drops_lost = rm_drops_lost(&pr->drops),
+			    .parent = t->parent,
+			    .exited = t->exited,
+			},
+		};
+		n++;
+	}
+	int rc = -1;
+	if (n) {
+		struct rm_report meta = each[0].r;
+		memset(&meta.drops, 0, sizeof(meta.drops));
+		meta.drops.procs_untraced = s->untraced;
+		meta.drops.procs_forgotten = s->forgotten;
+		meta.pid = s->procs[0]->pid;
+		meta.execs = execs;
+		meta.target_exited = all_exited;
+		meta.exit_status = s->exited ? s->exit_status : -1;
+		meta.elapsed_s = (mono_ns() - s->start_ns) / 1e9;
+		rc = report_merge(&meta, parts, n, limit, out);
+	}
+	for (size_t i = 0; each && i < n; i++)
+		report_release(&each[i]);
+	free(each);
+	free(parts);
+	return rc;
+}
+
 static int build(struct session *s, size_t limit, bool advance, bool final,
 		 struct built_report *out)
 {
-	int rc = image_build(s->img, limit, advance, final, s->exited, s->exit_status, out);
-	if (!rc)
-		out->r.execs = s->execs;
-	return rc;
+	if (s->several)
+		return build_several(s, limit, advance, final, out);
+	return build_one(s->procs[0], limit, advance, final, out);
+}
+
+/* --per-process: one table per process (each its own report). */
+static void print_per_process(struct session *s, bool advance, bool final)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct built_report br;
+		if (!s->procs[i]->img || build_one(s->procs[i], s->o->top, advance, final, &br))
+			continue;
+		report_text_print(&br.r, s->o->top, outputs_table_stream(s->o));
+		report_release(&br);
+	}
 }
 
 static void periodic_report(struct session *s)
 {
+	if (s->several && s->o->per_process) {
+		print_per_process(s, true, false);
+		return;
+	}
 	struct built_report br;
 	if (build(s, s->o->top, true, false, &br))
 		return;
@@ -223,11 +353,17 @@ static void snapshot_tick(struct session *s)
 static int final_report(struct session *s)
 {
 	struct built_report br;
+	bool per_process = s->several && s->o->per_process;
+	/* the files are the merged report: with --per-process the tables come
+	 * first, and the merged report's numbers stay the files' */
+	if (per_process)
+		print_per_process(s, false, true);
 	if (build(s, 0, true, true, &br)) {
 		fprintf(stderr, "leakbpf: out of memory building the final report\n");
 		return -1;
 	}
-	report_text_print(&br.r, s->o->top, outputs_table_stream(s->o));
+	if (!per_process)
+		report_text_print(&br.r, s->o->top, outputs_table_stream(s->o));
 	int err = outputs_write(s->o, &br.r);
 	if (s->snap) {
 		if (snapshot_writer_write(s->snap, &br.r) < 0)
@@ -239,9 +375,13 @@ static int final_report(struct session *s)
 	report_release(&br);
 	/* records the intake could not decode: none unless the BPF programs
 	 * and the intake disagree, but never a silent loss */
-	if (s->img->intake.malformed)
+	uint64_t malformed = 0;
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i]->img)
+			malformed += s->procs[i]->img->intake.malformed;
+	if (malformed)
 		fprintf(stderr, "leakbpf: warning: %" PRIu64 " malformed BPF records ignored\n",
-			s->img->intake.malformed);
+			malformed);
 	return err;
 }
 
@@ -249,19 +389,28 @@ static int final_report(struct session *s)
  * bytes, drops. Cleared before anything else is printed. */
 static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64_t *last_events)
 {
-	struct rm_drops d;
-	struct rm_counts c;
-	struct agg_totals t;
-	image_counters(s->img, &d, &c);
-	agg_totals(&s->img->agg, &t);
-	uint64_t events = t.allocs + t.frees;
+	uint64_t events = 0, out_bytes = 0, out_count = 0, lost = 0;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct image *im = s->procs[i]->img;
+		if (!im)
+			continue;
+		struct rm_drops d;
+		struct rm_counts c;
+		struct agg_totals t;
+		image_counters(im, &d, &c);
+		agg_totals(&im->agg, &t);
+		events += t.allocs + t.frees;
+		out_bytes += t.out_bytes;
+		out_count += t.out_count;
+		lost += rm_drops_lost(&d);
+	}
 	double dt = (now - *last_ns) / 1e9;
 	char b[32];
 	fprintf(stderr,
 		"\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64 " blocks, %" PRIu64
 		" drops",
 		dt > 0 ? (events - *last_events) / dt : 0,
-		human_bytes((double)t.out_bytes, b, sizeof(b)), t.out_count, rm_drops_lost(&d));
+		human_bytes((double)out_bytes, b, sizeof(b)), out_count, lost + s->untraced);
 	*last_ns = now;
 	*last_events = events < *last_events ? 0 : events;
 }
@@ -276,13 +425,19 @@ static void live_clear(struct session *s)
 
 /* The tracing line: pid, command, the mode and what it costs the target,
  * probes, Python. */
-static void banner(struct session *s)
+static void banner(struct session *s, struct tracee *t)
 {
 	const struct options *o = s->o;
+	struct image *im = t->img;
 	char comm[256], py[PATH_MAX + 128];
-	const char *name = s->launched && !s->execs ? s->launch.argv[0] : s->img->target.comm;
+	const char *name = t->launched && !t->execs ? s->launch.argv[0] : im->target.comm;
 	escape_str(name, NULL, comm, sizeof(comm));
-	escape_str(s->img->py ? py_describe(s->img->py) : "", NULL, py, sizeof(py));
+	escape_str(im->py ? py_describe(im->py) : "", NULL, py, sizeof(py));
+	if (t->parent) {
+		fprintf(stderr, "leakbpf: tracing pid %d (%s), child of %d%s%s\n", t->pid, comm,
+			t->parent, im->py ? ", " : "", py);
+		return;
+	}
 	if (o->all)
 		fprintf(stderr, "leakbpf: tracing every process, growth mode: only page faults are "
 				"traced; Ctrl-C to stop\n");
@@ -290,14 +445,13 @@ static void banner(struct session *s)
 		fprintf(stderr,
 			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
 			"traced; Ctrl-C to stop\n",
-			s->img->target.pid, comm, s->img->py ? ", " : "", py);
+			im->target.pid, comm, im->py ? ", " : "", py);
 	else
 		fprintf(stderr,
 			"leakbpf: tracing pid %d (%s): %zu probes%s%s; every allocation is traced: "
 			"allocation-heavy code runs several times slower (--growth: near zero "
 			"cost); Ctrl-C to stop\n",
-			s->img->target.pid, comm, s->img->probes.nattached, s->img->py ? ", " : "",
-			py);
+			im->target.pid, comm, im->probes.nattached, im->py ? ", " : "", py);
 }
 
 /* err, or when the target went away meanwhile, that it did. */
@@ -349,28 +503,49 @@ static int merge_maps(struct lb_target *out, const struct lb_target *t,
 	return 0;
 }
 
-/* Open the image of t (taken). Its allocators are those it maps, and when
- * it is held at exec before its loader ran, those of the programs before. */
-static int open_image(struct session *s, struct lb_target *t)
+/* A fork program's record (struct intake's fork callback): noted, traced
+ * once the records are read. A held process is never left stopped. */
+static void fork_seen(void *ctx, uint32_t pid, bool held)
+{
+	struct session *s = ctx;
+	if (ARRAY_RESERVE(s->forks, s->capforks, s->nforks + 1)) {
+		s->untraced++;
+		if (held)
+			held_guard_release(&s->guard, (pid_t)pid);
+		return;
+	}
+	s->forks[s->nforks++] = (struct fork_note){(pid_t)pid, s->fork_parent, held};
+}
+
+/* Open the image of lt (taken) for tracee tr. Its allocators are those it
+ * maps, and when it is held at exec before its loader ran, those of the
+ * programs before. */
+static int open_image(struct session *s, struct tracee *tr, struct lb_target *lt)
 {
 	char err[512];
-	struct lb_target kept = {.pid = t->pid, .start_time = t->start_time};
-	memcpy(kept.comm, t->comm, sizeof(kept.comm));
+	struct lb_target kept = {.pid = lt->pid, .start_time = lt->start_time};
+	memcpy(kept.comm, lt->comm, sizeof(kept.comm));
 	struct lb_target both;
-	if (merge_maps(&both, t, &s->allocs)) {
-		target_close(t);
+	if (merge_maps(&both, lt, &s->allocs)) {
+		target_close(lt);
 		return fail("%s", "out of memory");
 	}
+	bool launched = tr->launched;
 	struct image_plan plan = {
 	    .o = s->o,
-	    .target = t,
+	    .target = lt,
 	    .alloc_maps = &both,
-	    .command_exe = s->launched && !s->execs ? s->launch.exe : NULL,
-	    .launched = s->launched,
-	    .hold = s->launched,
-	    .say = s->say,
-	    .cmdline = s->execs ? NULL : s->cmdline,
+	    .command_exe = launched && !tr->execs ? s->launch.exe : NULL,
+	    .launched = launched,
+	    .hold = launched,
+	    .say = s->say && !tr->parent,
+	    .cmdline = tr->execs || !launched ? NULL : s->cmdline,
 	    .kernel = s->kernel,
+	    .follow_forks = s->o->children,
+	    .held_fd = s->guarded ? s->guard.map_fd : -1,
+	    .extra = s->nprocs > 1 || tr->parent,
+	    .fork = fork_seen,
+	    .fork_ctx = s,
 	};
 	struct image *im = image_open(&plan, err, sizeof(err));
 	free(both.maps);
@@ -380,12 +555,142 @@ static int open_image(struct session *s, struct lb_target *t)
 	}
 	/* the image before, if any, is closed by the caller: once the new
 	 * one is traced, so that a held command waits for no teardown */
-	s->img = im;
+	tr->img = im;
+	if (tr == s->procs[0])
+		s->img = im;
+	char comm[64];
+	snprintf(tr->root, sizeof(tr->root), "process %d (%s)", (int)tr->pid,
+		 escape_str(im->target.comm, NULL, comm, sizeof(comm)));
 	remember_allocators(s, &im->target);
-	watch_image(s, true);
+	watch_image(s, im, true);
 	im->builder.attach_ns = mono_ns();
 	im->builder.rss_attach = im->builder.rss_prev = target_rss(im->target.pid);
 	return 0;
+}
+
+/* A new entry of s->procs (not yet traced), or NULL: out of memory. */
+static struct tracee *new_tracee(struct session *s, pid_t pid, pid_t parent)
+{
+	struct tracee *t = calloc(1, sizeof(*t));
+	if (!t || ARRAY_RESERVE(s->procs, s->capprocs, s->nprocs + 1)) {
+		free(t);
+		return NULL;
+	}
+	t->pid = pid;
+	t->parent = parent;
+	t->pidfd = -1;
+	t->exit_status = -1;
+	t->serial = s->serial++;
+	s->procs[s->nprocs++] = t;
+	return t;
+}
+
+static void tracee_free(struct session *s, struct tracee *t)
+{
+	if (t->img) {
+		watch_image(s, t->img, false);
+		image_close(t->img);
+	}
+	if (t->pidfd >= 0) {
+		watch_fd(s, t->pidfd, false);
+		close(t->pidfd);
+	}
+	free(t);
+}
+
+/* Drop the last entry of s->procs (its attach failed). */
+static void drop_last(struct session *s)
+{
+	tracee_free(s, s->procs[--s->nprocs]);
+}
+
+static struct tracee *find_tracee(const struct session *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i]->pid == pid && !s->procs[i]->exited)
+			return s->procs[i];
+	return NULL;
+}
+
+/* Room for one more process under --max-procs: an exited one goes (the
+ * oldest, counted), or none is free. */
+static bool make_room(struct session *s)
+{
+	size_t live = 0;
+	for (size_t i = 0; i < s->nprocs; i++)
+		live += !s->procs[i]->exited;
+	if (s->nprocs < s->o->max_procs)
+		return true;
+	if (live >= s->o->max_procs)
+		return false;
+	for (size_t i = 1; i < s->nprocs; i++)
+		if (s->procs[i]->exited) {
+			tracee_free(s, s->procs[i]);
+			memmove(&s->procs[i], &s->procs[i + 1],
+				(s->nprocs - i - 1) * sizeof(*s->procs));
+			s->nprocs--;
+			s->forgotten++;
+			return true;
+		}
+	return false;
+}
+
+/* Trace process pid (running, or held at its fork: continued once its
+ * probes are in place, or when it cannot be traced). */
+static void add_process(struct session *s, pid_t pid, pid_t parent, bool held)
+{
+	if (find_tracee(s, pid)) {
+		if (held)
+			held_guard_release(&s->guard, pid);
+		return;
+	}
+	char err[512];
+	struct lb_target lt;
+	struct tracee *t = make_room(s) ? new_tracee(s, pid, parent) : NULL;
+	if (!t) {
+		s->untraced++;
+	} else if (target_open(pid, &lt, err, sizeof(err))) {
+		drop_last(s); /* gone already: nothing to trace */
+	} else {
+		t->pidfd = target_pidfd(&lt);
+		if (open_image(s, t, &lt)) {
+			drop_last(s);
+			s->untraced++;
+		} else {
+			watch_fd(s, t->pidfd, true);
+			live_clear(s);
+			banner(s, t);
+		}
+	}
+	if (held)
+		held_guard_release(&s->guard, pid);
+}
+
+/* The processes forked meanwhile, then (--children at attach) the
+ * children of every process traced, theirs in turn. */
+static void add_forks(struct session *s)
+{
+	while (s->nforks) {
+		struct fork_note f = s->forks[--s->nforks];
+		add_process(s, f.pid, f.parent, f.held);
+	}
+}
+
+static void add_children(struct session *s)
+{
+	pid_t kids[256];
+	for (size_t i = 0; i < s->nprocs; i++) {
+		pid_t parent = s->procs[i]->pid;
+		size_t n = target_children(parent, kids, 256);
+		if (n > 256) {
+			s->untraced += n - 256;
+			n = 256;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (kids[k] != getpid())
+				add_process(s, kids[k], parent, false);
+		add_forks(s);
+	}
 }
 
 /* -c / --: start the command held at exec and open its first image. */
@@ -394,12 +699,15 @@ static int start_command(struct session *s)
 	const struct options *o = s->o;
 	char err[512];
 	int e = launch_start(&s->launch, o->command_argv, &s->child, err, sizeof(err));
-	if (e) {
-		fail("%s", err);
+	struct tracee *t = new_tracee(s, s->launch.pid, 0);
+	if (e || !t) {
+		fail("%s", e ? err : "out of memory");
 		if (e == -ENOENT)
-			mark_exited(s, 127, true); /* as a shell says "not found" */
+			mark_exited(s, t ? t : &(struct tracee){0}, 127, true); /* "not found" */
 		return -1;
 	}
+	t->pid = s->launch.pid;
+	t->launched = true;
 	s->launched = true;
 	/* Before exec the child maps our own libc: the one the command will
 	 * load (same mount namespace). Remember where it is. */
@@ -412,7 +720,7 @@ static int start_command(struct session *s)
 	target_close(&pre);
 	launch_release(&s->launch);
 	if (launch_wait_exec(&s->launch)) {
-		mark_exited(s, shell_status(s->launch.status), true);
+		mark_exited(s, t, shell_status(s->launch.status), true);
 		return -1; /* the child said why */
 	}
 	/* A Python linked to libpython*.so: hold it once the loader mapped
@@ -420,20 +728,20 @@ static int start_command(struct session *s)
 	 * found and traced from the start. */
 	if (!o->no_python && needs_libpython(s->launch.exe))
 		launch_run_until_mapped(&s->launch, "libpython", 1000);
-	struct lb_target t;
-	if (target_open(s->launch.pid, &t, err, sizeof(err))) {
+	struct lb_target lt;
+	if (target_open(s->launch.pid, &lt, err, sizeof(err))) {
 		fail("%s", err);
 		return -1;
 	}
-	if (open_image(s, &t))
+	if (open_image(s, t, &lt))
 		return -1;
-	s->pidfd = target_pidfd(&s->img->target);
+	s->pidfd = target_pidfd(&t->img->target);
 	watch_fd(s, s->pidfd, true);
-	banner(s);
+	banner(s, t);
 	/* library code ranges and symbols complete before main() */
 	bool at_entry = !launch_run_to_entry(&s->launch);
 	if (at_entry)
-		image_refresh_modules(s->img);
+		image_refresh_modules(t->img);
 	/* from here the command runs as without leakbpf */
 	if (launch_detach(&s->launch, at_entry) && !s->launch.exited) {
 		fail("%s", "cannot let the command run on its own (ptrace detach failed)");
@@ -446,33 +754,41 @@ static int start_command(struct session *s)
 /* -a (growth mode): every process, none in particular. */
 static int open_all(struct session *s)
 {
-	struct lb_target t = {0};
-	snprintf(t.comm, sizeof(t.comm), "every process");
-	if (open_image(s, &t))
+	struct lb_target lt = {0};
+	snprintf(lt.comm, sizeof(lt.comm), "every process");
+	struct tracee *t = new_tracee(s, 0, 0);
+	if (!t || open_image(s, t, &lt))
 		return -1;
-	banner(s);
+	banner(s, t);
 	return 0;
 }
 
-/* -p: open the running process. */
-static int open_process(struct session *s)
+/* -p: open the running processes. */
+static int open_processes(struct session *s)
 {
 	char err[512];
-	struct lb_target t;
-	if (target_open(s->o->pid, &t, err, sizeof(err))) {
-		fail("%s", err);
-		return -1;
+	for (unsigned i = 0; i < s->o->npids; i++) {
+		struct lb_target lt;
+		if (target_open(s->o->pids[i], &lt, err, sizeof(err))) {
+			fail("%s", err);
+			return -1;
+		}
+		if (target_gone(&lt)) {
+			fprintf(stderr, "leakbpf: process %d has exited (zombie)\n", lt.pid);
+			target_close(&lt);
+			return -1;
+		}
+		struct tracee *t = new_tracee(s, lt.pid, 0);
+		if (!t) {
+			target_close(&lt);
+			return fail("%s", "out of memory");
+		}
+		t->pidfd = target_pidfd(&lt);
+		if (open_image(s, t, &lt))
+			return -1;
+		watch_fd(s, t->pidfd, true);
+		banner(s, t);
 	}
-	if (target_gone(&t)) {
-		fprintf(stderr, "leakbpf: process %d has exited (zombie)\n", t.pid);
-		target_close(&t);
-		return -1;
-	}
-	s->pidfd = target_pidfd(&t);
-	if (open_image(s, &t))
-		return -1;
-	watch_fd(s, s->pidfd, true);
-	banner(s);
 	return 0;
 }
 
@@ -483,32 +799,33 @@ static int open_process(struct session *s)
  * programs stop it after each mapping of code, or without the mmap
  * tracepoints leakbpf stops it once it sees the module) and is held when
  * this returns; a process under -p runs on meanwhile. */
-static void await_module(struct session *s, struct lb_target *t, const char *prefix, int timeout_ms)
+static void await_module(struct session *s, struct tracee *tr, struct lb_target *t,
+			 const char *prefix, int timeout_ms)
 {
 	uint64_t give_up = mono_ns() + (uint64_t)timeout_ms * 1000000;
 	/* held at each mapping of code, when its tracepoints are there */
-	bool hold = s->launched && s->img->events.mmap_exit;
+	bool hold = tr->launched && tr->img->events.mmap_exit;
 	if (hold)
-		image_hold_code(s->img, true);
+		image_hold_code(tr->img, true);
 	while (!target_reload_maps(t) && !target_find_module(t, prefix) && mono_ns() < give_up) {
 		if (hold) {
 			kill(t->pid, SIGCONT);
 			usleep(1000);
 			if (launch_wait_stopped(&s->launch, timeout_ms))
 				break;
-		} else if (s->launched) {
+		} else if (tr->launched) {
 			/* nothing stops it at a mapping: let it run, look every
 			 * millisecond (the loader maps every library before it
 			 * runs any of their code), and stop it once it is there */
 			kill(t->pid, SIGCONT);
 			usleep(1000);
 		} else {
-			ring_buffer__poll(s->img->rb, 20);
+			ring_buffer__poll(tr->img->rb, 20);
 		}
 	}
 	if (hold)
-		image_hold_code(s->img, false);
-	else if (s->launched && !kill(t->pid, SIGSTOP))
+		image_hold_code(tr->img, false);
+	else if (tr->launched && !kill(t->pid, SIGSTOP))
 		launch_wait_stopped(&s->launch, timeout_ms);
 }
 
@@ -530,21 +847,21 @@ static void retire_image(struct session *s, struct image *old)
 		image_close(old);
 }
 
-/* The target executed a new program: what was traced is gone with the old
+/* A process executed a new program: what was traced is gone with the old
  * image. Open one for the new program (tracing starts over) and say so.
- * Returns 0 to go on tracing, -1 to stop (said). */
-static int next_image(struct session *s)
+ * Returns 0 to go on tracing, -1 when it is not traced any more (said). */
+static int next_image(struct session *s, struct tracee *tr)
 {
 	const struct options *o = s->o;
-	pid_t pid = s->img->target.pid;
+	pid_t pid = tr->pid;
 	char err[512], exe[PATH_MAX], shown[PATH_MAX];
-	if (s->launched && launch_wait_stopped(&s->launch, 2000)) {
-		if (check_target(s))
+	if (tr->launched && launch_wait_stopped(&s->launch, 2000)) {
+		if (check_tracee(s, tr))
 			return -1;
 	}
 	struct lb_target t;
 	if (target_open(pid, &t, err, sizeof(err))) {
-		if (!check_target(s))
+		if (!check_tracee(s, tr))
 			fail("%s", err);
 		return -1;
 	}
@@ -556,25 +873,27 @@ static int next_image(struct session *s)
 		pid, escape_str(t.exe_path, NULL, shown, sizeof(shown)),
 		(mono_ns() - s->start_ns) / 1e9);
 	if (!o->no_python && needs_libpython(exe))
-		await_module(s, &t, "libpython", 5000);
-	struct image *old = s->img;
+		await_module(s, tr, &t, "libpython", 5000);
+	struct image *old = tr->img;
 	remember_allocators(s, &old->target);
-	watch_image(s, false);
-	s->execs++;
+	watch_image(s, old, false);
+	tr->execs++;
 	/* the old image's probes are inert (image_gone) and may stay until
 	 * the new ones are in place */
-	if (open_image(s, &t)) {
-		s->img = NULL;
+	if (open_image(s, tr, &t)) {
+		tr->img = NULL;
+		if (tr == s->procs[0])
+			s->img = NULL;
 		image_close(old);
-		if (s->launched) {
+		if (tr->launched) {
 			/* never let the command run untraced */
 			kill(pid, SIGKILL);
 			launch_poll_exit(&s->launch);
 		}
 		return -1;
 	}
-	banner(s);
-	if (s->launched)
+	banner(s, tr);
+	if (tr->launched)
 		kill(pid, SIGCONT);
 	retire_image(s, old);
 	return 0;
@@ -584,10 +903,16 @@ static int next_image(struct session *s)
 
 static bool consume(struct session *s)
 {
-	int n = ring_buffer__consume(s->img->rb);
-	if (n < 0 && n != -EINTR) {
-		fprintf(stderr, "leakbpf: reading events failed: %s\n", strerror(-n));
-		return false;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct tracee *t = s->procs[i];
+		if (!t->img)
+			continue;
+		s->fork_parent = t->pid;
+		int n = ring_buffer__consume(t->img->rb);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "leakbpf: reading events failed: %s\n", strerror(-n));
+			return false;
+		}
 	}
 	return true;
 }
@@ -597,15 +922,48 @@ static bool consume(struct session *s)
  * Python frames of the records still pending and the modules it mapped
  * last, then let it exit. A process under -p is not held: its records
  * are read at once all the same. */
-static void serve_exit(struct session *s)
+static void serve_exit(struct session *s, struct tracee *t)
 {
-	s->img->exiting_seen = s->img->intake.exiting;
-	if (!s->launched || s->launch.exited)
+	t->img->exiting_seen = t->img->intake.exiting;
+	if (!t->launched || s->launch.exited)
 		return;
 	launch_wait_stopped(&s->launch, 1000);
 	consume(s);
-	image_refresh_modules(s->img);
+	image_refresh_modules(t->img);
 	kill(s->launch.pid, SIGCONT);
+}
+
+/* What each process's records told: a new program, its exit, new code.
+ * false when tracing must stop (the one target could not be followed). */
+static bool serve_processes(struct session *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct tracee *t = s->procs[i];
+		if (!t->img)
+			continue;
+		if (!t->exited && image_execed(t->img)) {
+			if (next_image(s, t) && !s->several)
+				return false;
+			continue;
+		}
+		if (t->img->intake.exiting != t->img->exiting_seen)
+			serve_exit(s, t);
+		/* new modules (a mapping of code, the loader's change): their
+		 * symbols and unwind tables now, not at the next refresh */
+		if (t->img->intake.code_maps != t->img->code_maps_seen ||
+		    image_loader_changed(t->img))
+			image_refresh_modules(t->img);
+		image_trim(t->img);
+	}
+	add_forks(s);
+	return true;
+}
+
+static void refresh_all(struct session *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i]->img && !s->procs[i]->exited)
+			image_refresh_modules(s->procs[i]->img);
 }
 
 static void run_loop(struct session *s)
@@ -625,30 +983,21 @@ static void run_loop(struct session *s)
 		epoll_wait(s->epfd, evs, 4, POLL_MS);
 		if (!consume(s) || got_signal(s))
 			break;
-		if (image_execed(s->img)) {
-			if (next_image(s))
-				return;
-			continue;
-		}
-		if (s->img->intake.exiting != s->img->exiting_seen)
-			serve_exit(s);
-		/* new modules (a mapping of code, the loader's change): their
-		 * symbols and unwind tables now, not at the next refresh */
-		if (s->img->intake.code_maps != s->img->code_maps_seen ||
-		    image_loader_changed(s->img))
-			image_refresh_modules(s->img);
-		image_trim(s->img);
+		if (!serve_processes(s))
+			return;
 		uint64_t now = mono_ns();
 		if (now >= next_check) {
 			if (check_target(s))
 				break;
 			/* a pidfd or waitpid is cheap; /proc less so */
-			next_check = now + (s->launched || s->pidfd >= 0 ? 0 : 200000000ULL);
+			next_check = now + (s->launched || s->several || s->procs[0]->pidfd >= 0
+						? 0
+						: 200000000ULL);
 		}
 		if (end && now >= end)
 			break;
 		if (now >= next_refresh) {
-			image_refresh_modules(s->img);
+			refresh_all(s);
 			/* often at first, while a starting program loads libraries */
 			next_refresh =
 			    now + (now - start < 2000000000ULL ? 100000000ULL : 1000000000ULL);
@@ -671,6 +1020,7 @@ static void run_loop(struct session *s)
 			snapshot_tick(s);
 	}
 	consume(s);
+	add_forks(s);
 	live_clear(s);
 }
 
@@ -679,6 +1029,7 @@ static void run_loop(struct session *s)
  * watching so its last frees and its exit make the final report. */
 static void stop_command(struct session *s)
 {
+	struct tracee *t = s->procs[0];
 	pid_t pid = s->launch.pid;
 	kill(pid, SIGTERM);
 	kill(pid, SIGCONT); /* a held command takes SIGTERM once continued */
@@ -687,8 +1038,8 @@ static void stop_command(struct session *s)
 		struct epoll_event ev;
 		epoll_wait(s->epfd, &ev, 1, 10);
 		consume(s);
-		if (s->img->intake.exiting != s->img->exiting_seen)
-			serve_exit(s);
+		if (t->img && t->img->intake.exiting != t->img->exiting_seen)
+			serve_exit(s, t);
 		launch_poll_exit(&s->launch);
 	}
 	if (!s->launch.exited) {
@@ -697,17 +1048,22 @@ static void stop_command(struct session *s)
 		s->launch.exited = true;
 	}
 	consume(s);
-	mark_exited(s, shell_status(s->launch.status), false);
+	add_forks(s);
+	mark_exited(s, t, shell_status(s->launch.status), false);
 }
 
 static void session_close(struct session *s)
 {
 	if (s->closing)
 		pthread_join(s->closer, NULL);
-	if (s->img) {
-		watch_image(s, false);
-		image_close(s->img);
-	}
+	/* processes noted but not traced must not stay held */
+	add_forks(s);
+	for (size_t i = 0; i < s->nprocs; i++)
+		tracee_free(s, s->procs[i]);
+	free(s->procs);
+	free(s->forks);
+	if (s->guarded)
+		held_guard_stop(&s->guard);
 	if (s->snap)
 		snapshot_writer_free(s->snap);
 	target_close(&s->allocs);
@@ -737,6 +1093,8 @@ int trace_run(const struct options *o)
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
 	s.live = isatty(STDERR_FILENO);
 	s.say = o->verbose || s.live;
+	s.several = o->children || o->npids > 1;
+	s.guard.map_fd = s.guard.pipe_w = s.guard.pid = -1;
 	struct utsname u;
 	if (!uname(&u))
 		snprintf(s.kernel, sizeof(s.kernel), "%s %s", u.sysname, u.release);
@@ -768,12 +1126,22 @@ int trace_run(const struct options *o)
 	}
 	watch_fd(&s, s.sigfd, true);
 	s.start_ns = mono_ns();
-	if (o->all ? open_all(&s) : o->command_argv ? start_command(&s) : open_process(&s)) {
+	/* before any process can be held at its fork */
+	if (o->children) {
+		if (held_guard_start(&s.guard, err, sizeof(err))) {
+			fail("%s", err);
+			goto out;
+		}
+		s.guarded = true;
+	}
+	if (o->all ? open_all(&s) : o->command_argv ? start_command(&s) : open_processes(&s)) {
 		/* the command ran and ended, or never ran: its status */
 		if (s.exited && s.exit_status > 0)
 			rc = s.exit_status;
 		goto out;
 	}
+	if (o->children)
+		add_children(&s);
 	if (o->snapshot_dir) {
 		s.snap = snapshot_writer_new(o->snapshot_dir, o->snapshot_every_s, o->snapshot_keep,
 					     o->output_stacks, err, sizeof(err));
@@ -786,7 +1154,7 @@ int trace_run(const struct options *o)
 		fprintf(stderr, "leakbpf: %s\n", line);
 	}
 	run_loop(&s);
-	if (!s.img) {
+	if (!s.img && !s.several) {
 		rc = s.launched ? EXIT_OWN_FAILURE : 1;
 		goto out;
 	}

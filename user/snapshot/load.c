@@ -198,6 +198,14 @@ static void read_processes(struct jr *jr, struct loaded *l)
 				p->anon_rss = jr_uint(jr);
 			else if (!strcmp(k, "anon_rss_at_attach"))
 				p->anon_rss_at_attach = jr_uint(jr);
+			else if (!strcmp(k, "rss_bytes"))
+				p->rss_bytes = jr_uint(jr);
+			else if (!strcmp(k, "drops_lost"))
+				p->drops_lost = jr_uint(jr);
+			else if (!strcmp(k, "parent"))
+				p->parent = (int)jr_int(jr);
+			else if (!strcmp(k, "exited"))
+				p->exited = jr_bool(jr);
 			else
 				jr_skip(jr);
 		}
