@@ -187,36 +187,33 @@ def test_several_pids(tmp_path):
     assert per.get(str(a.pid)) and per.get(str(a.pid)) == per.get(str(b.pid)), per
 
 
-def test_max_procs_counted(tmp_path):
-    """Children past --max-procs are not traced, and the report says so."""
+def trace_fork_leak(tmp_path, options):
+    """fork_leak traced with -p PID --children and options for 3 s, from
+    before its forks to after they all ended: the JSON report."""
     t = start_target([cprog("fork_leak")])
     wait_ready(t)
     out = tmp_path / "r.json"
-    lb = Leakbpf(["-p", t.pid, "--children", "--max-procs", "2", "-q", "-d", "3",
-                  "--json", out])
+    lb = Leakbpf(options + ["-p", t.pid, "--children", "-q", "-d", "3", "--json", out])
     lb.wait_tracing()
     go(t)
     wait_line(t, "done")
     res = lb.wait()
     assert res.returncode == 0, res.stderr
-    rep = load_json(out)
+    return load_json(out)
+
+
+def test_max_procs_counted(tmp_path):
+    """Children past --max-procs are not traced, and the report says so."""
+    rep = trace_fork_leak(tmp_path, ["--max-procs", "2"])
     # the parent and one child at a time: the others exited or were refused
     assert rep["drops"]["procs_untraced"] + rep["drops"]["procs_forgotten"] >= 1
     assert len(rep["processes"]) <= 2
 
 
 def test_growth_children(tmp_path):
-    """--growth --children finds the worker whose pages grow."""
-    t = start_target([cprog("fork_leak")])
-    wait_ready(t)
-    out = tmp_path / "r.json"
-    lb = Leakbpf(["--growth", "-p", t.pid, "--children", "-q", "-d", "3", "--json", out])
-    lb.wait_tracing()
-    go(t)
-    wait_line(t, "done")
-    res = lb.wait()
-    assert res.returncode == 0, res.stderr
-    rep = load_json(out)
+    """--growth --children: the parent and its three children, each under
+    its root."""
+    rep = trace_fork_leak(tmp_path, ["--growth"])
     every_root_is_a_process(rep)
     assert len(rep["processes"]) == 4
 

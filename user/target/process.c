@@ -115,6 +115,7 @@ int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->start_time = target_start_time(pid);
+	bool alive = target_alive(pid);
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	FILE *f = fopen(path, "re");
 	if (!f) {
@@ -128,6 +129,10 @@ int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen)
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0 && alive && target_gone(t)) {
+		snprintf(err, errlen, "process %d exited while leakbpf was attaching", pid);
+		return -1;
+	}
 	if (n < 0) {
 		if (errno == ENOENT)
 			snprintf(err, errlen, "process %d is a kernel thread or a zombie", pid);
@@ -139,7 +144,10 @@ int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen)
 	t->exe_path = strdup(buf);
 	t->cmdline = read_cmdline(pid);
 	if (target_reload_maps(t)) {
-		snprintf(err, errlen, "cannot read the mappings of process %d (did it exit?)", pid);
+		if (alive && target_gone(t))
+			snprintf(err, errlen, "process %d exited while leakbpf was attaching", pid);
+		else
+			snprintf(err, errlen, "cannot read the mappings of process %d", pid);
 		target_close(t);
 		return -1;
 	}
