@@ -13,6 +13,7 @@
 #include "unwind/cfi_table.h"
 #include "util/array.h"
 #include "util/clock.h"
+#include "util/escape.h"
 
 struct span {
 	uint32_t first, count;
@@ -251,13 +252,15 @@ static void load_module(struct cfi_store *s, struct cfi_module *m, int fd)
 	struct cfi_table t;
 	char why[256];
 	uint64_t t0 = mono_ns();
+	char name[4 * PATH_MAX]; /* the target's path, escaped for the terminal */
+	escape_str(m->name, NULL, name, sizeof(name));
 	int rc = cfi_table_build(fd, m->name, s->cap, &t, why, sizeof(why));
 	s->build_ns += mono_ns() - t0;
 	s->builds++;
 	if (rc) {
 		if (s->verbose)
 			fprintf(stderr, "leakbpf: no unwind table for %s (%s): frame pointers\n",
-				m->name, why);
+				name, why);
 		return;
 	}
 	m->segs = t.segs;
@@ -271,7 +274,7 @@ static void load_module(struct cfi_store *s, struct cfi_module *m, int fd)
 		fprintf(stderr,
 			"leakbpf: warning: no room left in the unwind table memory for %s (%zu "
 			"rows): its frames are unwound with frame pointers\n",
-			m->name, t.nrows);
+			name, t.nrows);
 		cfi_table_free(&t);
 		return;
 	}
@@ -279,7 +282,7 @@ static void load_module(struct cfi_store *s, struct cfi_module *m, int fd)
 	m->rows = sp;
 	if (s->verbose)
 		fprintf(stderr, "leakbpf: unwind table for %s: %zu rows from %s%s%s, %.1f ms\n",
-			m->name, t.nrows, t.eh_frame ? ".eh_frame" : "",
+			name, t.nrows, t.eh_frame ? ".eh_frame" : "",
 			t.eh_frame && t.debug_frame ? " and " : "",
 			t.debug_frame ? ".debug_frame" : "", (mono_ns() - t0) / 1e6);
 	cfi_table_free(&t);

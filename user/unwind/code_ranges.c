@@ -77,9 +77,10 @@ void text_ranges_describe(const struct text_ranges *tr)
 		return;
 	cfi_store_stats(tr->cfi, &st);
 	fprintf(stderr,
-		"leakbpf: unwind tables: %zu modules (and %zu idle) of %zu processes, %" PRIu64
+		"leakbpf: unwind tables: %zu modules (and %zu idle) for %zu %s, %" PRIu64
 		" rows (%s of %s), %.0f ms to build; %zu modules without CFI, %zu did not fit\n",
-		st.modules, st.idle, st.users, st.rows_used,
+		st.modules, st.idle, st.users, st.users == 1 ? "process" : "processes",
+		st.rows_used,
 		human_bytes((double)st.rows_used * sizeof(struct lb_cfi_row), used, sizeof(used)),
 		human_bytes((double)st.rows_cap * sizeof(struct lb_cfi_row), cap, sizeof(cap)),
 		st.build_ms, st.no_cfi, st.dropped);
