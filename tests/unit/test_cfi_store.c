@@ -74,7 +74,7 @@ static void pass(struct cfi_store *s, const struct lb_target *t, const char *nam
 
 static struct cfi_store *store_new(struct lb_cfi_row *rows, uint32_t cap)
 {
-	struct cfi_store *s = cfi_store_new(rows, cap, false);
+	struct cfi_store *s = cfi_store_new(rows, cap, 0, false);
 	one_user = s ? cfi_store_join(s) : NULL;
 	CHECK(s && one_user);
 	return s;
@@ -230,7 +230,7 @@ static void test_table_shared_until_no_process_maps_it(void)
 	only(libc_only, &libc);
 	only(libdw_only, &libdw);
 	only(none, &empty);
-	struct cfi_store *s = cfi_store_new(rows, cap, false);
+	struct cfi_store *s = cfi_store_new(rows, cap, 0, false);
 	struct cfi_user *a = cfi_store_join(s), *b = cfi_store_join(s), *c = cfi_store_join(s);
 	CHECK(a && b && c);
 
@@ -295,6 +295,38 @@ static void test_table_shared_until_no_process_maps_it(void)
 	free(rows);
 }
 
+/* The passes of several processes may follow each other within
+ * microseconds: an idle table's room waits its grace period as well. */
+static void test_idle_room_waits_its_grace_period(void)
+{
+	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
+	const char *none[] = {"no such module", NULL};
+	struct lb_target libc, libdw, empty;
+	struct cfi_slice got;
+	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
+	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
+	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
+	only(libc_only, &libc);
+	only(libdw_only, &libdw);
+	only(none, &empty);
+	/* an hour: longer than this test */
+	struct cfi_store *s = cfi_store_new(rows, cap, 3600ull * 1000000000, false);
+	struct cfi_user *a = cfi_store_join(s), *b = cfi_store_join(s);
+	pass_of(s, a, &libc, NULL, NULL, NULL);
+	pass_of(s, a, &empty, NULL, NULL, NULL);
+	pass_of(s, b, &empty, NULL, NULL, NULL);
+	pass_of(s, b, &libdw, "libdw", &got, NULL);
+	CHECK_EQ(got.count, 0);
+	CHECK_EQ(cfi_user_tables_full(b), 1);
+	cfi_store_leave(s, a);
+	cfi_store_leave(s, b);
+	cfi_store_free(s);
+	free(libc.maps);
+	free(libdw.maps);
+	free(empty.maps);
+	free(rows);
+}
+
 int main(void)
 {
 	char err[256];
@@ -308,6 +340,7 @@ int main(void)
 	RUN(test_idle_table_kept_and_reused);
 	RUN(test_room_of_idle_tables_taken_back_safely);
 	RUN(test_table_shared_until_no_process_maps_it);
+	RUN(test_idle_room_waits_its_grace_period);
 	target_close(&self);
 	return unit_done();
 }

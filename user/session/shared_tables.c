@@ -38,7 +38,7 @@ int shared_tables_open(struct shared_tables *t, uint32_t capacity, bool verbose)
 		return give_up(t, "map", errno);
 	t->rows = rows;
 	t->capacity = capacity;
-	t->store = cfi_store_new(t->rows, capacity, verbose);
+	t->store = cfi_store_new(t->rows, capacity, CFI_STORE_GRACE_NS, verbose);
 	if (!t->store)
 		return give_up(t, "keep", ENOMEM);
 	return 0;

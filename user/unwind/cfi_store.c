@@ -36,6 +36,7 @@ struct cfi_module {
 	uint32_t users;	    /* users whose last pass named it: idle at 0 */
 	uint64_t seen;	    /* last pass that named it */
 	uint64_t idle_pass; /* the pass in or after which users fell to 0 */
+	uint64_t idle_ns;   /* and when (mono_ns) */
 };
 
 /* The modules a user's last pass named (cur) and its pass under way
@@ -50,6 +51,7 @@ struct cfi_store {
 	struct lb_cfi_row *rows;
 	uint32_t cap;
 	bool verbose;
+	uint64_t grace_ns; /* an idle table's rows are kept at least this long */
 	struct cfi_module *mods;
 	size_t nmods, modcap;
 	struct span *free; /* sorted, coalesced */
@@ -106,7 +108,8 @@ static bool take_span(struct cfi_store *s, uint32_t count, struct span *out)
 	return false;
 }
 
-struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, bool verbose)
+struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, uint64_t grace_ns,
+				bool verbose)
 {
 	struct cfi_store *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -114,6 +117,7 @@ struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, bool
 	s->rows = rows;
 	s->cap = capacity;
 	s->verbose = verbose;
+	s->grace_ns = grace_ns;
 	if (capacity && add_free(s, (struct span){0, capacity})) {
 		free(s);
 		return NULL;
@@ -150,21 +154,24 @@ static struct cfi_module *module_by_id(struct cfi_store *s, uint64_t id)
 }
 
 /* Whether an idle table's room may be given to another: no user names it,
- * not even in the pass under way, and it went idle before this pass began.
- * The ranges that named it were rewritten when it went idle (at the end of
- * that pass, or before its user left), so the programs read other ranges
- * now, and no walk in flight is that old. */
-static bool reusable(const struct cfi_store *s, const struct cfi_module *m)
+ * not even in the pass under way, it went idle before this pass began, and
+ * a grace period ago. The ranges that named it were rewritten when it went
+ * idle (at the end of that pass, or before its user left), so the programs
+ * read other ranges now; the passes of several processes may follow each
+ * other closely, the grace is what no walk in flight outlasts. */
+static bool reusable(const struct cfi_store *s, const struct cfi_module *m, uint64_t now)
 {
-	return m->rows.count && !m->users && m->seen != s->pass && m->idle_pass < s->pass;
+	return m->rows.count && !m->users && m->seen != s->pass && m->idle_pass < s->pass &&
+	       now - m->idle_ns >= s->grace_ns;
 }
 
 /* The reusable table idle the longest, or s->nmods. */
 static size_t oldest_reusable(const struct cfi_store *s)
 {
 	size_t oldest = s->nmods;
+	uint64_t now = mono_ns();
 	for (size_t i = 0; i < s->nmods; i++)
-		if (reusable(s, &s->mods[i]) &&
+		if (reusable(s, &s->mods[i], now) &&
 		    (oldest == s->nmods || s->mods[i].idle_pass < s->mods[oldest].idle_pass))
 			oldest = i;
 	return oldest;
@@ -209,8 +216,10 @@ static void drop_users(struct cfi_store *s, const uint64_t *ids, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct cfi_module *m = module_by_id(s, ids[i]);
-		if (m && m->users && !--m->users)
+		if (m && m->users && !--m->users) {
 			m->idle_pass = s->pass;
+			m->idle_ns = mono_ns();
+		}
 	}
 }
 
@@ -334,6 +343,7 @@ struct cfi_slice cfi_store_slice(struct cfi_store *s, struct cfi_user *u, const 
 		struct cfi_module nm = {
 		    .id = ++s->next_id,
 		    .idle_pass = s->pass,
+		    .idle_ns = mono_ns(),
 		    .dev = st.st_dev,
 		    .ino = st.st_ino,
 		    .size = (uint64_t)st.st_size,

@@ -13,8 +13,9 @@
  * more stays, idle, until its room is needed: a library loaded again, the
  * same file in another worker or in the next program of an exec chain is
  * not built twice; its room is reused only a pass (of any user) after it
- * went idle, once no code range can name it, so no walk in flight reads
- * rows being rewritten. Not thread-safe: one thread calls it.
+ * went idle, once no code range names it, and a grace period later, so no
+ * walk in flight reads rows being rewritten. Not thread-safe: one thread
+ * calls it.
  */
 #ifndef UNWIND_CFI_STORE_H
 #define UNWIND_CFI_STORE_H
@@ -49,8 +50,12 @@ struct cfi_store_stats {
 	size_t builds;	       /* tables built (or tried), in total */
 };
 
+/* The grace period of idle tables (see above): far longer than a walk. */
+#define CFI_STORE_GRACE_NS 1000000000ull
+
 /* rows: `capacity` rows mapped from the BPF array (shared with BPF). */
-struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, bool verbose);
+struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, uint64_t grace_ns,
+				bool verbose);
 void cfi_store_free(struct cfi_store *s);
 
 /* A process whose code ranges name slices of the store, until it leaves
