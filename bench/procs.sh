@@ -12,6 +12,7 @@ for n in 1 4 16; do
 	exec 9> "$fifo"
 	while ! grep -q ready "$fifo.out" 2>/dev/null; do sleep 0.1; done
 	master=$(awk '/ready/ {print $2}' "$fifo.out")
+	: > "$fifo.err" # counted below before leakbpf may have written it
 	start=$(date +%s.%N)
 	./leakbpf -p "$master" --children -q -d 600 2> "$fifo.err" > /dev/null &
 	lb=$!
