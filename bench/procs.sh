@@ -12,6 +12,7 @@ for n in 1 4 16; do
 	exec 9> "$fifo"
 	while ! grep -q ready "$fifo.out" 2>/dev/null; do sleep 0.1; done
 	master=$(awk '/ready/ {print $2}' "$fifo.out")
+	: > "$fifo.err" # counted below before leakbpf may have written it
 	start=$(date +%s.%N)
 	./leakbpf -p "$master" --children -q -d 600 2> "$fifo.err" > /dev/null &
 	lb=$!
@@ -19,8 +20,11 @@ for n in 1 4 16; do
 	end=$(date +%s.%N)
 	sleep 1
 	rss=$(awk '/VmRSS/ {print $2}' /proc/$lb/status)
-	maps=$(for fd in /proc/$lb/fdinfo/*; do awk '/^memlock:/ {print $2}' "$fd"; done |
-		awk '{s += $1} END {print s}')
+	# each map once: the maps every object shares (unwind rows, held
+	# processes) are open in several fds
+	maps=$(for fd in /proc/$lb/fdinfo/*; do
+		awk '/^memlock:/ {m = $2} /^map_id:/ {print $2, m}' "$fd"
+	done | sort -u -k1,1 | awk '{s += $2} END {print s}')
 	printf '%2d workers: attach %.2f s, leakbpf RSS %d MiB, BPF maps %d MiB (%d processes)\n' \
 		"$n" "$(echo "$end - $start" | bc)" $((rss / 1024)) $((maps / 1048576)) $((n + 1))
 	kill -INT $lb

@@ -5,6 +5,8 @@ its own accounting under a root frame "process PID (COMM)"; -p A,B;
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +14,8 @@ import time
 
 import pytest
 
-from lbtest import (TESTS, Leakbpf, cprog, go, load_json, run_leakbpf, start_target,
-                    wait_line, wait_ready)
+from lbtest import (ROOTS, TESTS, Leakbpf, cprog, folded_stacks, go, load_json, run_leakbpf,
+                    start_target, wait_line, wait_ready)
 
 SERVER = TESTS / "py" / "prefork_server.py"
 # tests/py/prefork_server.py's numbers
@@ -90,6 +92,52 @@ def test_prefork_python_server(tmp_path):
     for line in folded.read_text().splitlines():
         assert line.startswith("process "), line
     go(t, "q")
+
+
+def test_workers_share_unwind_tables(tmp_path):
+    """Debian's python3.11 (no frame pointers) as a pre-fork server: the
+    unwind table of each library is built once for the master and all its
+    workers (those at attach and one forked later), and every worker's
+    outstanding bytes still have complete native stacks."""
+    py = "/usr/bin/python3.11"
+    if not shutil.which(py):
+        pytest.fail(f"{py} is not installed: scripts/deps.sh installs it")
+    t = start_target([py, SERVER])
+    ready = wait_ready(t)[-1].split()
+    master, workers = int(ready[1]), [int(p) for p in ready[2:]]
+    folded = tmp_path / "r.folded"
+    lb = Leakbpf(["-p", master, "--children", "--no-python", "-v", "-d", "6",
+                  "--folded", folded])
+    lb.wait_tracing()
+    deadline = time.monotonic() + 20
+    while not all(f"tracing pid {w} " in lb.stderr for w in workers):
+        assert time.monotonic() < deadline, lb.stderr
+        time.sleep(0.1)
+    go(t, "f")
+    late = int(wait_line(t, "forked")[-1].split()[1])
+    go(t, "g")
+    wait_line(t, "done")
+    res = lb.wait()
+    assert res.returncode == 0, res.stderr
+    assert f"tracing pid {late} " in res.stderr
+    built = {}
+    for path in re.findall(r"^leakbpf: unwind table for (.*): \d+ rows", res.stderr, re.M):
+        built[path] = built.get(path, 0) + 1
+    assert any("libc.so" in p for p in built) and py in built, res.stderr
+    assert all(n == 1 for n in built.values()), built
+    total, rooted, unrooted = {}, {}, {}
+    for frames, n in folded_stacks(folded):
+        pid = int(frames[0].split()[1])
+        total[pid] = total.get(pid, 0) + n
+        if ROOTS & set(frames):
+            rooted[pid] = rooted.get(pid, 0) + n
+        else:
+            unrooted.setdefault(pid, []).append(";".join(frames))
+    # the leaking workers' buffers at least
+    assert total.get(workers[1], 0) >= REQUESTS * EARLY_SIZE, total
+    assert total.get(late, 0) >= REQUESTS * LATE_SIZE, total
+    for pid in (*workers, late):
+        assert rooted.get(pid, 0) == total.get(pid, 0), unrooted.get(pid, [])[:5]
 
 
 def test_native_children_exact(tmp_path):

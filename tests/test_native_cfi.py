@@ -19,16 +19,11 @@ import time
 import pytest
 
 from checks import assert_exact, assert_no_drops, assert_sane
-from lbtest import (LEAKBPF, Leakbpf, cprog, describe, go, load_json, stack_with,
-                    start_target, trace_target, wait_done, wait_line, wait_ready)
+from lbtest import (LEAKBPF, ROOTS, Leakbpf, cprog, describe, folded_stacks, go, load_json,
+                    stack_with, start_target, trace_target, wait_done, wait_line, wait_ready)
 
 BUILDS = ["nofp", "fp"]
 DEBIAN_PY = "/usr/bin/python3.11"
-
-# Frames where a process or thread starts: a stack that reaches one is
-# complete (the list).
-ROOTS = {"__libc_start_call_main", "__libc_start_main", "_start", "start_thread", "clone3",
-         "_dl_start_user", "_dl_start", "_dl_init", "call_init"}
 
 
 def names(stack):
@@ -185,14 +180,12 @@ def test_real_programs_reach_a_root(cmd, tmp_path):
     assert res.returncode == 0, res.stderr
     total = rooted = 0
     unrooted = []
-    for line in folded.read_text().splitlines():
-        stack, _, n = line.rpartition(" ")
-        frames = [re.sub(r" \(.*", "", f).split("@")[0] for f in stack.split(";")]
-        total += int(n)
+    for frames, n in folded_stacks(folded):
+        total += n
         if ROOTS & set(frames):
-            rooted += int(n)
+            rooted += n
         else:
-            unrooted.append(line)
+            unrooted.append(";".join(frames))
     assert total > 0, "no outstanding bytes at all"
     assert rooted == total, f"{total - rooted} of {total} bytes without a root:\n" + \
         "\n".join(unrooted[:5])

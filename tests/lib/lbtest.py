@@ -22,6 +22,7 @@ The handshake with a target program (tests/c/*.c, tests/demo/*):
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -38,6 +39,11 @@ CBUILD = TESTS / "c" / "build"
 TRACING_PREFIX = "leakbpf: tracing pid"
 # what leakbpf prints once it traces: one process, or every one (--growth -a)
 TRACING_PREFIXES = (TRACING_PREFIX, "leakbpf: tracing every process")
+
+# Frames where a process or thread starts: a native stack that reaches one
+# is complete.
+ROOTS = {"__libc_start_call_main", "__libc_start_main", "_start", "start_thread", "clone3",
+         "_dl_start_user", "_dl_start", "_dl_init", "call_init"}
 
 # Processes started through this module; killed by the conftest fixture at the
 # end of every test so that a failing test never leaves targets behind.
@@ -278,6 +284,14 @@ class Leakbpf:
         for t in self._threads:
             t.join(10)
         return subprocess.CompletedProcess(self.args, rc, self.stdout, self.stderr)
+
+
+def folded_stacks(path):
+    """(function names root first, bytes) for each line of a folded file;
+    file:line and symbol version suffixes dropped."""
+    for line in Path(path).read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        yield [re.sub(r" \(.*", "", f).split("@")[0] for f in stack.split(";")], int(n)
 
 
 def load_json(path):

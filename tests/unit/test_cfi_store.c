@@ -4,7 +4,9 @@
  * the test itself), with a rows array in our own memory instead of the
  * BPF one: each file built once, idle tables kept and reused, their room
  * taken back only when no code range can still name them, tables that do
- * not fit counted, and the bias of every slice right.
+ * not fit counted, and the bias of every slice right; several users (the
+ * processes of a session) share a table, which goes idle only when none
+ * maps it any more.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -46,19 +48,42 @@ static void only(const char *const *names, struct lb_target *out)
 
 /* One pass, as code_ranges.c makes it; the slice of the mapping named
  * `name` in *got when not NULL. */
-static void pass(struct cfi_store *s, const struct lb_target *t, const char *name,
-		 struct cfi_slice *got, const struct lb_mapping **map)
+static void pass_of(struct cfi_store *s, struct cfi_user *u, const struct lb_target *t,
+		    const char *name, struct cfi_slice *got, const struct lb_mapping **map)
 {
-	cfi_store_begin(s);
+	cfi_store_begin(s, u);
 	for (size_t i = 0; i < t->nmaps; i++) {
-		struct cfi_slice sl = cfi_store_slice(s, t, &t->maps[i]);
+		struct cfi_slice sl = cfi_store_slice(s, u, t, &t->maps[i]);
 		if (name && !strncmp(base(t->maps[i].path), name, strlen(name)) && got) {
 			*got = sl;
 			if (map)
 				*map = &t->maps[i];
 		}
 	}
-	cfi_store_end(s);
+	cfi_store_end(s, u);
+}
+
+/* A pass of the store's one user (the tests of a single process). */
+static struct cfi_user *one_user;
+
+static void pass(struct cfi_store *s, const struct lb_target *t, const char *name,
+		 struct cfi_slice *got, const struct lb_mapping **map)
+{
+	pass_of(s, one_user, t, name, got, map);
+}
+
+static struct cfi_store *store_new(struct lb_cfi_row *rows, uint32_t cap)
+{
+	struct cfi_store *s = cfi_store_new(rows, cap, 0, false);
+	one_user = s ? cfi_store_join(s) : NULL;
+	CHECK(s && one_user);
+	return s;
+}
+
+static void store_free(struct cfi_store *s)
+{
+	cfi_store_leave(s, one_user);
+	cfi_store_free(s);
 }
 
 static size_t rows_of(const char *path)
@@ -91,7 +116,7 @@ static void test_each_file_built_once_with_the_right_bias(void)
 	struct cfi_slice libc = {0};
 	const struct lb_mapping *m = NULL;
 	struct lb_cfi_row *rows = calloc(1u << 20, sizeof(*rows));
-	struct cfi_store *s = cfi_store_new(rows, 1u << 20, false);
+	struct cfi_store *s = store_new(rows, 1u << 20);
 	only(NULL, &all);
 	pass(s, &all, "libc.so", &libc, &m);
 	cfi_store_stats(s, &st);
@@ -115,7 +140,7 @@ static void test_each_file_built_once_with_the_right_bias(void)
 	struct cfi_table one = {.rows = &rows[libc.first], .nrows = libc.count};
 	const struct lb_cfi_row *r = cfi_table_lookup(&one, vaddr);
 	CHECK(r && LB_CFI_RULE(r->kind) == LB_CFA_RSP && r->off == 8);
-	cfi_store_free(s);
+	store_free(s);
 	free(all.maps);
 	free(rows);
 }
@@ -126,7 +151,7 @@ static void test_idle_table_kept_and_reused(void)
 	struct cfi_store_stats st;
 	const char *not_libc[] = {"ld-linux", "test_cfi_store", NULL};
 	struct lb_cfi_row *rows = calloc(1u << 20, sizeof(*rows));
-	struct cfi_store *s = cfi_store_new(rows, 1u << 20, false);
+	struct cfi_store *s = store_new(rows, 1u << 20);
 	only(NULL, &all);
 	only(not_libc, &some);
 	pass(s, &all, NULL, NULL, NULL);
@@ -140,7 +165,7 @@ static void test_idle_table_kept_and_reused(void)
 	cfi_store_stats(s, &st);
 	CHECK_EQ(st.builds, built);
 	CHECK_EQ(st.idle, 0);
-	cfi_store_free(s);
+	store_free(s);
 	free(all.maps);
 	free(some.maps);
 	free(rows);
@@ -164,17 +189,17 @@ static void test_room_of_idle_tables_taken_back_safely(void)
 
 	/* libc unmapped in the pass right before libdw is mapped: a range
 	 * written then may still name libc's rows, so they are not reused */
-	struct cfi_store *s = cfi_store_new(rows, cap, false);
+	struct cfi_store *s = store_new(rows, cap);
 	pass(s, &libc, NULL, NULL, NULL);
 	pass(s, &libdw, "libdw", &got, NULL);
 	cfi_store_stats(s, &st);
 	CHECK_EQ(got.count, 0);
 	CHECK_EQ(st.dropped, 1);
 	CHECK_EQ(st.rows_dropped, nlibdw);
-	cfi_store_free(s);
+	store_free(s);
 
 	/* a pass later they are */
-	s = cfi_store_new(rows, cap, false);
+	s = store_new(rows, cap);
 	pass(s, &libc, NULL, NULL, NULL);
 	pass(s, &empty, NULL, NULL, NULL);
 	pass(s, &libdw, "libdw", &got, NULL);
@@ -183,6 +208,118 @@ static void test_room_of_idle_tables_taken_back_safely(void)
 	CHECK_EQ(st.dropped, 0);
 	CHECK_EQ(st.idle, 0);
 	CHECK_EQ(st.modules, 1);
+	store_free(s);
+	free(libc.maps);
+	free(libdw.maps);
+	free(empty.maps);
+	free(rows);
+}
+
+/* Two processes map libc; a third wants libdw, with room for one table. */
+static void test_table_shared_until_no_process_maps_it(void)
+{
+	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
+	const char *none[] = {"no such module", NULL};
+	struct lb_target libc, libdw, empty;
+	struct cfi_store_stats st;
+	struct cfi_slice a_got, b_got, got;
+	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
+	CHECK(nlibc > 0 && nlibdw > 0);
+	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
+	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
+	only(libc_only, &libc);
+	only(libdw_only, &libdw);
+	only(none, &empty);
+	struct cfi_store *s = cfi_store_new(rows, cap, 0, false);
+	struct cfi_user *a = cfi_store_join(s), *b = cfi_store_join(s), *c = cfi_store_join(s);
+	CHECK(a && b && c);
+
+	/* built once, the same slice for both */
+	pass_of(s, a, &libc, "libc.so", &a_got, NULL);
+	pass_of(s, b, &libc, "libc.so", &b_got, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(st.builds, 1);
+	CHECK_EQ(st.users, 3);
+	CHECK(a_got.count == nlibc && a_got.first == b_got.first && a_got.count == b_got.count);
+
+	/* a stops mapping it, b still does: however many passes go by, its
+	 * rows stay (libdw does not fit) */
+	pass_of(s, a, &empty, NULL, NULL, NULL);
+	pass_of(s, a, &empty, NULL, NULL, NULL);
+	pass_of(s, c, &libdw, "libdw", &got, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(got.count, 0);
+	CHECK_EQ(st.modules, 1);
+	CHECK_EQ(st.idle, 0);
+	CHECK_EQ(st.dropped, 1);
+	CHECK_EQ(cfi_user_tables_full(c), 1);
+	CHECK_EQ(cfi_user_tables_full(a), 0);
+	pass_of(s, b, &libc, "libc.so", &got, NULL); /* still the same rows */
+	CHECK(got.first == b_got.first && got.count == nlibc);
+	pass_of(s, c, &empty, NULL, NULL, NULL);
+
+	/* b stops too: idle, kept a pass, then its room goes to libdw */
+	pass_of(s, b, &empty, NULL, NULL, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(st.modules, 0);
+	CHECK_EQ(st.idle, 1);
+	pass_of(s, c, &libdw, "libdw", &got, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(got.count, nlibdw);
+	CHECK_EQ(st.modules, 1);
+	CHECK_EQ(st.idle, 0);
+	CHECK_EQ(st.dropped, 1);
+
+	/* users that leave: libdw stays while one of two still maps it */
+	pass_of(s, a, &libdw, NULL, NULL, NULL);
+	cfi_store_leave(s, c);
+	pass_of(s, b, &libc, "libc.so", &got, NULL);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(got.count, 0); /* no room: libdw is a's */
+	CHECK_EQ(st.modules, 1);
+	CHECK_EQ(st.users, 2);
+	pass_of(s, b, &empty, NULL, NULL, NULL);
+	cfi_store_leave(s, a);
+	cfi_store_stats(s, &st);
+	CHECK_EQ(st.idle, 1);
+	pass_of(s, b, &libc, "libc.so", &got, NULL);
+	CHECK_EQ(got.count, nlibc);
+	size_t builds = st.builds;
+	cfi_store_stats(s, &st);
+	CHECK_EQ(st.builds, builds + 1);
+	cfi_store_leave(s, b);
+	cfi_store_free(s);
+	free(libc.maps);
+	free(libdw.maps);
+	free(empty.maps);
+	free(rows);
+}
+
+/* The passes of several processes may follow each other within
+ * microseconds: an idle table's room waits its grace period as well. */
+static void test_idle_room_waits_its_grace_period(void)
+{
+	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
+	const char *none[] = {"no such module", NULL};
+	struct lb_target libc, libdw, empty;
+	struct cfi_slice got;
+	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
+	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
+	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
+	only(libc_only, &libc);
+	only(libdw_only, &libdw);
+	only(none, &empty);
+	/* an hour: longer than this test */
+	struct cfi_store *s = cfi_store_new(rows, cap, 3600ull * 1000000000, false);
+	struct cfi_user *a = cfi_store_join(s), *b = cfi_store_join(s);
+	pass_of(s, a, &libc, NULL, NULL, NULL);
+	pass_of(s, a, &empty, NULL, NULL, NULL);
+	pass_of(s, b, &empty, NULL, NULL, NULL);
+	pass_of(s, b, &libdw, "libdw", &got, NULL);
+	CHECK_EQ(got.count, 0);
+	CHECK_EQ(cfi_user_tables_full(b), 1);
+	cfi_store_leave(s, a);
+	cfi_store_leave(s, b);
 	cfi_store_free(s);
 	free(libc.maps);
 	free(libdw.maps);
@@ -202,6 +339,8 @@ int main(void)
 	RUN(test_each_file_built_once_with_the_right_bias);
 	RUN(test_idle_table_kept_and_reused);
 	RUN(test_room_of_idle_tables_taken_back_safely);
+	RUN(test_table_shared_until_no_process_maps_it);
+	RUN(test_idle_room_waits_its_grace_period);
 	target_close(&self);
 	return unit_done();
 }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Settings into the skeleton: .rodata, .bss, the ranges map and the
- * mapping of the unwind tables' rows. */
+/* Settings into the skeleton: .rodata, .bss, the ranges map, and the maps
+ * every object of a session shares. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "attach/skel.h"
 #include "python/support.h"
@@ -11,8 +10,9 @@
 #include "cfi.h"
 #include "unwind/code_ranges.h"
 
-void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings *s)
+int bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings *s)
 {
+	int e = 0;
 	skel->rodata->target_tgid = s->target_tgid;
 	skel->rodata->min_size = s->min_size;
 	skel->rodata->max_size = s->max_size;
@@ -20,21 +20,22 @@ void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings 
 	skel->rodata->growth_all = s->growth_all;
 	skel->rodata->growth_self = s->growth_self;
 	/* the object holds one row and one kept walk unless it gets tables:
-	 * -a's objects, one per process, would take 8 MiB each */
-	if (s->unwind_tables) {
-		bpf_map__set_max_entries(skel->maps.cfi_rows,
-					 s->cfi_rows ? s->cfi_rows : LB_CFI_ROWS_DEFAULT);
+	 * -a's objects, one per process, would take 8 MiB each; the rows are
+	 * the session's, one array for every process */
+	if (s->cfi_rows_fd > 0) {
+		e = bpf_map__reuse_fd(skel->maps.cfi_rows, s->cfi_rows_fd);
 		bpf_map__set_max_entries(skel->maps.cfi_cache, CFI_CACHE_SLOTS);
 	}
 	if (s->ringbuf_bytes)
 		bpf_map__set_max_entries(skel->maps.events, s->ringbuf_bytes);
 	/* every object of a session holds its children in one map */
-	if (s->held_fd > 0)
-		bpf_map__reuse_fd(skel->maps.held, s->held_fd);
+	if (!e && s->held_fd > 0)
+		e = bpf_map__reuse_fd(skel->maps.held, s->held_fd);
 	if (s->py) {
 		memcpy((void *)&skel->rodata->lb_py, &s->py->cfg, sizeof(s->py->cfg));
 		skel->rodata->lb_pya_preheader_flags = s->py->preheader_flags;
 	}
+	return e;
 }
 
 void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r)
@@ -50,26 +51,6 @@ void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r)
 	skel->bss->fp_hi = r->fp_hi;
 	/* walks kept by the programs (cfi.bpf.h) may name old ranges or rows */
 	__atomic_add_fetch(&skel->bss->cfi_gen, 1, __ATOMIC_SEQ_CST);
-}
-
-struct lb_cfi_row *bpf_settings_map_rows(struct leakbpf_bpf *skel, uint32_t *capacity)
-{
-	uint32_t cap = bpf_map__max_entries(skel->maps.cfi_rows);
-	void *rows = mmap(NULL, (size_t)cap * sizeof(struct lb_cfi_row), PROT_READ | PROT_WRITE,
-			  MAP_SHARED, bpf_map__fd(skel->maps.cfi_rows), 0);
-	if (rows == MAP_FAILED) {
-		fprintf(stderr, "leakbpf: warning: cannot map the unwind tables (%m): native "
-				"stacks use frame pointers\n");
-		return NULL;
-	}
-	*capacity = cap;
-	return rows;
-}
-
-void bpf_settings_unmap_rows(struct lb_cfi_row *rows, uint32_t capacity)
-{
-	if (rows)
-		munmap(rows, (size_t)capacity * sizeof(struct lb_cfi_row));
 }
 
 void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched)

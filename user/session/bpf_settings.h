@@ -23,15 +23,16 @@ struct bpf_load_settings {
 	const struct py_bpf_settings *py; /* NULL: not a Python target */
 	bool growth_all;		  /* --growth -a: every process but growth_self */
 	uint32_t growth_self;		  /* leakbpf's own tgid */
-	bool unwind_tables;		  /* room for the unwind tables and kept walks
-					     (bpf/cfi.h); without, one row: frame pointers */
-	uint32_t cfi_rows;		  /* with unwind_tables: rows (0: LB_CFI_ROWS_DEFAULT) */
+	int cfi_rows_fd;		  /* > 0: the session's unwind tables' rows
+					     (session/shared_tables.h), and room for kept
+					     walks (bpf/cfi.h); else one row: frame pointers */
 	uint32_t ringbuf_bytes;		  /* the events ring buffer (0: the object's) */
 	int held_fd;			  /* > 0: the session's map of held children */
 };
 
-/* Before load. */
-void bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings *s);
+/* Before load. 0, or a negative errno when a map of the session cannot be
+ * shared. */
+int bpf_settings_load(struct leakbpf_bpf *skel, const struct bpf_load_settings *s);
 /* After load, whenever the target's code changed. */
 void bpf_settings_ranges(struct leakbpf_bpf *skel, const struct walk_ranges *r);
 /* After attach: whether the code object deallocator is probed. */
@@ -45,12 +46,5 @@ void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow);
 /* Growth -a: whether a process is traced by an object of its own, which
  * the shared one then leaves alone. */
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);
-
-/* After load: the unwind tables' rows array (bpf/cfi.h), mapped into our
- * memory for user/unwind/cfi_store.c to write; *capacity rows. NULL (said
- * in one warning line) when it cannot be mapped: stacks then use frame
- * pointers. Unmapped by bpf_settings_unmap_rows before the skeleton goes. */
-struct lb_cfi_row *bpf_settings_map_rows(struct leakbpf_bpf *skel, uint32_t *capacity);
-void bpf_settings_unmap_rows(struct lb_cfi_row *rows, uint32_t capacity);
 
 #endif

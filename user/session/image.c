@@ -15,6 +15,7 @@
 #include "session/growth_all.h"
 #include "session/image.h"
 #include "session/options.h"
+#include "session/shared_tables.h"
 #include "symbols/symbolizer.h"
 #include "util/escape.h"
 
@@ -27,9 +28,9 @@ static void resolve_py_frame(void *py, const struct agg_py_frame *f, struct rm_f
 static int load_bpf(struct image *im, const struct image_plan *p, char *err, size_t errlen)
 {
 	const struct options *o = p->o;
-	/* unwind tables for the target; -a traces every process with the
-	 * frame pointers they have; LEAKBPF_NO_CFI=1 as well (to compare) */
-	im->unwind_tables = !o->all && !getenv("LEAKBPF_NO_CFI");
+	/* unwind tables for the target, when the session has them (not with
+	 * -a, which walks every process with its frame pointers) */
+	im->unwind_tables = p->tables && p->tables->store;
 	im->skel = leakbpf_bpf__open();
 	if (!im->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
@@ -61,13 +62,16 @@ static int load_bpf(struct image *im, const struct image_plan *p, char *err, siz
 	    .py = im->py ? &py : NULL,
 	    .growth_all = o->all,
 	    .growth_self = (uint32_t)getpid(),
-	    .unwind_tables = im->unwind_tables,
-	    .cfi_rows = p->extra ? IMAGE_EXTRA_CFI_ROWS : 0,
+	    .cfi_rows_fd = im->unwind_tables ? p->tables->rows_fd : -1,
 	    .ringbuf_bytes = (uint32_t)rb_size,
 	    .held_fd = p->held_fd,
 	};
-	bpf_settings_load(im->skel, &st);
-	int e = leakbpf_bpf__load(im->skel);
+	int e = bpf_settings_load(im->skel, &st);
+	if (e) {
+		snprintf(err, errlen, "cannot share the session's BPF maps: %s", strerror(-e));
+		return -1;
+	}
+	e = leakbpf_bpf__load(im->skel);
 	if (e) {
 		snprintf(err, errlen,
 			 "cannot load the BPF programs: %s (run with -v for the verifier log)",
@@ -196,13 +200,9 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		}
 		im->intake.growth = im->all;
 	}
-	if (im->unwind_tables) {
-		im->cfi_rows = bpf_settings_map_rows(im->skel, &im->cfi_cap);
-		if (im->cfi_rows &&
-		    text_ranges_tables(&im->tr, im->cfi_rows, im->cfi_cap, o->verbose)) {
-			snprintf(err, errlen, "out of memory");
-			goto fail;
-		}
+	if (im->unwind_tables && text_ranges_tables(&im->tr, p->tables->store)) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
 	/* the loader's changes wake the poll too (the session acts on them) */
 	if (ring_buffer__add(im->rb, bpf_map__fd(im->skel->maps.dl_wake), dl_woken, NULL)) {
@@ -287,7 +287,6 @@ void image_close(struct image *im)
 		process_events_detach(&im->events);
 	probe_set_destroy(&im->probes);
 	text_ranges_free(&im->tr);
-	bpf_settings_unmap_rows(im->cfi_rows, im->cfi_cap);
 	leakbpf_bpf__destroy(im->skel);
 	symbolizer_free(im->sym);
 	report_builder_free(&im->builder);
@@ -297,6 +296,11 @@ void image_close(struct image *im)
 	py_close(im->py);
 	target_close(&im->target);
 	free(im);
+}
+
+void image_leave_tables(struct image *im)
+{
+	text_ranges_leave_tables(&im->tr);
 }
 
 bool image_execed(const struct image *im)

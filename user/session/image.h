@@ -28,7 +28,7 @@ struct py_support;
 struct symbolizer;
 struct ring_buffer;
 struct growth_all;
-struct lb_cfi_row;
+struct shared_tables;
 
 struct image {
 	struct lb_target target;
@@ -48,11 +48,9 @@ struct image {
 	uint64_t dl_seen;	 /* dynamic loader changes acted on (bss dl_changes) */
 	int ncpus;
 	const struct options *o;
-	struct growth growth;	     /* --growth, one target */
-	struct growth_all *all;	     /* --growth -a: every process, no one target */
-	bool unwind_tables;	     /* stacks from CFI (not for -a: frame pointers) */
-	struct lb_cfi_row *cfi_rows; /* the unwind tables' rows, mapped */
-	uint32_t cfi_cap;
+	struct growth growth;	    /* --growth, one target */
+	struct growth_all *all;	    /* --growth -a: every process, no one target */
+	bool unwind_tables;	    /* stacks from CFI (the session's tables) */
 	struct bpf_link *fork_link; /* --children: the fork program */
 };
 
@@ -74,15 +72,16 @@ struct image_plan {
 	bool follow_forks;				  /* report new processes, held */
 	int held_fd;					  /* the session's map of held ones */
 	bool extra;					  /* not the first process: smaller
-							     ring buffer and unwind tables */
+							     ring buffer */
+	const struct shared_tables *tables;		  /* the session's unwind tables;
+							     NULL: frame pointers (-a) */
 	void (*fork)(void *ctx, uint32_t pid, bool held); /* struct intake */
 	void *fork_ctx;
 };
 
 /* Kernel memory of an image beyond the first (several processes): the
- * events ring buffer and the unwind tables' rows. */
-#define IMAGE_EXTRA_RINGBUF  (8u << 20)
-#define IMAGE_EXTRA_CFI_ROWS (256u << 10)
+ * events ring buffer (the unwind tables are the session's, one for all). */
+#define IMAGE_EXTRA_RINGBUF (8u << 20)
 
 /* Open an image for plan->target (held or running; with -a a target of
  * pid 0, every process), or NULL with one line in err (warnings are printed
@@ -90,6 +89,11 @@ struct image_plan {
  * builder point into it. */
 struct image *image_open(const struct image_plan *p, char *err, size_t errlen);
 void image_close(struct image *im);
+/* The image's code ranges are read no more (its BPF programs are inert:
+ * the program it traced is gone): its modules' unwind tables lose it as a
+ * user. For an image closed away from the session's thread, which alone
+ * touches the shared tables; image_close does it otherwise. */
+void image_leave_tables(struct image *im);
 
 /* Read the target's mappings again (new modules: symbols for after it
  * exits, code ranges and unwind tables for the stack walk). Nothing once

@@ -34,6 +34,7 @@
 #include "session/options.h"
 #include "session/outputs.h"
 #include "session/report_merge.h"
+#include "session/shared_tables.h"
 #include "session/trace.h"
 #include "snapshot/snapshot.h"
 #include "target/children.h"
@@ -90,6 +91,7 @@ struct session {
 	pid_t fork_parent; /* whose records are being read */
 	struct held_guard guard;
 	bool guarded;
+	struct shared_tables tables; /* unwind tables of every process (not -a) */
 	struct launch launch;
 	struct launch_child child; /* what the command gets back of leakbpf's changes */
 	bool launched;
@@ -544,6 +546,7 @@ static int open_image(struct session *s, struct tracee *tr, struct lb_target *lt
 	    .follow_forks = s->o->children,
 	    .held_fd = s->guarded ? s->guard.map_fd : -1,
 	    .extra = s->nprocs > 1 || tr->parent,
+	    .tables = &s->tables,
 	    .fork = fork_seen,
 	    .fork_ctx = s,
 	};
@@ -842,6 +845,7 @@ static void retire_image(struct session *s, struct image *old)
 {
 	if (s->closing)
 		pthread_join(s->closer, NULL);
+	image_leave_tables(old); /* its programs are inert since the exec */
 	s->closing = !pthread_create(&s->closer, NULL, close_image, old);
 	if (!s->closing)
 		image_close(old);
@@ -1064,6 +1068,7 @@ static void session_close(struct session *s)
 	free(s->forks);
 	if (s->guarded)
 		held_guard_stop(&s->guard);
+	shared_tables_close(&s->tables); /* after every image */
 	if (s->snap)
 		snapshot_writer_free(s->snap);
 	target_close(&s->allocs);
@@ -1095,6 +1100,7 @@ int trace_run(const struct options *o)
 	s.say = o->verbose || s.live;
 	s.several = o->children || o->npids > 1;
 	s.guard.map_fd = s.guard.pipe_w = s.guard.pid = -1;
+	s.tables.rows_fd = -1;
 	struct utsname u;
 	if (!uname(&u))
 		snprintf(s.kernel, sizeof(s.kernel), "%s %s", u.sysname, u.release);
@@ -1134,6 +1140,11 @@ int trace_run(const struct options *o)
 		}
 		s.guarded = true;
 	}
+	/* one store of unwind tables for every process traced; -a walks every
+	 * process with the frame pointers it has; LEAKBPF_NO_CFI=1 as well
+	 * (to compare) */
+	if (!o->all && !getenv("LEAKBPF_NO_CFI"))
+		shared_tables_open(&s.tables, 0, o->verbose);
 	if (o->all ? open_all(&s) : o->command_argv ? start_command(&s) : open_processes(&s)) {
 		/* the command ran and ended, or never ran: its status */
 		if (s.exited && s.exit_status > 0)

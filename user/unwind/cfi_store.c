@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The target's unwind tables in the BPF rows array: one slice per file. */
+/* The traced processes' unwind tables in the BPF rows array: one slice per
+ * file, shared by every process that maps it. */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "unwind/cfi_table.h"
 #include "util/array.h"
 #include "util/clock.h"
+#include "util/escape.h"
 
 struct span {
 	uint32_t first, count;
@@ -23,25 +25,40 @@ struct span {
 #define IDLE_MAX 256
 
 struct cfi_module {
+	uint64_t id;		 /* what users remember it by (modules move) */
 	uint64_t dev, ino, size; /* the file: a replaced one is another module */
 	int64_t mtime_ns;
-	char *name; /* as the target maps it, for messages */
+	char *name; /* as the target first mapped it, for messages */
 	struct cfi_segment *segs;
 	size_t nsegs;
-	struct span rows; /* count 0: no table */
-	bool dropped;	  /* had a table that did not fit */
-	uint64_t pass;	  /* last pass a mapping used it: idle when older */
+	struct span rows;   /* count 0: no table */
+	bool dropped;	    /* had a table that did not fit */
+	uint32_t users;	    /* users whose last pass named it: idle at 0 */
+	uint64_t seen;	    /* last pass that named it */
+	uint64_t idle_pass; /* the pass in or after which users fell to 0 */
+	uint64_t idle_ns;   /* and when (mono_ns) */
+};
+
+/* The modules a user's last pass named (cur) and its pass under way
+ * named so far (next), by id. */
+struct cfi_user {
+	uint64_t *cur, *next;
+	size_t ncur, capcur, nnext, capnext;
+	uint64_t tables_full; /* modules it named whose table did not fit */
 };
 
 struct cfi_store {
 	struct lb_cfi_row *rows;
 	uint32_t cap;
 	bool verbose;
+	uint64_t grace_ns; /* an idle table's rows are kept at least this long */
 	struct cfi_module *mods;
 	size_t nmods, modcap;
 	struct span *free; /* sorted, coalesced */
 	size_t nfree, freecap;
-	uint64_t pass;
+	uint64_t pass; /* passes of every user, counted */
+	uint64_t next_id;
+	size_t nusers;
 	size_t dropped; /* since the start: modules whose table did not fit */
 	uint64_t rows_dropped;
 	uint64_t build_ns;
@@ -91,7 +108,8 @@ static bool take_span(struct cfi_store *s, uint32_t count, struct span *out)
 	return false;
 }
 
-struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, bool verbose)
+struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, uint64_t grace_ns,
+				bool verbose)
 {
 	struct cfi_store *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -99,6 +117,7 @@ struct cfi_store *cfi_store_new(struct lb_cfi_row *rows, uint32_t capacity, bool
 	s->rows = rows;
 	s->cap = capacity;
 	s->verbose = verbose;
+	s->grace_ns = grace_ns;
 	if (capacity && add_free(s, (struct span){0, capacity})) {
 		free(s);
 		return NULL;
@@ -119,11 +138,6 @@ void cfi_store_free(struct cfi_store *s)
 	free(s);
 }
 
-void cfi_store_begin(struct cfi_store *s)
-{
-	s->pass++;
-}
-
 static void forget(struct cfi_store *s, size_t i)
 {
 	free(s->mods[i].name);
@@ -131,25 +145,113 @@ static void forget(struct cfi_store *s, size_t i)
 	s->mods[i] = s->mods[--s->nmods];
 }
 
-/* Room for count rows: a free span, else the room of idle tables, oldest
- * first. Only tables idle since before the previous pass: the ranges the
- * programs read now were written at its end and name none of them, and no
- * walk in flight is that old. */
+static struct cfi_module *module_by_id(struct cfi_store *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].id == id)
+			return &s->mods[i];
+	return NULL;
+}
+
+/* Whether an idle table's room may be given to another: no user names it,
+ * not even in the pass under way, it went idle before this pass began, and
+ * a grace period ago. The ranges that named it were rewritten when it went
+ * idle (at the end of that pass, or before its user left), so the programs
+ * read other ranges now; the passes of several processes may follow each
+ * other closely, the grace is what no walk in flight outlasts. */
+static bool reusable(const struct cfi_store *s, const struct cfi_module *m, uint64_t now)
+{
+	return m->rows.count && !m->users && m->seen != s->pass && m->idle_pass < s->pass &&
+	       now - m->idle_ns >= s->grace_ns;
+}
+
+/* The reusable table idle the longest, or s->nmods. */
+static size_t oldest_reusable(const struct cfi_store *s)
+{
+	size_t oldest = s->nmods;
+	uint64_t now = mono_ns();
+	for (size_t i = 0; i < s->nmods; i++)
+		if (reusable(s, &s->mods[i], now) &&
+		    (oldest == s->nmods || s->mods[i].idle_pass < s->mods[oldest].idle_pass))
+			oldest = i;
+	return oldest;
+}
+
+/* Room for count rows: a free span, else the room of reusable idle tables,
+ * oldest first. */
 static bool make_room(struct cfi_store *s, uint32_t count, struct span *out)
 {
 	while (!take_span(s, count, out)) {
-		size_t oldest = s->nmods;
-		for (size_t i = 0; i < s->nmods; i++) {
-			const struct cfi_module *m = &s->mods[i];
-			if (m->rows.count && m->pass + 1 < s->pass &&
-			    (oldest == s->nmods || m->pass < s->mods[oldest].pass))
-				oldest = i;
-		}
+		size_t oldest = oldest_reusable(s);
 		if (oldest == s->nmods || add_free(s, s->mods[oldest].rows))
 			return false;
 		forget(s, oldest);
 	}
 	return true;
+}
+
+/* Modules no user names: what has no table is forgotten (tried again if
+ * mapped again), tables stay idle, at most IDLE_MAX of them. */
+static void sweep(struct cfi_store *s)
+{
+	size_t idle = 0;
+	for (size_t i = s->nmods; i-- > 0;) {
+		if (s->mods[i].users || s->mods[i].seen == s->pass)
+			continue;
+		if (!s->mods[i].rows.count)
+			forget(s, i);
+		else
+			idle++;
+	}
+	for (; idle > IDLE_MAX; idle--) {
+		size_t oldest = oldest_reusable(s);
+		if (oldest == s->nmods || add_free(s, s->mods[oldest].rows))
+			break;
+		forget(s, oldest);
+	}
+}
+
+/* A user stops naming the modules of ids. */
+static void drop_users(struct cfi_store *s, const uint64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cfi_module *m = module_by_id(s, ids[i]);
+		if (m && m->users && !--m->users) {
+			m->idle_pass = s->pass;
+			m->idle_ns = mono_ns();
+		}
+	}
+}
+
+struct cfi_user *cfi_store_join(struct cfi_store *s)
+{
+	struct cfi_user *u = calloc(1, sizeof(*u));
+	if (u)
+		s->nusers++;
+	return u;
+}
+
+void cfi_store_leave(struct cfi_store *s, struct cfi_user *u)
+{
+	if (!u)
+		return;
+	drop_users(s, u->cur, u->ncur);
+	s->nusers--;
+	free(u->cur);
+	free(u->next);
+	free(u);
+	sweep(s);
+}
+
+uint64_t cfi_user_tables_full(const struct cfi_user *u)
+{
+	return u ? u->tables_full : 0;
+}
+
+void cfi_store_begin(struct cfi_store *s, struct cfi_user *u)
+{
+	s->pass++;
+	u->nnext = 0;
 }
 
 /* Build a table and copy it into a free slice. m keeps what it learnt
@@ -159,13 +261,15 @@ static void load_module(struct cfi_store *s, struct cfi_module *m, int fd)
 	struct cfi_table t;
 	char why[256];
 	uint64_t t0 = mono_ns();
+	char name[4 * PATH_MAX]; /* the target's path, escaped for the terminal */
+	escape_str(m->name, NULL, name, sizeof(name));
 	int rc = cfi_table_build(fd, m->name, s->cap, &t, why, sizeof(why));
 	s->build_ns += mono_ns() - t0;
 	s->builds++;
 	if (rc) {
 		if (s->verbose)
 			fprintf(stderr, "leakbpf: no unwind table for %s (%s): frame pointers\n",
-				m->name, why);
+				name, why);
 		return;
 	}
 	m->segs = t.segs;
@@ -179,7 +283,7 @@ static void load_module(struct cfi_store *s, struct cfi_module *m, int fd)
 		fprintf(stderr,
 			"leakbpf: warning: no room left in the unwind table memory for %s (%zu "
 			"rows): its frames are unwound with frame pointers\n",
-			m->name, t.nrows);
+			name, t.nrows);
 		cfi_table_free(&t);
 		return;
 	}
@@ -187,7 +291,7 @@ static void load_module(struct cfi_store *s, struct cfi_module *m, int fd)
 	m->rows = sp;
 	if (s->verbose)
 		fprintf(stderr, "leakbpf: unwind table for %s: %zu rows from %s%s%s, %.1f ms\n",
-			m->name, t.nrows, t.eh_frame ? ".eh_frame" : "",
+			name, t.nrows, t.eh_frame ? ".eh_frame" : "",
 			t.eh_frame && t.debug_frame ? " and " : "",
 			t.debug_frame ? ".debug_frame" : "", (mono_ns() - t0) / 1e6);
 	cfi_table_free(&t);
@@ -209,7 +313,16 @@ static struct cfi_module *find_module(struct cfi_store *s, const struct stat *st
 	return NULL;
 }
 
-struct cfi_slice cfi_store_slice(struct cfi_store *s, const struct lb_target *t,
+/* Whether u's previous pass named the module of id. */
+static bool named_before(const struct cfi_user *u, uint64_t id)
+{
+	for (size_t i = 0; i < u->ncur; i++)
+		if (u->cur[i] == id)
+			return true;
+	return false;
+}
+
+struct cfi_slice cfi_store_slice(struct cfi_store *s, struct cfi_user *u, const struct lb_target *t,
 				 const struct lb_mapping *m)
 {
 	struct cfi_slice none = {0};
@@ -228,6 +341,9 @@ struct cfi_slice cfi_store_slice(struct cfi_store *s, const struct lb_target *t,
 	if (!mod) {
 		/* built aside: making room may move the modules of the array */
 		struct cfi_module nm = {
+		    .id = ++s->next_id,
+		    .idle_pass = s->pass,
+		    .idle_ns = mono_ns(),
 		    .dev = st.st_dev,
 		    .ino = st.st_ino,
 		    .size = (uint64_t)st.st_size,
@@ -248,7 +364,15 @@ struct cfi_slice cfi_store_slice(struct cfi_store *s, const struct lb_target *t,
 		*mod = nm;
 	}
 	close(fd);
-	mod->pass = s->pass;
+	/* the pass names it (passes do not interleave: seen is this one's) */
+	if (mod->seen != s->pass) {
+		if (ARRAY_RESERVE(u->next, u->capnext, u->nnext + 1))
+			return none; /* not named: its rows could go */
+		u->next[u->nnext++] = mod->id;
+		if (mod->dropped && !named_before(u, mod->id))
+			u->tables_full++;
+		mod->seen = s->pass;
+	}
 	struct cfi_slice out = {0};
 	if (!mod->rows.count)
 		return out;
@@ -260,32 +384,25 @@ struct cfi_slice cfi_store_slice(struct cfi_store *s, const struct lb_target *t,
 	return out;
 }
 
-/* Modules no mapping uses any more: what has no table is forgotten, tables
- * stay idle (make_room takes their room back), at most IDLE_MAX. */
-void cfi_store_end(struct cfi_store *s)
+/* The modules u's pass named gain u as a user first, then those of its
+ * previous pass lose it: a module it still maps never looks idle. */
+void cfi_store_end(struct cfi_store *s, struct cfi_user *u)
 {
-	size_t idle = 0;
-	for (size_t i = s->nmods; i-- > 0;) {
-		if (s->mods[i].pass == s->pass)
-			continue;
-		if (!s->mods[i].rows.count)
-			forget(s, i);
-		else
-			idle++;
+	for (size_t i = 0; i < u->nnext; i++) {
+		struct cfi_module *m = module_by_id(s, u->next[i]);
+		if (m)
+			m->users++;
 	}
-	while (idle > IDLE_MAX) {
-		size_t oldest = s->nmods;
-		for (size_t i = 0; i < s->nmods; i++)
-			if (s->mods[i].pass != s->pass &&
-			    (oldest == s->nmods || s->mods[i].pass < s->mods[oldest].pass))
-				oldest = i;
-		/* only tables idle since before the previous pass (make_room) */
-		if (s->mods[oldest].pass + 1 >= s->pass)
-			break;
-		add_free(s, s->mods[oldest].rows);
-		forget(s, oldest);
-		idle--;
-	}
+	drop_users(s, u->cur, u->ncur);
+	uint64_t *ids = u->cur;
+	size_t cap = u->capcur;
+	u->cur = u->next;
+	u->ncur = u->nnext;
+	u->capcur = u->capnext;
+	u->next = ids;
+	u->capnext = cap;
+	u->nnext = 0;
+	sweep(s);
 }
 
 void cfi_store_stats(const struct cfi_store *s, struct cfi_store_stats *st)
@@ -295,13 +412,14 @@ void cfi_store_stats(const struct cfi_store *s, struct cfi_store_stats *st)
 		const struct cfi_module *m = &s->mods[i];
 		if (m->rows.count)
 			st->rows_used += m->rows.count;
-		if (m->rows.count && m->pass == s->pass)
+		if (m->rows.count && m->users)
 			st->modules++;
 		else if (m->rows.count)
 			st->idle++;
 		else if (!m->dropped)
 			st->no_cfi++;
 	}
+	st->users = s->nusers;
 	st->dropped = s->dropped;
 	st->rows_cap = s->cap;
 	st->rows_dropped = s->rows_dropped;

@@ -54,12 +54,19 @@ static bool is_code(const struct lb_mapping *m)
 	return m->perms[2] == 'x' && m->path[0] == '/';
 }
 
-int text_ranges_tables(struct text_ranges *tr, struct lb_cfi_row *rows, uint32_t capacity,
-		       bool verbose)
+int text_ranges_tables(struct text_ranges *tr, struct cfi_store *cfi)
 {
-	tr->verbose = verbose;
-	tr->cfi = cfi_store_new(rows, capacity, verbose);
-	return tr->cfi ? 0 : -1;
+	tr->user = cfi_store_join(cfi);
+	tr->cfi = tr->user ? cfi : NULL;
+	return tr->user ? 0 : -1;
+}
+
+void text_ranges_leave_tables(struct text_ranges *tr)
+{
+	if (tr->cfi)
+		cfi_store_leave(tr->cfi, tr->user);
+	tr->cfi = NULL;
+	tr->user = NULL;
 }
 
 void text_ranges_describe(const struct text_ranges *tr)
@@ -70,9 +77,10 @@ void text_ranges_describe(const struct text_ranges *tr)
 		return;
 	cfi_store_stats(tr->cfi, &st);
 	fprintf(stderr,
-		"leakbpf: unwind tables: %zu modules (and %zu idle), %" PRIu64
+		"leakbpf: unwind tables: %zu modules (and %zu idle) for %zu %s, %" PRIu64
 		" rows (%s of %s), %.0f ms to build; %zu modules without CFI, %zu did not fit\n",
-		st.modules, st.idle, st.rows_used,
+		st.modules, st.idle, st.users, st.users == 1 ? "process" : "processes",
+		st.rows_used,
 		human_bytes((double)st.rows_used * sizeof(struct lb_cfi_row), used, sizeof(used)),
 		human_bytes((double)st.rows_cap * sizeof(struct lb_cfi_row), cap, sizeof(cap)),
 		st.build_ms, st.no_cfi, st.dropped);
@@ -98,7 +106,7 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 	uint32_t n = 0;
 	uint64_t lo = UINT64_MAX, hi = 0;
 	if (tr->cfi)
-		cfi_store_begin(tr->cfi);
+		cfi_store_begin(tr->cfi, tr->user);
 	for (size_t i = 0; i < t->nmaps && n < LB_MAX_RANGES; i++) {
 		const struct lb_mapping *m = &t->maps[i];
 		if (!is_code(m))
@@ -108,7 +116,7 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 			flags = LB_RANGE_INTERP | LB_RANGE_NOFP;
 		struct cfi_slice sl = {0};
 		if (tr->cfi)
-			sl = cfi_store_slice(tr->cfi, t, m);
+			sl = cfi_store_slice(tr->cfi, tr->user, t, m);
 		r[n++] = (struct lb_range){.lo = m->start,
 					   .hi = m->end,
 					   .flags = flags,
@@ -121,7 +129,7 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 		}
 	}
 	if (tr->cfi)
-		cfi_store_end(tr->cfi);
+		cfi_store_end(tr->cfi, tr->user);
 	out->n = n;
 	out->fp_lo = lo;
 	out->fp_hi = hi;
@@ -130,11 +138,7 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 
 uint64_t text_ranges_tables_full(const struct text_ranges *tr)
 {
-	struct cfi_store_stats st;
-	if (!tr->cfi)
-		return 0;
-	cfi_store_stats(tr->cfi, &st);
-	return st.dropped;
+	return cfi_user_tables_full(tr->user);
 }
 
 void text_ranges_free(struct text_ranges *tr)
@@ -142,6 +146,6 @@ void text_ranges_free(struct text_ranges *tr)
 	for (size_t i = 0; i < tr->nmods; i++)
 		free(tr->mods[i].path);
 	free(tr->mods);
-	cfi_store_free(tr->cfi);
+	text_ranges_leave_tables(tr);
 	memset(tr, 0, sizeof(*tr));
 }

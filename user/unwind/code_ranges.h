@@ -13,6 +13,7 @@
 
 struct lb_target;
 struct cfi_store;
+struct cfi_user;
 
 /* The code ranges as the BPF walk takes them (session/bpf_settings.c
  * writes them into its ranges map): executable mappings sorted by address,
@@ -32,15 +33,15 @@ struct text_ranges {
 	} * mods;
 	size_t nmods, capmods;
 	uint64_t signature;    /* of the last ranges written */
-	struct cfi_store *cfi; /* unwind tables (unwind/cfi_store.h); NULL: none */
-	bool verbose;	       /* -v: say what the tables hold */
+	struct cfi_store *cfi; /* the session's unwind tables (unwind/cfi_store.h),
+				  not owned; NULL: none */
+	struct cfi_user *user; /* this process, as a user of cfi */
 };
 
-/* Build unwind tables into rows, the BPF rows array mapped into our
- * memory (capacity rows). Without it, ranges have no tables. 0, or -1
- * without memory. */
-int text_ranges_tables(struct text_ranges *tr, struct lb_cfi_row *rows, uint32_t capacity,
-		       bool verbose);
+/* Take the modules' unwind tables from cfi (shared by the processes of a
+ * session, which frees it after every text_ranges). Without it, ranges
+ * have no tables. 0, or -1 without memory. */
+int text_ranges_tables(struct text_ranges *tr, struct cfi_store *cfi);
 
 /* The executable mappings of t into *out, when they changed since the last
  * call, each with its module's unwind table (built when first seen);
@@ -52,9 +53,13 @@ bool text_ranges_update(struct text_ranges *tr, const struct lb_target *t,
 /* One line on stderr: the tables in memory, and what did not fit (-v,
  * once the ranges naming them are written). */
 void text_ranges_describe(const struct text_ranges *tr);
-/* Modules whose unwind table did not fit so far (unwound with frame
- * pointers): a drop of every report. */
+/* Modules of this process whose unwind table did not fit so far (unwound
+ * with frame pointers): a drop of every report. */
 uint64_t text_ranges_tables_full(const struct text_ranges *tr);
+/* Once the ranges written last are read no more (the process's BPF object
+ * traces no more): its modules lose it as a user. Called again (and by
+ * text_ranges_free), nothing. */
+void text_ranges_leave_tables(struct text_ranges *tr);
 void text_ranges_free(struct text_ranges *tr);
 
 #endif
