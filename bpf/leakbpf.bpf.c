@@ -75,12 +75,13 @@ volatile __u32 image_gone = 0;
 /* --children (.bss, written by userspace): report the target's new
  * processes and hold each stopped until its own probes are in place;
  * report and hold those that share its memory (vfork, posix_spawn) at
- * their exec instead (spawn_at_exec: the exec program is attached); the
- * target is itself such a new process: hold it at its exec until its new
- * program is traced (hold_child_exec). */
+ * their exec instead (spawn_at_exec: the exec program is attached). The
+ * target is itself such a new process (hold_child): hold it in `held` at
+ * its exec until its new program is traced, and at its _exit until
+ * userspace read what only its memory tells. */
 volatile __u32 follow_forks = 0;
 volatile __u32 spawn_at_exec = 0;
-volatile __u32 hold_child_exec = 0;
+volatile __u32 hold_child = 0;
 
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
@@ -811,18 +812,18 @@ static __always_inline int on_spawned_program(void)
 /* The target executed a program: its probes now describe nothing. A
  * command is held (its parent, leakbpf, waits for it); a process traced
  * through --children too, in `held` as at its fork: once, by the image
- * it leaves (a later exec is the next image's). */
+ * it leaves (a later exec is the next image's). Held before userspace can
+ * hear of the exec, which then finds it in `held` (or counts it unheld). */
 static __always_inline int on_new_program(void)
 {
 	if (!in_target())
 		return on_spawned_program();
-	bool first = !image_gone;
-	image_gone = 1;
-	send_life(LB_EV_NEW_PROGRAM, 0);
 	if (hold_exec)
 		bpf_send_signal(LB_SIGSTOP);
-	else if (hold_child_exec && first)
-		hold_current(); /* userspace finds it in `held`, or counts it unheld */
+	else if (hold_child && !image_gone)
+		hold_current();
+	image_gone = 1;
+	send_life(LB_EV_NEW_PROGRAM, 0);
 	return 0;
 }
 
@@ -831,9 +832,23 @@ static __always_inline int on_exiting(void)
 {
 	if (!is_target())
 		return 0;
-	send_life(LB_EV_EXITING, 0);
+	/* reserved first: a process is held only when its record goes out */
+	struct lb_hdr *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+	if (!h) {
+		count(LB_C_RB_DROP_FREE);
+		return 0;
+	}
 	if (hold_exit)
 		bpf_send_signal(LB_SIGSTOP);
+	else if (hold_child)
+		hold_current();
+	h->type = LB_EV_EXITING;
+	h->n_native = 0;
+	h->n_py = 0;
+	h->flags = 0;
+	h->pad = 0;
+	h->addr = 0;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

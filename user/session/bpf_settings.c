@@ -71,9 +71,9 @@ void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow, bool at_ex
 	skel->bss->spawn_at_exec = at_exec;
 }
 
-void bpf_settings_hold_child_exec(struct leakbpf_bpf *skel, bool hold)
+void bpf_settings_hold_child(struct leakbpf_bpf *skel, bool hold)
 {
-	skel->bss->hold_child_exec = hold;
+	skel->bss->hold_child = hold;
 }
 
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip)

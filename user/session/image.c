@@ -258,8 +258,7 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		 * taken at its exec, and a child target is held at its own */
 		if (im->watching && p->follow_forks)
 			bpf_settings_follow_forks(im->skel, true, true);
-		if (im->watching)
-			bpf_settings_hold_child_exec(im->skel, p->hold_child_exec);
+		bpf_settings_hold_child(im->skel, p->hold_child);
 	}
 	if (!o->all) {
 		if (p->say)

@@ -591,7 +591,7 @@ static int open_image(struct session *s, struct tracee *tr, struct lb_target *lt
 	    .command_exe = launched && !tr->execs ? s->launch.exe : NULL,
 	    .launched = launched,
 	    .hold = launched,
-	    .hold_child_exec = tr->parent != 0,
+	    .hold_child = tr->parent != 0,
 	    .say = s->say && !tr->parent,
 	    .cmdline = tr->execs || !launched ? NULL : s->cmdline,
 	    .kernel = s->kernel,
@@ -969,19 +969,24 @@ static bool consume(struct session *s)
 }
 
 /* The target called _exit. A command is held there (it stops itself, see
- * bpf/leakbpf.bpf.c hold_exit): read what only its memory tells, the
- * Python frames of the records still pending and the modules it mapped
- * last, then let it exit. A process under -p is not held: its records
- * are read at once all the same. */
+ * bpf/leakbpf.bpf.c hold_exit), and so is a child traced through
+ * --children (in the map of held processes): read what only its memory
+ * tells, the Python frames of the records still pending and the modules
+ * it mapped last, then let it exit. A process under -p is not held: its
+ * records are read at once all the same. */
 static void serve_exit(struct session *s, struct tracee *t)
 {
 	t->img->exiting_seen = t->img->intake.exiting;
-	if (!t->launched || s->launch.exited)
+	bool held = t->parent && held_guard_holds(&s->guard, t->pid);
+	if (!held && (!t->launched || s->launch.exited))
 		return;
-	launch_wait_stopped(&s->launch, 1000);
+	wait_stopped(s, t->pid, 1000);
 	consume(s);
 	image_refresh_modules(t->img);
-	kill(s->launch.pid, SIGCONT);
+	if (held)
+		held_guard_release(&s->guard, t->pid);
+	else
+		kill(s->launch.pid, SIGCONT);
 }
 
 /* What each process's records told: a new program, its exit, new code.
