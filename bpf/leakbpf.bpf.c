@@ -760,7 +760,7 @@ static __always_inline bool hold_current(void)
 /* --children: report a new process pid of the target (LB_EV_FORK), held
  * stopped by hold() when it can be. The record is reserved first: a
  * process that nobody would hear of is never stopped. */
-#define LB_HOLD_CHILD   0
+#define LB_HOLD_CHILD	0
 #define LB_HOLD_CURRENT 1
 static __always_inline void report_new_process(__u32 pid, struct task_struct *child, int how)
 {

@@ -84,8 +84,8 @@ struct session {
 	size_t nprocs, capprocs;
 	bool several; /* several processes: root frames, merged reports */
 	uint32_t serial;
-	uint64_t untraced;  /* processes past --max-procs, or that could not be traced */
-	uint64_t forgotten; /* exited processes dropped to make room */
+	uint64_t untraced;    /* processes past --max-procs, or that could not be traced */
+	uint64_t forgotten;   /* exited processes dropped to make room */
 	uint64_t exec_unheld; /* children's execs the BPF programs could not hold */
 	struct fork_note *forks;
 	size_t nforks, capforks;
