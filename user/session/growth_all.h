@@ -9,9 +9,7 @@
  * aggregate, symbols and mappings, created at its first page and dropped
  * when it exits or runs exec; the report holds every process's stacks under
  * a root frame "process PID (COMM)" and ranks the processes by growth.
- *
- * This is the simplest per-process structure that serves -a (the shared
- * multi-process core of issue 10 is not there yet).
+ * The report is merged by session/report_merge.c, as for --children.
  */
 #ifndef SESSION_GROWTH_ALL_H
 #define SESSION_GROWTH_ALL_H
