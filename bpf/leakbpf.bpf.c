@@ -73,8 +73,15 @@ volatile __u32 hold_code = 0;
 volatile __u32 hold_exit = 0;
 volatile __u32 image_gone = 0;
 /* --children (.bss, written by userspace): report the target's new
- * processes and hold each stopped until its own probes are in place. */
+ * processes and hold each stopped until its own probes are in place;
+ * report and hold those that share its memory (vfork, posix_spawn) at
+ * their exec instead (spawn_at_exec: the exec program is attached). The
+ * target is itself such a new process (hold_child): hold it in `held` at
+ * its exec until its new program is traced, and at its _exit until
+ * userspace read what only its memory tells. */
 volatile __u32 follow_forks = 0;
+volatile __u32 spawn_at_exec = 0;
+volatile __u32 hold_child = 0;
 
 /* Allocator calls that may be in progress at once in one thread. */
 #define LB_MAX_NEST 4
@@ -293,6 +300,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } held SEC(".maps");
+
+/* --children: the target's new processes that share its memory (vfork,
+ * posix_spawn) and have not executed a program yet (pid -> 1). Such a
+ * process runs only until its exec while its parent waits: it is reported
+ * and held there, not at its fork, so that its parent does not wait for
+ * it to be traced. LRU: one that exits without an exec is forgotten. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u8);
+} spawned SEC(".maps");
 
 /* Linux 6.13+: a signal to another task (the new child). */
 extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
@@ -723,15 +742,88 @@ static __always_inline void send_life(__u8 type, __u64 addr)
 #define LB_SIGSTOP   19
 #define LB_PROT_EXEC 4
 
-/* The target executed a program: its probes now describe nothing. */
+/* Hold the current process stopped (SIGSTOP) in `held`, which leakbpf's
+ * guardian empties if leakbpf dies: false when it cannot be. */
+static __always_inline bool hold_current(void)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+	if (bpf_map_update_elem(&held, &pid, &one, BPF_ANY))
+		return false;
+	if (bpf_send_signal(LB_SIGSTOP)) {
+		bpf_map_delete_elem(&held, &pid);
+		return false;
+	}
+	return true;
+}
+
+/* --children: report a new process pid of the target (LB_EV_FORK), held
+ * stopped by hold() when it can be. The record is reserved first: a
+ * process that nobody would hear of is never stopped. */
+#define LB_HOLD_CHILD	0
+#define LB_HOLD_CURRENT 1
+static __always_inline void report_new_process(__u32 pid, struct task_struct *child, int how)
+{
+	struct lb_hdr *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+	if (!h) {
+		count(LB_C_FORK_LOST);
+		return;
+	}
+	bool held_now;
+	if (how == LB_HOLD_CURRENT) {
+		held_now = hold_current();
+	} else {
+		__u8 one = 1;
+		held_now = lb_send_signal_task_exists() &&
+			   !bpf_map_update_elem(&held, &pid, &one, BPF_ANY);
+		if (held_now && bpf_send_signal_task(child, LB_SIGSTOP, PIDTYPE_TGID, 0)) {
+			bpf_map_delete_elem(&held, &pid);
+			held_now = false;
+		}
+	}
+	if (!held_now)
+		count(LB_C_FORK_UNHELD);
+	h->type = LB_EV_FORK;
+	h->n_native = 0;
+	h->n_py = 0;
+	h->flags = 0;
+	h->pad = held_now;
+	h->addr = pid;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+}
+
+/* --children: a process of the target's that shared its memory (vfork,
+ * posix_spawn) executed a program: a new process to trace from now on,
+ * held before the program's first instruction. Its parent already runs
+ * on (the kernel let it go before this tracepoint). */
+static __always_inline int on_spawned_program(void)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	if (!follow_forks || image_gone || !bpf_map_lookup_elem(&spawned, &pid))
+		return 0;
+	bpf_map_delete_elem(&spawned, &pid);
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (BPF_CORE_READ(task, real_parent, tgid) != target_tgid)
+		return 0;
+	report_new_process(pid, task, LB_HOLD_CURRENT);
+	return 0;
+}
+
+/* The target executed a program: its probes now describe nothing. A
+ * command is held (its parent, leakbpf, waits for it); a process traced
+ * through --children too, in `held` as at its fork: once, by the image
+ * it leaves (a later exec is the next image's). Held before userspace can
+ * hear of the exec, which then finds it in `held` (or counts it unheld). */
 static __always_inline int on_new_program(void)
 {
 	if (!in_target())
-		return 0;
-	image_gone = 1;
-	send_life(LB_EV_NEW_PROGRAM, 0);
+		return on_spawned_program();
 	if (hold_exec)
 		bpf_send_signal(LB_SIGSTOP);
+	else if (hold_child && !image_gone)
+		hold_current();
+	image_gone = 1;
+	send_life(LB_EV_NEW_PROGRAM, 0);
 	return 0;
 }
 
@@ -740,9 +832,23 @@ static __always_inline int on_exiting(void)
 {
 	if (!is_target())
 		return 0;
-	send_life(LB_EV_EXITING, 0);
+	/* reserved first: a process is held only when its record goes out */
+	struct lb_hdr *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+	if (!h) {
+		count(LB_C_RB_DROP_FREE);
+		return 0;
+	}
 	if (hold_exit)
 		bpf_send_signal(LB_SIGSTOP);
+	else if (hold_child)
+		hold_current();
+	h->type = LB_EV_EXITING;
+	h->n_native = 0;
+	h->n_py = 0;
+	h->flags = 0;
+	h->pad = 0;
+	h->addr = 0;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -776,34 +882,20 @@ static __always_inline int on_mmap_exit(__s64 ret)
 /* --children: the target made a new process. Report it, and stop it
  * before its first instruction (it is not running yet: the signal is
  * pending when it first returns to user space) so that its probes are in
- * place before it allocates. The record is reserved first: a child that
- * nobody would hear of is never stopped. */
+ * place before it allocates. One that shares the target's memory (vfork,
+ * posix_spawn: CLONE_VM) is reported at its exec instead. */
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
 	if (!follow_forks || parent->tgid != target_tgid || child->tgid == parent->tgid)
 		return 0;
-	struct lb_hdr *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
-	if (!h) {
-		count(LB_C_FORK_LOST);
-		return 0;
-	}
 	__u32 pid = child->tgid;
 	__u8 one = 1;
-	bool held_now =
-	    lb_send_signal_task_exists() && !bpf_map_update_elem(&held, &pid, &one, BPF_ANY);
-	if (held_now && bpf_send_signal_task(child, LB_SIGSTOP, PIDTYPE_TGID, 0)) {
-		bpf_map_delete_elem(&held, &pid);
-		held_now = false;
-	}
-	if (!held_now)
-		count(LB_C_FORK_UNHELD);
-	h->type = LB_EV_FORK;
-	h->n_native = 0;
-	h->n_py = 0;
-	h->flags = 0;
-	h->pad = held_now;
-	h->addr = pid;
-	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+	if (spawn_at_exec && child->mm == parent->mm &&
+	    !bpf_map_update_elem(&spawned, &pid, &one, BPF_ANY))
+		return 0;
+	/* a pid noted before, whose process exited without an exec */
+	bpf_map_delete_elem(&spawned, &pid);
+	report_new_process(pid, child, LB_HOLD_CHILD);
 	return 0;
 }
 

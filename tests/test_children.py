@@ -169,39 +169,82 @@ def test_native_children_exact(tmp_path):
     assert rep["drops"]["children_unheld"] == 0
 
 
+# A Python program that leaks at once and exits with os._exit (no
+# finalization: the buffer stays); its leaking line is LEAK_LINE.
+EXEC_SIZE, LEAK_LINE = 400000, 2
+LEAK_AT_START = ("import os\n"
+                 f"k = bytearray({EXEC_SIZE})\n"
+                 "print('pyleak', os.getpid(), flush=True)\n"
+                 "os._exit(0)\n")
+
+
 def test_command_children_and_exec(tmp_path):
     """-c with --children: the command's children are traced, and a child
-    that executes a Python program is followed into it. Its exec is not
-    held (as under -p): the program waits until its new image is traced."""
-    traced = tmp_path / "traced"
-    py = ("import os, sys, time\n"
-          f"while not os.path.exists({str(traced)!r}): time.sleep(0.01)\n"
-          "k = [bytearray(50000) for _ in range(8)]\n"
-          "print('pyleak', flush=True)\n"
-          "os._exit(0)\n")  # no finalization: the buffers stay
+    that executes a Python program is followed into it, held at its exec
+    until the new program is traced: what the program allocates at once,
+    before it exits, is there to the byte, under its own root."""
     out = tmp_path / "r.json"
-    lb = Leakbpf(["--children", "-q", "--json", out, "--",
-                  cprog("fork_leak"), "--now", sys.executable, "-c", py])
-    # the command, its 4 children, and the program one of them executed
-    end = time.monotonic() + 90
-    while lb.stderr.count("leakbpf: tracing pid") < 6 or "executed" not in lb.stderr:
-        assert lb.proc.poll() is None and time.monotonic() < end, lb.stderr
-        time.sleep(0.05)
-    traced.write_text("")
+    lb = Leakbpf(["--children", "-q", "--output-stacks", "0", "--json", out, "--",
+                  cprog("fork_leak"), "--now", sys.executable, "-c", LEAK_AT_START])
     res = lb.wait(90)
     assert res.returncode == 0, res.stderr
-    assert "pyleak" in res.stdout
+    pid = int(next(line.split()[1] for line in res.stdout.splitlines()
+                   if line.startswith("pyleak ")))
+    assert f"pid {pid} executed " in res.stderr
     rep = load_json(out)
     every_root_is_a_process(rep)
     assert len(rep["processes"]) == 5
+    assert rep["drops"]["children_unheld"] == 0
     kids = sum(st["outstanding_bytes"] for st in rep["stacks"]
                if any(f.get("function") == "child_leak" for f in st["frames"]))
     assert kids == 5 * 1000 * (1 + 2 + 3)
-    # the Python program: its list comprehension's buffers (line 3)
+    # the buffer (SIZE + 1 bytes, malloc), named by its line
     pyb = sum(st["outstanding_bytes"] for st in rep["stacks"]
-              if any(f.get("kind") == "python" and f.get("line") == 3
-                     for f in st["frames"]))
-    assert pyb >= 8 * 50000, describe_roots(rep)
+              if root_of(st).startswith(f"process {pid} (python")
+              and any(f.get("kind") == "python" and f.get("line") == LEAK_LINE
+                      for f in st["frames"]))
+    assert pyb == EXEC_SIZE + 1, describe_roots(rep)
+
+
+def proc_state(pid):
+    """The state letter of /proc/PID/stat, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def test_short_spawned_children(tmp_path):
+    """A traced Python worker runs short commands through subprocess (vfork:
+    reported and held at their exec, not at their fork): each is traced and
+    ends with its status, its parent goes on, and nothing stays stopped."""
+    prog = ("import subprocess, sys\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "codes = [subprocess.run(['true']).returncode for _ in range(2)]\n"
+            "codes.append(subprocess.run(['sh', '-c', 'exit 3']).returncode)\n"
+            "print('done', *codes, flush=True)\n"
+            "sys.stdin.readline()\n")
+    t = start_target([sys.executable, "-c", prog])
+    wait_ready(t)
+    out = tmp_path / "r.json"
+    lb = Leakbpf(["-p", t.pid, "--children", "-q", "--json", out])
+    lb.wait_tracing()
+    go(t, "g\n")
+    assert wait_line(t, "done")[-1].split()[1:] == ["0", "0", "3"]
+    lb.signal(signal.SIGINT)
+    res = lb.wait()
+    assert res.returncode == 0, res.stderr
+    rep = load_json(out)
+    kids = [p for p in rep["processes"] if p["pid"] != t.pid]
+    assert sorted(p["comm"] for p in kids) == ["sh", "true", "true"], rep["processes"]
+    assert all(p["parent"] == t.pid and p["exited"] for p in kids)
+    assert rep["drops"]["children_unheld"] == 0
+    for pid in [t.pid] + [p["pid"] for p in kids]:
+        assert proc_state(pid) in (None, "S", "R"), (pid, proc_state(pid))
+    go(t, "q\n")
+    assert t.wait(10) == 0
 
 
 def describe_roots(rep):

@@ -41,7 +41,7 @@ enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK, RM_DROP_BOUND };
 	X(procs_untraced, "processes not traced (--max-procs reached, or lost)", RM_DROP_LOST)     \
 	X(procs_forgotten, "exited processes left out (room for new ones, --max-procs)",           \
 	  RM_DROP_LOST)                                                                            \
-	X(children_unheld, "new processes that ran before their probes", RM_DROP_LOST)             \
+	X(children_unheld, "new processes or programs that ran before their probes", RM_DROP_LOST) \
 	X(cache_bound, "cache restarts at a memory bound (nothing lost)", RM_DROP_BOUND)
 
 /* Everything that was lost or not seen. Shown in every report. */

@@ -65,9 +65,15 @@ void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, boo
 	skel->bss->hold_exit = at_exit;
 }
 
-void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow)
+void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow, bool at_exec)
 {
 	skel->bss->follow_forks = follow;
+	skel->bss->spawn_at_exec = at_exec;
+}
+
+void bpf_settings_hold_child(struct leakbpf_bpf *skel, bool hold)
+{
+	skel->bss->hold_child = hold;
 }
 
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip)

@@ -41,8 +41,13 @@ void bpf_settings_code_watch(struct leakbpf_bpf *skel, bool watched);
  * executes a program, after it maps code, and when it calls _exit. */
 void bpf_settings_hold(struct leakbpf_bpf *skel, bool at_exec, bool at_code, bool at_exit);
 /* --children: whether the programs report the target's new processes,
- * held stopped (bpf/leakbpf.bpf.c on_fork). */
-void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow);
+ * held stopped (bpf/leakbpf.bpf.c on_fork); those that share its memory
+ * (vfork, posix_spawn) at their exec once the exec program is attached
+ * (`at_exec`). */
+void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow, bool at_exec);
+/* --children: whether the target, a child, is held in the session's map
+ * of held processes at its exec and its _exit. */
+void bpf_settings_hold_child(struct leakbpf_bpf *skel, bool hold);
 /* Growth -a: whether a process is traced by an object of its own, which
  * the shared one then leaves alone. */
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);

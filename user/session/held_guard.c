@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,13 +17,16 @@
 /* Entries of the map: processes held at once at most (forks faster than
  * leakbpf attaches); a fork past it runs unheld (counted). */
 #define HELD_MAX 1024
+/* A key with this bit: the process of the other bits is being released
+ * (no pid has it: pid_max is 2^22 at most). */
+#define HELD_RELEASING (1u << 31)
 
 static void continue_all(int map_fd)
 {
 	uint32_t key, next;
 	uint32_t *prev = NULL;
 	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
-		kill((pid_t)next, SIGCONT);
+		kill((pid_t)(next & ~HELD_RELEASING), SIGCONT);
 		key = next;
 		prev = &key;
 	}
@@ -70,12 +74,27 @@ int held_guard_start(struct held_guard *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* Its entry goes before the SIGCONT: once running, the process may be held
+ * again at once (an exec right after a fork, as vfork children do) under
+ * the same key, which must stay. The releasing key keeps it guarded
+ * meanwhile. */
 void held_guard_release(struct held_guard *g, pid_t pid)
 {
-	uint32_t key = (uint32_t)pid;
-	kill(pid, SIGCONT);
+	uint32_t key = (uint32_t)pid, releasing = key | HELD_RELEASING;
+	uint8_t one = 1;
+	bool guarded = g->map_fd >= 0 && !bpf_map_update_elem(g->map_fd, &releasing, &one, BPF_ANY);
 	if (g->map_fd >= 0)
 		bpf_map_delete_elem(g->map_fd, &key);
+	kill(pid, SIGCONT);
+	if (guarded)
+		bpf_map_delete_elem(g->map_fd, &releasing);
+}
+
+bool held_guard_holds(const struct held_guard *g, pid_t pid)
+{
+	uint32_t key = (uint32_t)pid;
+	uint8_t v;
+	return g->map_fd >= 0 && !bpf_map_lookup_elem(g->map_fd, &key, &v);
 }
 
 void held_guard_stop(struct held_guard *g)

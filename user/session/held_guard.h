@@ -6,11 +6,14 @@
  * share one map of the processes held, and a small guardian process,
  * forked by leakbpf before anything is held, waits for leakbpf's end (a
  * pipe that closes with it) and then continues every process still in the
- * map.
+ * map. A child traced is held the same way at each exec (the new program's
+ * probes), and so is a process that shares its parent's memory (vfork) at
+ * its exec, where it is first traced.
  */
 #ifndef SESSION_HELD_GUARD_H
 #define SESSION_HELD_GUARD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct held_guard {
@@ -23,6 +26,8 @@ struct held_guard {
 int held_guard_start(struct held_guard *g, char *err, size_t errlen);
 /* Let a held process run on (and forget it). */
 void held_guard_release(struct held_guard *g, pid_t pid);
+/* Whether pid is held (the BPF programs put it in the map). */
+bool held_guard_holds(const struct held_guard *g, pid_t pid);
 /* At the end: continue what is still held, stop the guardian. */
 void held_guard_stop(struct held_guard *g);
 

@@ -231,7 +231,7 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 				 strerror(errno));
 			goto fail;
 		}
-		bpf_settings_follow_forks(im->skel, true);
+		bpf_settings_follow_forks(im->skel, true, false);
 	}
 	if (o->all) {
 		if (growth_all_attach(im->all, err, errlen))
@@ -254,6 +254,11 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 				"leakbpf: %s: modules the target maps are seen when its dynamic "
 				"loader reports them, or within a second\n",
 				why);
+		/* execs are seen: a child that shares the target's memory is
+		 * taken at its exec, and a child target is held at its own */
+		if (im->watching && p->follow_forks)
+			bpf_settings_follow_forks(im->skel, true, true);
+		bpf_settings_hold_child(im->skel, p->hold_child);
 	}
 	if (!o->all) {
 		if (p->say)

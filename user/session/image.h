@@ -65,6 +65,9 @@ struct image_plan {
 	bool launched;			    /* -c: the session is the target's parent */
 	bool hold;			    /* stop the target at its exec and its _exit
 					       (a command: the session is its parent) */
+	bool hold_child;		    /* a process traced through --children: held
+					       at its exec and its _exit in the map of
+					       held ones */
 	bool say;			    /* say each step on stderr */
 	const char *cmdline;		    /* for reports */
 	const char *kernel;		    /* for reports */

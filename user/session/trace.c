@@ -84,8 +84,9 @@ struct session {
 	size_t nprocs, capprocs;
 	bool several; /* several processes: root frames, merged reports */
 	uint32_t serial;
-	uint64_t untraced;  /* processes past --max-procs, or that could not be traced */
-	uint64_t forgotten; /* exited processes dropped to make room */
+	uint64_t untraced;    /* processes past --max-procs, or that could not be traced */
+	uint64_t forgotten;   /* exited processes dropped to make room */
+	uint64_t exec_unheld; /* children's execs the BPF programs could not hold */
 	struct fork_note *forks;
 	size_t nforks, capforks;
 	pid_t fork_parent; /* whose records are being read */
@@ -183,6 +184,9 @@ static void watch_image(struct session *s, struct image *im, bool on)
 
 static void mark_exited(struct session *s, struct tracee *t, int status, bool itself)
 {
+	/* its pidfd stays readable: out of the wait, or the loop would spin */
+	if (!t->exited && t->pidfd >= 0)
+		watch_fd(s, t->pidfd, false);
 	t->exited = true;
 	t->exit_status = status;
 	if (t->launched || !s->several) {
@@ -288,6 +292,7 @@ static int build_several(struct session *s, size_t limit, bool advance, bool fin
 		memset(&meta.drops, 0, sizeof(meta.drops));
 		meta.drops.procs_untraced = s->untraced;
 		meta.drops.procs_forgotten = s->forgotten;
+		meta.drops.children_unheld = s->exec_unheld;
 		meta.pid = s->procs[0]->pid;
 		meta.execs = execs;
 		meta.target_exited = all_exited;
@@ -412,7 +417,8 @@ static void live_line(struct session *s, uint64_t now, uint64_t *last_ns, uint64
 		"\r\033[Kleakbpf: %.0f events/s, %s outstanding in %" PRIu64 " blocks, %" PRIu64
 		" drops",
 		dt > 0 ? (events - *last_events) / dt : 0,
-		human_bytes((double)out_bytes, b, sizeof(b)), out_count, lost + s->untraced);
+		human_bytes((double)out_bytes, b, sizeof(b)), out_count,
+		lost + s->untraced + s->exec_unheld);
 	*last_ns = now;
 	*last_events = events < *last_events ? 0 : events;
 }
@@ -505,6 +511,51 @@ static int merge_maps(struct lb_target *out, const struct lb_target *t,
 	return 0;
 }
 
+/* ---- a process held while its image opens ---- */
+
+/* Wait up to timeout_ms for a process held by the session to be stopped:
+ * the command through waitpid (leakbpf is its parent), any other through
+ * /proc. 0 once it is. */
+static int wait_stopped(struct session *s, pid_t pid, int timeout_ms)
+{
+	if (s->launched && pid == s->launch.pid)
+		return launch_wait_stopped(&s->launch, timeout_ms);
+	return target_wait_stopped(pid, timeout_ms);
+}
+
+/* Wait until the new program of t has mapped a module whose name starts
+ * with prefix (libpython): up to timeout_ms. A process `held` (the
+ * command; a child held at its exec) is held when this returns: the BPF
+ * programs of `im`, the image it left, stop it after each mapping of code
+ * when their tracepoints are there; else leakbpf lets it run, looks every
+ * millisecond (the loader maps every library before it runs any of their
+ * code) and stops it once the module is there. A process not held (-p)
+ * runs on meanwhile, and im's records are read. */
+static void await_module(struct session *s, struct image *im, struct lb_target *t, bool held,
+			 const char *prefix, int timeout_ms)
+{
+	uint64_t give_up = mono_ns() + (uint64_t)timeout_ms * 1000000;
+	bool hold = held && im && im->events.mmap_exit;
+	if (hold)
+		image_hold_code(im, true);
+	while (!target_reload_maps(t) && !target_find_module(t, prefix) && mono_ns() < give_up) {
+		if (held) {
+			kill(t->pid, SIGCONT);
+			usleep(1000);
+			if (hold && wait_stopped(s, t->pid, timeout_ms))
+				break;
+		} else if (im) {
+			ring_buffer__poll(im->rb, 20);
+		} else {
+			break;
+		}
+	}
+	if (hold)
+		image_hold_code(im, false);
+	else if (held && !kill(t->pid, SIGSTOP))
+		wait_stopped(s, t->pid, timeout_ms);
+}
+
 /* A fork program's record (struct intake's fork callback): noted, traced
  * once the records are read. A held process is never left stopped. */
 static void fork_seen(void *ctx, uint32_t pid, bool held)
@@ -540,6 +591,7 @@ static int open_image(struct session *s, struct tracee *tr, struct lb_target *lt
 	    .command_exe = launched && !tr->execs ? s->launch.exe : NULL,
 	    .launched = launched,
 	    .hold = launched,
+	    .hold_child = tr->parent != 0,
 	    .say = s->say && !tr->parent,
 	    .cmdline = tr->execs || !launched ? NULL : s->cmdline,
 	    .kernel = s->kernel,
@@ -638,8 +690,8 @@ static bool make_room(struct session *s)
 	return false;
 }
 
-/* Trace process pid (running, or held at its fork: continued once its
- * probes are in place, or when it cannot be traced). */
+/* Trace process pid (running, or held at its fork or at its first exec:
+ * continued once its probes are in place, or when it cannot be traced). */
 static void add_process(struct session *s, pid_t pid, pid_t parent, bool held)
 {
 	if (find_tracee(s, pid)) {
@@ -656,6 +708,10 @@ static void add_process(struct session *s, pid_t pid, pid_t parent, bool held)
 		drop_last(s); /* gone already: nothing to trace */
 	} else {
 		t->pidfd = target_pidfd(&lt);
+		/* held at its exec (vfork), its loader has not run yet */
+		if (held && !s->o->no_python && !target_find_module(&lt, "libpython") &&
+		    needs_libpython(lt.exe_path))
+			await_module(s, NULL, &lt, true, "libpython", 5000);
 		if (open_image(s, t, &lt)) {
 			drop_last(s);
 			s->untraced++;
@@ -797,41 +853,6 @@ static int open_processes(struct session *s)
 
 /* ---- exec: the next image ---- */
 
-/* Wait until the new program has mapped a module whose name starts with
- * prefix (libpython): up to timeout_ms. A command stays held (the BPF
- * programs stop it after each mapping of code, or without the mmap
- * tracepoints leakbpf stops it once it sees the module) and is held when
- * this returns; a process under -p runs on meanwhile. */
-static void await_module(struct session *s, struct tracee *tr, struct lb_target *t,
-			 const char *prefix, int timeout_ms)
-{
-	uint64_t give_up = mono_ns() + (uint64_t)timeout_ms * 1000000;
-	/* held at each mapping of code, when its tracepoints are there */
-	bool hold = tr->launched && tr->img->events.mmap_exit;
-	if (hold)
-		image_hold_code(tr->img, true);
-	while (!target_reload_maps(t) && !target_find_module(t, prefix) && mono_ns() < give_up) {
-		if (hold) {
-			kill(t->pid, SIGCONT);
-			usleep(1000);
-			if (launch_wait_stopped(&s->launch, timeout_ms))
-				break;
-		} else if (tr->launched) {
-			/* nothing stops it at a mapping: let it run, look every
-			 * millisecond (the loader maps every library before it
-			 * runs any of their code), and stop it once it is there */
-			kill(t->pid, SIGCONT);
-			usleep(1000);
-		} else {
-			ring_buffer__poll(tr->img->rb, 20);
-		}
-	}
-	if (hold)
-		image_hold_code(tr->img, false);
-	else if (tr->launched && !kill(t->pid, SIGSTOP))
-		launch_wait_stopped(&s->launch, timeout_ms);
-}
-
 static void *close_image(void *im)
 {
 	image_close(im);
@@ -841,8 +862,12 @@ static void *close_image(void *im)
 /* Close an image the target left, away from the loop: its teardown (probes
  * and links detached one grace period each) takes a few tenths of a
  * second, in which the new program starts and maps its libraries. */
-static void retire_image(struct session *s, struct image *old)
+static void retire_image(struct session *s, struct tracee *tr, struct image *old)
 {
+	/* its last records: processes it saw forked (held) before the new
+	 * image's fork program was in place */
+	s->fork_parent = tr->pid;
+	ring_buffer__consume(old->rb);
 	if (s->closing)
 		pthread_join(s->closer, NULL);
 	image_leave_tables(old); /* its programs are inert since the exec */
@@ -853,6 +878,9 @@ static void retire_image(struct session *s, struct image *old)
 
 /* A process executed a new program: what was traced is gone with the old
  * image. Open one for the new program (tracing starts over) and say so.
+ * The command is held meanwhile (leakbpf is its parent), and so is a child
+ * traced through --children (the BPF programs put it in the session's map
+ * of held processes, or could not: counted); a process under -p runs on.
  * Returns 0 to go on tracing, -1 when it is not traced any more (said). */
 static int next_image(struct session *s, struct tracee *tr)
 {
@@ -863,10 +891,23 @@ static int next_image(struct session *s, struct tracee *tr)
 		if (check_tracee(s, tr))
 			return -1;
 	}
+	bool held = false;
+	if (tr->parent) {
+		held = held_guard_holds(&s->guard, pid);
+		if (held)
+			target_wait_stopped(pid, 2000);
+		else
+			s->exec_unheld++;
+	}
+	struct image *old = tr->img;
 	struct lb_target t;
 	if (target_open(pid, &t, err, sizeof(err))) {
-		if (!check_tracee(s, tr))
+		if (!check_tracee(s, tr)) {
 			fail("%s", err);
+			goto lost;
+		}
+		if (held) /* it exited: its report stays */
+			held_guard_release(&s->guard, pid);
 		return -1;
 	}
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
@@ -877,30 +918,36 @@ static int next_image(struct session *s, struct tracee *tr)
 		pid, escape_str(t.exe_path, NULL, shown, sizeof(shown)),
 		(mono_ns() - s->start_ns) / 1e9);
 	if (!o->no_python && needs_libpython(exe))
-		await_module(s, tr, &t, "libpython", 5000);
-	struct image *old = tr->img;
+		await_module(s, old, &t, tr->launched || held, "libpython", 5000);
 	remember_allocators(s, &old->target);
 	watch_image(s, old, false);
 	tr->execs++;
 	/* the old image's probes are inert (image_gone) and may stay until
 	 * the new ones are in place */
-	if (open_image(s, tr, &t)) {
-		tr->img = NULL;
-		if (tr == s->procs[0])
-			s->img = NULL;
-		image_close(old);
-		if (tr->launched) {
-			/* never let the command run untraced */
-			kill(pid, SIGKILL);
-			launch_poll_exit(&s->launch);
-		}
-		return -1;
-	}
+	if (open_image(s, tr, &t))
+		goto lost;
 	banner(s, tr);
 	if (tr->launched)
 		kill(pid, SIGCONT);
-	retire_image(s, old);
+	else if (held)
+		held_guard_release(&s->guard, pid);
+	retire_image(s, tr, old);
 	return 0;
+lost:
+	/* not traced any more: no image to serve (and never held) */
+	watch_image(s, old, false);
+	tr->img = NULL;
+	if (tr == s->procs[0])
+		s->img = NULL;
+	image_close(old);
+	if (tr->launched) {
+		/* never let the command run untraced */
+		kill(pid, SIGKILL);
+		launch_poll_exit(&s->launch);
+	} else if (held) {
+		held_guard_release(&s->guard, pid);
+	}
+	return -1;
 }
 
 /* ---- the loop ---- */
@@ -922,19 +969,24 @@ static bool consume(struct session *s)
 }
 
 /* The target called _exit. A command is held there (it stops itself, see
- * bpf/leakbpf.bpf.c hold_exit): read what only its memory tells, the
- * Python frames of the records still pending and the modules it mapped
- * last, then let it exit. A process under -p is not held: its records
- * are read at once all the same. */
+ * bpf/leakbpf.bpf.c hold_exit), and so is a child traced through
+ * --children (in the map of held processes): read what only its memory
+ * tells, the Python frames of the records still pending and the modules
+ * it mapped last, then let it exit. A process under -p is not held: its
+ * records are read at once all the same. */
 static void serve_exit(struct session *s, struct tracee *t)
 {
 	t->img->exiting_seen = t->img->intake.exiting;
-	if (!t->launched || s->launch.exited)
+	bool held = t->parent && held_guard_holds(&s->guard, t->pid);
+	if (!held && (!t->launched || s->launch.exited))
 		return;
-	launch_wait_stopped(&s->launch, 1000);
+	wait_stopped(s, t->pid, 1000);
 	consume(s);
 	image_refresh_modules(t->img);
-	kill(s->launch.pid, SIGCONT);
+	if (held)
+		held_guard_release(&s->guard, t->pid);
+	else
+		kill(s->launch.pid, SIGCONT);
 }
 
 /* What each process's records told: a new program, its exit, new code.

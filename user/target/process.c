@@ -170,6 +170,21 @@ bool target_alive(pid_t pid)
 	return p && *p != 'Z' && *p != 'X';
 }
 
+int target_wait_stopped(pid_t pid, int timeout_ms)
+{
+	for (int waited = 0;; waited++) {
+		char buf[1024];
+		const char *p = stat_fields(pid, buf, sizeof(buf));
+		if (!p || *p == 'Z' || *p == 'X')
+			return -1;
+		if (*p == 'T')
+			return 0;
+		if (waited >= timeout_ms)
+			return -1;
+		usleep(1000);
+	}
+}
+
 bool target_gone(const struct lb_target *t)
 {
 	return !target_alive(t->pid) || target_start_time(t->pid) != t->start_time;

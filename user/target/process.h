@@ -32,6 +32,10 @@ void target_close(struct lb_target *t);
 bool target_alive(pid_t pid);
 /* Whether pid is dead, or dies within ms milliseconds (polled). */
 bool target_exits_within(pid_t pid, int ms);
+/* Wait up to timeout_ms for pid to be stopped (state T: a SIGSTOP of
+ * someone not its parent, read from /proc): 0, or -1 (gone, or not
+ * stopped in time). */
+int target_wait_stopped(pid_t pid, int timeout_ms);
 /* Whether the process t was opened on is gone: exited (or a zombie), or
  * its pid now names another process (another start time). */
 bool target_gone(const struct lb_target *t);
