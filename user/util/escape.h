@@ -8,8 +8,8 @@
  * separators, and every byte that is not valid UTF-8 are written as
  * \xHH (one per byte), and a backslash as \\, so the text reads back
  * unambiguously and no byte of it can move the cursor, retitle a window,
- * ring a bell, end a line or show the text around it reversed. Everything else (printable ASCII, valid UTF-8)
- * is copied as is. `also` names more ASCII characters to write as \xHH
+ * ring a bell, end a line or show the text around it reversed. Everything else (printable ASCII,
+ * valid UTF-8) is copied as is. `also` names more ASCII characters to write as \xHH
  * (";" in folded stacks, where it separates frames); NULL for none.
  */
 #ifndef UTIL_ESCAPE_H
