@@ -33,7 +33,10 @@ static void test_bidi_formatting_is_visible(void)
 {
 	/* U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-RIGHT ISOLATE, U+200F,
 	 * U+2028 LINE SEPARATOR: byte by byte; U+2010 (a hyphen) is text */
-	CHECK_STR(esc("a\xe2\x80\xae" "b", NULL), "a\\xe2\\x80\\xaeb");
+	CHECK_STR(esc("a\xe2\x80\xae"
+		      "b",
+		      NULL),
+		  "a\\xe2\\x80\\xaeb");
 	CHECK_STR(esc("\xe2\x81\xa6x\xe2\x80\x8f", NULL), "\\xe2\\x81\\xa6x\\xe2\\x80\\x8f");
 	CHECK_STR(esc("l\xe2\x80\xa8m\xe2\x80\x90", NULL), "l\\xe2\\x80\\xa8m\xe2\x80\x90");
 }
