@@ -46,19 +46,16 @@ def every_root_is_a_process(report):
         assert root_of(st).startswith("process "), st["frames"][0]
 
 
-def test_prefork_python_server(tmp_path):
-    """The master's pid is what an engineer has: the worker that leaks and
-    the one forked after attach are found under their own roots, with the
-    bytes the workers themselves count."""
-    t = start_target([sys.executable, SERVER])
+def run_prefork(py, options):
+    """The pre-fork server under `-p MASTER --children` and options for 6 s:
+    every worker present at attach traced before it goes on, one more forked
+    after attach, requests served until "done". Returns (target, result,
+    master, workers at attach, the late worker, the done line's counts)."""
+    t = start_target([py, SERVER])
     ready = wait_ready(t)[-1].split()
     master, workers = int(ready[1]), [int(p) for p in ready[2:]]
-    out = tmp_path / "r.json"
-    folded = tmp_path / "r.folded"
-    lb = Leakbpf(["-p", master, "--children", "-q", "-d", "6", "--json", out,
-                  "--folded", folded])
+    lb = Leakbpf(["-p", master, "--children", "-d", "6"] + options)
     lb.wait_tracing()
-    # every worker present at attach is traced before the test goes on
     deadline = time.monotonic() + 20
     while not all(f"tracing pid {w} " in lb.stderr for w in workers):
         assert time.monotonic() < deadline, lb.stderr
@@ -69,6 +66,17 @@ def test_prefork_python_server(tmp_path):
     held = dict(kv.split(":") for kv in wait_line(t, "done")[-1].split()[1:])
     res = lb.wait()
     assert res.returncode == 0, res.stderr
+    return t, res, master, workers, late, held
+
+
+def test_prefork_python_server(tmp_path):
+    """The master's pid is what an engineer has: the worker that leaks and
+    the one forked after attach are found under their own roots, with the
+    bytes the workers themselves count."""
+    out = tmp_path / "r.json"
+    folded = tmp_path / "r.folded"
+    t, res, master, workers, late, held = run_prefork(
+        sys.executable, ["-q", "--json", out, "--folded", folded])
     assert f"tracing pid {late} (python3), child of {master}" in res.stderr
     rep = load_json(out)
     every_root_is_a_process(rep)
@@ -102,23 +110,9 @@ def test_workers_share_unwind_tables(tmp_path):
     py = "/usr/bin/python3.11"
     if not shutil.which(py):
         pytest.fail(f"{py} is not installed: scripts/deps.sh installs it")
-    t = start_target([py, SERVER])
-    ready = wait_ready(t)[-1].split()
-    master, workers = int(ready[1]), [int(p) for p in ready[2:]]
     folded = tmp_path / "r.folded"
-    lb = Leakbpf(["-p", master, "--children", "--no-python", "-v", "-d", "6",
-                  "--folded", folded])
-    lb.wait_tracing()
-    deadline = time.monotonic() + 20
-    while not all(f"tracing pid {w} " in lb.stderr for w in workers):
-        assert time.monotonic() < deadline, lb.stderr
-        time.sleep(0.1)
-    go(t, "f")
-    late = int(wait_line(t, "forked")[-1].split()[1])
-    go(t, "g")
-    wait_line(t, "done")
-    res = lb.wait()
-    assert res.returncode == 0, res.stderr
+    t, res, master, workers, late, _ = run_prefork(
+        py, ["--no-python", "-v", "--folded", folded])
     assert f"tracing pid {late} " in res.stderr
     built = {}
     for path in re.findall(r"^leakbpf: unwind table for (.*): \d+ rows", res.stderr, re.M):

@@ -171,21 +171,48 @@ static void test_idle_table_kept_and_reused(void)
 	free(rows);
 }
 
+/* Targets that map libc alone, libdw alone, and neither, and a rows
+ * array with room for the larger of the two tables only. */
+struct two_libs {
+	struct lb_target libc, libdw, empty;
+	size_t nlibc, nlibdw;
+	uint32_t cap;
+	struct lb_cfi_row *rows;
+};
+
+static void two_libs_open(struct two_libs *f)
+{
+	static const char *const libc_only[] = {"libc.so", NULL}, *const libdw_only[] = {"libdw",
+											 NULL};
+	static const char *const none[] = {"no such module", NULL};
+	f->nlibc = rows_of(path_of("libc.so"));
+	f->nlibdw = rows_of(path_of("libdw"));
+	CHECK(f->nlibc > 0 && f->nlibdw > 0);
+	f->cap = (uint32_t)(f->nlibc > f->nlibdw ? f->nlibc : f->nlibdw);
+	f->rows = calloc(f->cap, sizeof(*f->rows));
+	only(libc_only, &f->libc);
+	only(libdw_only, &f->libdw);
+	only(none, &f->empty);
+}
+
+static void two_libs_close(struct two_libs *f)
+{
+	free(f->libc.maps);
+	free(f->libdw.maps);
+	free(f->empty.maps);
+	free(f->rows);
+}
+
 static void test_room_of_idle_tables_taken_back_safely(void)
 {
-	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
-	const char *none[] = {"no such module", NULL};
-	struct lb_target libc, libdw, empty;
+	struct two_libs f;
+	two_libs_open(&f);
+	struct lb_target libc = f.libc, libdw = f.libdw, empty = f.empty;
+	size_t nlibdw = f.nlibdw;
+	uint32_t cap = f.cap;
+	struct lb_cfi_row *rows = f.rows;
 	struct cfi_store_stats st;
 	struct cfi_slice got;
-	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
-	CHECK(nlibc > 0 && nlibdw > 0);
-	/* room for one of the two */
-	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
-	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
-	only(libc_only, &libc);
-	only(libdw_only, &libdw);
-	only(none, &empty);
 
 	/* libc unmapped in the pass right before libdw is mapped: a range
 	 * written then may still name libc's rows, so they are not reused */
@@ -209,27 +236,20 @@ static void test_room_of_idle_tables_taken_back_safely(void)
 	CHECK_EQ(st.idle, 0);
 	CHECK_EQ(st.modules, 1);
 	store_free(s);
-	free(libc.maps);
-	free(libdw.maps);
-	free(empty.maps);
-	free(rows);
+	two_libs_close(&f);
 }
 
 /* Two processes map libc; a third wants libdw, with room for one table. */
 static void test_table_shared_until_no_process_maps_it(void)
 {
-	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
-	const char *none[] = {"no such module", NULL};
-	struct lb_target libc, libdw, empty;
+	struct two_libs f;
+	two_libs_open(&f);
+	struct lb_target libc = f.libc, libdw = f.libdw, empty = f.empty;
+	size_t nlibc = f.nlibc, nlibdw = f.nlibdw;
+	uint32_t cap = f.cap;
+	struct lb_cfi_row *rows = f.rows;
 	struct cfi_store_stats st;
 	struct cfi_slice a_got, b_got, got;
-	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
-	CHECK(nlibc > 0 && nlibdw > 0);
-	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
-	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
-	only(libc_only, &libc);
-	only(libdw_only, &libdw);
-	only(none, &empty);
 	struct cfi_store *s = cfi_store_new(rows, cap, 0, false);
 	struct cfi_user *a = cfi_store_join(s), *b = cfi_store_join(s), *c = cfi_store_join(s);
 	CHECK(a && b && c);
@@ -289,26 +309,19 @@ static void test_table_shared_until_no_process_maps_it(void)
 	CHECK_EQ(st.builds, builds + 1);
 	cfi_store_leave(s, b);
 	cfi_store_free(s);
-	free(libc.maps);
-	free(libdw.maps);
-	free(empty.maps);
-	free(rows);
+	two_libs_close(&f);
 }
 
 /* The passes of several processes may follow each other within
  * microseconds: an idle table's room waits its grace period as well. */
 static void test_idle_room_waits_its_grace_period(void)
 {
-	const char *libc_only[] = {"libc.so", NULL}, *libdw_only[] = {"libdw", NULL};
-	const char *none[] = {"no such module", NULL};
-	struct lb_target libc, libdw, empty;
+	struct two_libs f;
+	two_libs_open(&f);
+	struct lb_target libc = f.libc, libdw = f.libdw, empty = f.empty;
+	uint32_t cap = f.cap;
+	struct lb_cfi_row *rows = f.rows;
 	struct cfi_slice got;
-	size_t nlibc = rows_of(path_of("libc.so")), nlibdw = rows_of(path_of("libdw"));
-	uint32_t cap = (uint32_t)(nlibc > nlibdw ? nlibc : nlibdw);
-	struct lb_cfi_row *rows = calloc(cap, sizeof(*rows));
-	only(libc_only, &libc);
-	only(libdw_only, &libdw);
-	only(none, &empty);
 	/* an hour: longer than this test */
 	struct cfi_store *s = cfi_store_new(rows, cap, 3600ull * 1000000000, false);
 	struct cfi_user *a = cfi_store_join(s), *b = cfi_store_join(s);
@@ -321,10 +334,7 @@ static void test_idle_room_waits_its_grace_period(void)
 	cfi_store_leave(s, a);
 	cfi_store_leave(s, b);
 	cfi_store_free(s);
-	free(libc.maps);
-	free(libdw.maps);
-	free(empty.maps);
-	free(rows);
+	two_libs_close(&f);
 }
 
 int main(void)
