@@ -245,6 +245,26 @@ def describe_roots(rep):
     return [(root_of(s), s["outstanding_bytes"]) for s in rep["stacks"][:10]]
 
 
+def test_per_process_tables():
+    """--per-process: one table per process, each child's own leak in its
+    own section (the merged table is the default)."""
+    res = run_leakbpf(["--per-process", "--children", "-q", "-T", "3", "--",
+                       cprog("fork_leak"), "--now"], timeout=90)
+    assert res.returncode == 0, res.stderr
+    said = [line.split()[1] for line in res.stdout.splitlines() if line.startswith("child ")]
+    assert len(said) == 3, res.stdout
+    sections = re.split(r"^\[[0-9:]+\] leakbpf: ", res.stderr, flags=re.M)[1:]
+    by_pid = {sec.split()[1]: sec for sec in sections if sec.startswith("pid ")}
+    assert len(by_pid) == 4, res.stderr  # the parent and its three children
+    for pid in said:
+        sec = by_pid[pid]
+        assert re.search(r"^outstanding: .* in 5 blocks", sec, re.M), sec
+        assert "child_leak (c/fork_leak.c:" in sec, sec
+    parent = next(line.split()[1] for line in res.stdout.splitlines()
+                  if line.startswith("ready "))
+    assert "child_leak" not in by_pid[parent], by_pid[parent]
+
+
 def test_several_pids(tmp_path):
     """-p A,B: both traced, each under its root."""
     a = start_target([cprog("leak_basic")])
