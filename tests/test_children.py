@@ -265,6 +265,41 @@ def test_per_process_tables():
     assert "child_leak" not in by_pid[parent], by_pid[parent]
 
 
+def _held_children(parent):
+    """Children of parent stopped (state T) right now."""
+    held = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(parent) and fields[0] == "T":
+            held.append(int(entry))
+    return held
+
+
+def test_held_children_continue_when_leakbpf_is_killed():
+    """SIGKILL of leakbpf while a new child is held at its fork: the
+    guardian continues it, and every child runs to its end."""
+    t = start_target([cprog("fork_leak")])
+    wait_ready(t)
+    lb = Leakbpf(["-p", t.pid, "--children", "-q", "-d", "60"])
+    lb.wait_tracing()
+    go(t)
+    deadline = time.monotonic() + 10
+    while not _held_children(t.pid):
+        assert time.monotonic() < deadline, "no child was ever held"
+        time.sleep(0.005)
+    lb.proc.kill()
+    lb.proc.wait()
+    # the parent waits for every child: "done" means none stayed stopped
+    wait_line(t, "done", timeout=30)
+    assert not _held_children(t.pid)
+
+
 def test_several_pids(tmp_path):
     """-p A,B: both traced, each under its root."""
     a = start_target([cprog("leak_basic")])
