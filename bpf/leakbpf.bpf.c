@@ -739,6 +739,19 @@ static __always_inline void send_life(__u8 type, __u64 addr)
 		count(LB_C_RB_DROP_FREE);
 }
 
+/* Fill and send a header-only record reserved in advance (when what
+ * follows the reservation must only happen if the record can go out). */
+static __always_inline void submit_life(struct lb_hdr *h, __u8 type, __u32 pad, __u64 addr)
+{
+	h->type = type;
+	h->n_native = 0;
+	h->n_py = 0;
+	h->flags = 0;
+	h->pad = pad;
+	h->addr = addr;
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+}
+
 #define LB_SIGSTOP   19
 #define LB_PROT_EXEC 4
 
@@ -783,13 +796,7 @@ static __always_inline void report_new_process(__u32 pid, struct task_struct *ch
 	}
 	if (!held_now)
 		count(LB_C_FORK_UNHELD);
-	h->type = LB_EV_FORK;
-	h->n_native = 0;
-	h->n_py = 0;
-	h->flags = 0;
-	h->pad = held_now;
-	h->addr = pid;
-	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+	submit_life(h, LB_EV_FORK, held_now, pid);
 }
 
 /* --children: a process of the target's that shared its memory (vfork,
@@ -842,13 +849,7 @@ static __always_inline int on_exiting(void)
 		bpf_send_signal(LB_SIGSTOP);
 	else if (hold_child)
 		hold_current();
-	h->type = LB_EV_EXITING;
-	h->n_native = 0;
-	h->n_py = 0;
-	h->flags = 0;
-	h->pad = 0;
-	h->addr = 0;
-	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+	submit_life(h, LB_EV_EXITING, 0, 0);
 	return 0;
 }
 
