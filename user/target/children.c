@@ -3,34 +3,9 @@
  * per-task "children" files need CONFIG_PROC_CHILDREN; this does not. */
 #include <ctype.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include "target/children.h"
-
-/* The parent field of /proc/PID/stat: after the command's last ')' (a
- * command may hold parentheses and spaces). -1 when unreadable. */
-static pid_t parent_of(const char *pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	const char *p = strrchr(buf, ')');
-	int ppid;
-	char state;
-	if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2)
-		return -1;
-	return (pid_t)ppid;
-}
+#include "target/process.h"
 
 size_t target_children(pid_t parent, pid_t *out, size_t max)
 {
@@ -40,7 +15,8 @@ size_t target_children(pid_t parent, pid_t *out, size_t max)
 	size_t n = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]) || parent_of(de->d_name) != parent)
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    target_parent((pid_t)atoi(de->d_name)) != parent)
 			continue;
 		if (n < max)
 			out[n] = (pid_t)atoi(de->d_name);

@@ -97,6 +97,16 @@ static const char *stat_fields(pid_t pid, char *buf, size_t len)
 	return rp && rp[1] == ' ' ? rp + 2 : NULL;
 }
 
+pid_t target_parent(pid_t pid)
+{
+	char buf[1024];
+	const char *p = stat_fields(pid, buf, sizeof(buf));
+	int ppid;
+	char state;
+	/* fields 3 (state) and 4 (parent) */
+	return p && sscanf(p, "%c %d", &state, &ppid) == 2 ? (pid_t)ppid : -1;
+}
+
 uint64_t target_start_time(pid_t pid)
 {
 	char buf[1024];

@@ -25,6 +25,9 @@ struct lb_target {
 	size_t nmaps;
 };
 
+/* The parent process of pid (/proc/PID/stat), or -1 when unreadable. */
+pid_t target_parent(pid_t pid);
+
 /* Fill t from /proc/PID. Returns 0, or -1 with a one-line reason in err. */
 int target_open(pid_t pid, struct lb_target *t, char *err, size_t errlen);
 int target_reload_maps(struct lb_target *t);
