@@ -225,10 +225,23 @@ static void detach_all(struct bpf_link **links, int *fds, size_t n)
 			pthread_join(th[t], NULL);
 }
 
-void probe_set_destroy(struct probe_set *ps)
+void probe_set_detach(struct probe_set *ps)
 {
 	detach_all(ps->links, NULL, ps->nlinks);
 	detach_all(NULL, ps->mfds, ps->nmfds);
+	ps->nlinks = ps->nmfds = ps->npend = ps->nattached = 0;
+}
+
+void probe_set_reset(struct probe_set *ps)
+{
+	bool multi = ps->multi;
+	probe_set_destroy(ps);
+	ps->multi = multi;
+}
+
+void probe_set_destroy(struct probe_set *ps)
+{
+	probe_set_detach(ps);
 	for (size_t i = 0; i < ps->nstrings; i++)
 		free(ps->strings[i]);
 	free(ps->links);

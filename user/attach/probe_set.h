@@ -68,5 +68,10 @@ void probe_set_site_add(struct probe_set *ps, const char *path, uint64_t file_of
 			const struct bpf_program *prog, const char *func);
 
 void probe_set_destroy(struct probe_set *ps);
+/* Detach every probe, keeping the record of the functions for reports
+ * (the allocation windows of the growth mode). */
+void probe_set_detach(struct probe_set *ps);
+/* Destroy, then empty and ready to probe again in the same mode. */
+void probe_set_reset(struct probe_set *ps);
 
 #endif

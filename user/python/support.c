@@ -142,7 +142,8 @@ int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set 
 	      bool *code_watch, char *err, size_t errlen)
 {
 	py->alloc.all = alloc_all;
-	*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
+	if (code_watch)
+		*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
 	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note, err, errlen);
 }
 

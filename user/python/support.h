@@ -33,7 +33,8 @@ int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out);
 
 /* After load: attach the object allocator probes; alloc_all asks for every
  * pymalloc block (--py-alloc all). *code_watch says whether the code
- * object deallocator is probed (then BPF may keep code tags across walks).
+ * object deallocator is probed (then BPF may keep code tags across walks);
+ * with code_watch NULL it is not (the growth mode's windows).
  * 0, -1 when probes failed, -2 when alloc_all is impossible on this build
  * (said in err). */
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
