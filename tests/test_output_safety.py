@@ -13,7 +13,7 @@
   * A process whose name (comm) holds an escape sequence and a bidi
     override, under --children and --growth -a: its root frame "process
     PID (COMM)" is escaped exactly once in the table and the folded file,
-    and raw in JSON.
+    raw in JSON, and in the flame graph without what a label cannot show.
   * `leakbpf report` and `diff` inputs are bounded: a gzip bomb, /dev/zero,
     a FIFO, a huge file and absurd counts are each one clear error.
   * --output-stacks: a file holds N stacks plus one "[K other stacks]"
@@ -285,8 +285,8 @@ def hostile_named(tmp_path, prog):
 
 @pytest.mark.parametrize("mode", ["children", "growth-all"])
 def test_hostile_comm_escaped_once(tmp_path, mode):
-    js, folded = tmp_path / "r.json", tmp_path / "r.folded"
-    outputs = ["--json", js, "--folded", folded]
+    js, folded, svg = tmp_path / "r.json", tmp_path / "r.folded", tmp_path / "r.svg"
+    outputs = ["--json", js, "--folded", folded, "--flamegraph", svg]
     if mode == "children":  # the parent and its children (forked later)
         t = start_target([hostile_named(tmp_path, "fork_leak")])
         wait_ready(t)
@@ -316,6 +316,11 @@ def test_hostile_comm_escaped_once(tmp_path, mode):
     assert any(root in res.stdout for root in shown), res.stdout
     for text in (res.stdout, res.stderr, folded.read_text()):
         assert "\\\\x1b" not in text and "\u202e" not in text and not raw_controls(text)
+    # the flame graph's labels: what a label cannot show is one '?' each
+    labels = svg.read_text()
+    for pid in leakers:
+        assert f"process {pid} (?[7m?evil)" in labels, pid
+    assert "\u202e" not in labels and not raw_controls(labels)
 
 
 # ---- inputs of `leakbpf report` and `leakbpf diff` ------------------------
