@@ -265,20 +265,26 @@ def test_per_process_tables():
     assert "child_leak" not in by_pid[parent], by_pid[parent]
 
 
-def _held_children(parent):
-    """Children of parent stopped (state T) right now."""
-    held = []
+def _children_of(parent):
+    """(pid, comm, state letter) of each child of parent right now."""
+    kids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                comm, _, rest = f.read().partition(" (")[2].rpartition(") ")
         except OSError:
             continue
-        if fields[1] == str(parent) and fields[0] == "T":
-            held.append(int(entry))
-    return held
+        fields = rest.split()
+        if fields[1] == str(parent):
+            kids.append((int(entry), comm, fields[0]))
+    return kids
+
+
+def _held_children(parent):
+    """Children of parent stopped (state T) right now."""
+    return [pid for pid, _, state in _children_of(parent) if state == "T"]
 
 
 def test_held_children_continue_when_leakbpf_is_killed():
@@ -298,6 +304,49 @@ def test_held_children_continue_when_leakbpf_is_killed():
     # the parent waits for every child: "done" means none stayed stopped
     wait_line(t, "done", timeout=30)
     assert not _held_children(t.pid)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGUSR1], ids=["TERM", "USR1"])
+def test_held_workers_continue_when_leakbpf_and_guardian_are_signalled(sig):
+    """`pkill leakbpf` signals the guardian as well (its name and command
+    line match): SIGTERM, which leakbpf handles, and SIGUSR1, which ends it
+    at once, sent to both while a worker of the pre-fork server is held at
+    its fork. The guardian outlives the signal and ends with leakbpf, and
+    every worker serves its requests and quits."""
+    t = start_target([sys.executable, SERVER])
+    ready = wait_ready(t)[-1].split()
+    master, workers = int(ready[1]), [int(p) for p in ready[2:]]
+    lb = Leakbpf(["-p", master, "--children", "-d", "60"])
+    try:
+        lb.wait_tracing()
+        deadline = time.monotonic() + 20
+        while not all(f"tracing pid {w} " in lb.stderr for w in workers):
+            assert time.monotonic() < deadline, lb.stderr
+            time.sleep(0.1)
+        guards = [pid for pid, comm, _ in _children_of(lb.pid) if comm == "leakbpf-guard"]
+        assert len(guards) == 1, _children_of(lb.pid)
+        go(t, "f")
+        deadline = time.monotonic() + 10
+        while not _held_children(master):
+            assert time.monotonic() < deadline, "no worker was ever held"
+            time.sleep(0.005)
+        for pid in (lb.pid, guards[0]):  # as pkill does: both at once
+            os.kill(pid, sig)
+        lb.proc.wait(60)
+        deadline = time.monotonic() + 30
+        while proc_state(guards[0]) not in (None, "Z"):
+            assert time.monotonic() < deadline, "the guardian outlived leakbpf"
+            time.sleep(0.05)
+        late = int(wait_line(t, "forked")[-1].split()[1])
+        go(t, "g")  # every worker, the held one too, serves its requests
+        held = dict(kv.split(":") for kv in wait_line(t, "done")[-1].split()[1:])
+        assert str(late) in held, held
+        go(t, "q")
+        assert t.wait(30) == 0
+        assert not _held_children(master)
+    finally:
+        for pid in _held_children(master):  # never leave one stopped
+            os.kill(pid, signal.SIGCONT)
 
 
 def test_several_pids(tmp_path):

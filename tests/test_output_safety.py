@@ -10,6 +10,10 @@
     CR, LF, BEL, DEL, a C1 control and ';': no raw control byte reaches the
     table (stdout or stderr), the folded file has one line per stack, and
     `leakbpf report` / `leakbpf diff` of its snapshots escape as well.
+  * A process whose name (comm) holds an escape sequence and a bidi
+    override, under --children and --growth -a: its root frame "process
+    PID (COMM)" is escaped exactly once in the table and the folded file,
+    raw in JSON, and in the flame graph without what a label cannot show.
   * `leakbpf report` and `diff` inputs are bounded: a gzip bomb, /dev/zero,
     a FIFO, a huge file and absurd counts are each one clear error.
   * --output-stacks: a file holds N stacks plus one "[K other stacks]"
@@ -24,6 +28,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -33,8 +38,8 @@ from pathlib import Path
 
 import pytest
 
-from lbtest import (TRACING_PREFIX, Leakbpf, go, run_leakbpf, start_target, wait_done,
-                    wait_ready)
+from lbtest import (TRACING_PREFIX, Leakbpf, cprog, go, load_json, run_leakbpf, start_target,
+                    wait_done, wait_ready)
 
 NOBODY = pwd.getpwnam("nobody")
 SHORT_RUN = ["-q", "-c", "/bin/sleep 1"]
@@ -263,6 +268,59 @@ def test_hostile_names_are_escaped(tmp_path):
     assert diff.returncode == 0, diff.stderr
     assert "evil\\x1b[2J\\x1b]0;pwned\\x07" in diff.stdout, diff.stdout
     assert raw_controls(diff.stdout) == [] and raw_controls(diff.stderr) == []
+
+
+# an escape sequence and a right-to-left override: 11 bytes, a whole comm
+HOSTILE_COMM = "\x1b[7m\u202eevil"
+COMM_ESCAPED = "\\x1b[7m\\xe2\\x80\\xaeevil"
+
+
+def hostile_named(tmp_path, prog):
+    """prog under a link named HOSTILE_COMM: executed through it, that name
+    is the process's comm."""
+    link = tmp_path / HOSTILE_COMM
+    link.symlink_to(cprog(prog))
+    return link
+
+
+@pytest.mark.parametrize("mode", ["children", "growth-all"])
+def test_hostile_comm_escaped_once(tmp_path, mode):
+    js, folded, svg = tmp_path / "r.json", tmp_path / "r.folded", tmp_path / "r.svg"
+    outputs = ["--json", js, "--folded", folded, "--flamegraph", svg]
+    if mode == "children":  # the parent and its children (forked later)
+        t = start_target([hostile_named(tmp_path, "fork_leak")])
+        wait_ready(t)
+        lb = Leakbpf(["-p", t.pid, "--children", "-d", "60"] + outputs)
+        lb.wait_tracing()
+        go(t)
+        leakers = [line.split()[1] for line in wait_done(t) if line.startswith("child ")]
+        lb.signal(signal.SIGINT)
+    else:  # a process started after attach, leaking pages until killed
+        lb = Leakbpf(["--growth", "-a", "-d", "6"] + outputs)
+        lb.wait_tracing()
+        t = start_target([hostile_named(tmp_path, "growth_leak"), "--now", "heap", "1024"])
+        leakers = [t.pid]
+    res = lb.wait(90)
+    t.kill()
+    assert res.returncode == 0, res.stderr
+    rep = load_json(js)
+    # JSON holds the text as it is (JSON escapes it itself)
+    roots = {f"process {pid} ({HOSTILE_COMM})" for pid in leakers}
+    assert roots <= {s["frames"][0]["function"] for s in rep["stacks"]}, (
+        roots, [s["frames"][0]["function"] for s in rep["stacks"][:10]])
+    shown = {r.replace(HOSTILE_COMM, COMM_ESCAPED) for r in roots}
+    # the table and the folded stacks: escaped once, never twice, never raw
+    lines = folded.read_text().splitlines()
+    for root in shown:
+        assert any(line.startswith(root + ";") for line in lines), (root, lines[:5])
+    assert any(root in res.stdout for root in shown), res.stdout
+    for text in (res.stdout, res.stderr, folded.read_text()):
+        assert "\\\\x1b" not in text and "\u202e" not in text and not raw_controls(text)
+    # the flame graph's labels: what a label cannot show is one '?' each
+    labels = svg.read_text()
+    for pid in leakers:
+        assert f"process {pid} (?[7m?evil)" in labels, pid
+    assert "\u202e" not in labels and not raw_controls(labels)
 
 
 # ---- inputs of `leakbpf report` and `leakbpf diff` ------------------------

@@ -86,16 +86,27 @@ static uint64_t name_hash(const char *s)
 }
 
 /* Length of the valid UTF-8 sequence at s that encodes a character XML 1.0
- * allows in text (control characters excluded on purpose: the name is the
- * first line of the tooltip), or 0 when it is not one. */
+ * allows in text, or 0 when it is not one. Control characters (C0, DEL,
+ * C1) and the characters that reorder text (bidi) are excluded on
+ * purpose: the name is the first line of the tooltip, and a label must
+ * read as the frame is. */
 static size_t xml_char_len(const unsigned char *s)
 {
 	uint32_t cp;
 	int n = utf8_seq_len((const char *)s, &cp);
 
-	if (!n || cp < 0x20 || cp == 0x7f || cp == 0xfffe || cp == 0xffff)
+	if (!n || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff ||
+	    utf8_reorders(cp))
 		return 0;
 	return n;
+}
+
+/* Bytes of s that one '?' stands for when xml_char_len(s) is 0: a whole
+ * character refused, or one invalid byte. */
+static size_t refused_len(const unsigned char *s)
+{
+	int n = utf8_seq_len((const char *)s, NULL);
+	return n ? n : 1;
 }
 
 /* Number of characters xml_text() would print for s. */
@@ -106,14 +117,15 @@ static size_t text_chars(const char *s)
 
 	while (*p) {
 		len = xml_char_len(p);
-		p += len ? len : 1;
+		p += len ? len : refused_len(p);
 		n++;
 	}
 	return n;
 }
 
 /* Write at most max characters of s as XML text; anything XML cannot carry
- * (invalid UTF-8, control characters) becomes '?'. */
+ * or a label must not show (invalid UTF-8, control characters, bidi
+ * formatting) becomes '?'. */
 static void xml_text(FILE *out, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -123,7 +135,7 @@ static void xml_text(FILE *out, const char *s, size_t max)
 		len = xml_char_len(p);
 		if (!len) {
 			fputc('?', out);
-			p++;
+			p += refused_len(p);
 			continue;
 		}
 		switch (*p) {

@@ -23,3 +23,13 @@ const char *rm_frame_format(const struct rm_frame *f, char *buf, size_t len)
 	}
 	return buf;
 }
+
+int rm_stack_rank(const void *pa, const void *pb)
+{
+	const struct rm_stack *a = pa, *b = pb;
+	if (a->out_bytes != b->out_bytes)
+		return a->out_bytes < b->out_bytes ? 1 : -1;
+	if (a->alloc_bytes != b->alloc_bytes)
+		return a->alloc_bytes < b->alloc_bytes ? 1 : -1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}

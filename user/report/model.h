@@ -167,12 +167,17 @@ struct rm_report {
 	uint64_t out_count;
 	int64_t growth_bytes;
 
-	/* stacks with outstanding or allocated bytes, sorted by out_bytes desc */
+	/* stacks with outstanding or allocated bytes, by rm_stack_rank */
 	const struct rm_stack *stacks;
 	size_t nstacks;
 	/* stacks summed into the RM_STACK_OTHERS stack (rm_bound), else 0 */
 	uint64_t other_stacks;
 };
+
+/* The rank of stacks in a report, for qsort of struct rm_stack: most
+ * outstanding bytes first, then most allocated, then the lower id (ids are
+ * unique in a report, so the order is total and the same every time). */
+int rm_stack_rank(const void *a, const void *b);
 
 /* "function (file:LINE)", "function", or "module+0xOFF" into buf. */
 const char *rm_frame_format(const struct rm_frame *f, char *buf, size_t len);

@@ -38,7 +38,7 @@ struct gproc {
 	bool tried_object;
 
 	struct report_builder rb;
-	char root[96]; /* "process PID (COMM)" */
+	char root[96]; /* "process PID (COMM)", raw as every frame's text */
 };
 
 /* A process's anonymous RSS when tracing began. */

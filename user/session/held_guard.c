@@ -32,13 +32,21 @@ static void continue_all(int map_fd)
 	}
 }
 
-/* The guardian: nothing but waiting for leakbpf's end. Ctrl-C, SIGTERM and
- * a hangup reach the whole process group: they are leakbpf's to act on. */
+/* The guardian: nothing but waiting for leakbpf's end. No signal that a
+ * handler or SIG_IGN can stop ends or stops it: Ctrl-C, a hangup and
+ * `pkill leakbpf` (which matches its name and command line too) are
+ * leakbpf's to act on, and a guardian gone before leakbpf would leave what
+ * is held stopped for ever. It ends once leakbpf is gone (the pipe), or by
+ * SIGKILL. Every signal is blocked from before the fork until then: none
+ * acts before it is ignored. */
 static void guardian(int map_fd, int pipe_r)
 {
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_IGN); /* the C library's own refuse: no matter */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* what came meanwhile is dropped */
 	prctl(PR_SET_NAME, "leakbpf-guard");
 	char c;
 	while (read(pipe_r, &c, 1) < 0 && errno == EINTR)
@@ -58,11 +66,15 @@ int held_guard_start(struct held_guard *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot make the map of held processes: %s", strerror(errno));
 		return -1;
 	}
+	sigset_t all, mask;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &mask);
 	g->pid = fork();
 	if (g->pid == 0) {
 		close(p[1]);
 		guardian(g->map_fd, p[0]);
 	}
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	close(p[0]);
 	if (g->pid < 0) {
 		close(p[1]);

@@ -6,9 +6,10 @@
  * share one map of the processes held, and a small guardian process,
  * forked by leakbpf before anything is held, waits for leakbpf's end (a
  * pipe that closes with it) and then continues every process still in the
- * map. A child traced is held the same way at each exec (the new program's
- * probes), and so is a process that shares its parent's memory (vfork) at
- * its exec, where it is first traced.
+ * map. The guardian ignores every signal it can: `pkill leakbpf` matches
+ * it too, and must not end it before leakbpf. A child traced is held the same way at each exec (the
+ * new program's probes), and so is a process that shares its parent's memory (vfork) at its exec,
+ * where it is first traced.
  */
 #ifndef SESSION_HELD_GUARD_H
 #define SESSION_HELD_GUARD_H

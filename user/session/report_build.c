@@ -18,16 +18,6 @@ struct ranked {
 	uint64_t out_bytes, out_count;
 };
 
-static int by_stack_outstanding(const void *pa, const void *pb)
-{
-	const struct rm_stack *a = pa, *b = pb;
-	if (a->out_bytes != b->out_bytes)
-		return a->out_bytes < b->out_bytes ? 1 : -1;
-	if (a->alloc_bytes != b->alloc_bytes)
-		return a->alloc_bytes < b->alloc_bytes ? 1 : -1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 static uint64_t hash_frames(const struct rm_stack *st)
 {
 	uint64_t h = HASH_SEED;
@@ -271,7 +261,7 @@ int report_build(struct report_builder *b, const struct rm_drops *bpf_drops,
 	/* Stacks that differ only in what is not shown (interpreter frames,
 	 * instruction offsets on the same line) are one stack to the reader. */
 	nr = merge_same_frames(out->stacks, nr);
-	qsort(out->stacks, nr, sizeof(*out->stacks), by_stack_outstanding);
+	qsort(out->stacks, nr, sizeof(*out->stacks), rm_stack_rank);
 	if (limit && nr > limit)
 		nr = limit;
 

@@ -4,14 +4,6 @@
 #include <string.h>
 #include "session/report_merge.h"
 
-static int by_outstanding(const void *pa, const void *pb)
-{
-	const struct rm_stack *a = pa, *b = pb;
-	if (a->out_bytes != b->out_bytes)
-		return a->out_bytes < b->out_bytes ? 1 : -1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
 static void add_growth(struct rm_growth *g, const struct rm_growth *p)
 {
 	g->write_faults += p->write_faults;
@@ -92,7 +84,10 @@ int report_merge(const struct rm_report *meta, struct merge_part *parts, size_t 
 			out->stacks[ns++] = st;
 		}
 	}
-	qsort(out->stacks, ns, sizeof(*out->stacks), by_outstanding);
+	/* by the rule of each process's own report (equal outstanding bytes:
+	 * most allocated first), so the merged table agrees with
+	 * --per-process */
+	qsort(out->stacks, ns, sizeof(*out->stacks), rm_stack_rank);
 	r->stacks = out->stacks;
 	r->nstacks = limit && ns > limit ? limit : ns;
 	r->processes = procs;

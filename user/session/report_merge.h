@@ -18,7 +18,7 @@
 
 struct merge_part {
 	const struct rm_report *r; /* the process's own report */
-	const char *root;	   /* its root frame's text, "process PID (COMM)" */
+	const char *root;	   /* its root frame's text, "process PID (COMM)", raw */
 	uint32_t serial;	   /* distinct per process in a run: stack ids */
 	struct rm_process proc;	   /* what the report says of it (pid, comm...):
 				      outstanding bytes and count are filled here */

@@ -67,7 +67,7 @@ struct tracee {
 	int exit_status;
 	unsigned execs;
 	uint32_t serial;
-	char root[128]; /* "process PID (COMM)", COMM escaped */
+	char root[128]; /* "process PID (COMM)", the root frame of its stacks */
 };
 
 /* A new process reported by a fork program, to trace once the records
@@ -621,9 +621,8 @@ static int open_image(struct session *s, struct tracee *tr, struct lb_target *lt
 	tr->img = im;
 	if (tr == s->procs[0])
 		s->img = im;
-	char comm[64];
-	snprintf(tr->root, sizeof(tr->root), "process %d (%s)", (int)tr->pid,
-		 escape_str(im->target.comm, NULL, comm, sizeof(comm)));
+	/* raw, as every frame's text: the outputs escape it */
+	snprintf(tr->root, sizeof(tr->root), "process %d (%s)", (int)tr->pid, im->target.comm);
 	remember_allocators(s, &im->target);
 	watch_image(s, im, true);
 	im->builder.attach_ns = mono_ns();

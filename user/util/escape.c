@@ -4,16 +4,6 @@
 #include "util/escape.h"
 #include "util/utf8.h"
 
-/* Code points that reorder or break the text around them without being
- * control characters: bidirectional marks, embeddings, overrides and
- * isolates (a name could show reversed, "Trojan Source"), and the Unicode
- * line and paragraph separators. */
-static bool invisible_format(uint32_t cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
 /* The next unit of s as it is written: its text into out[16], the bytes of
  * s it covers as the return value (>= 1 while *s). */
 static size_t next_unit(const char *s, const char *also, char out[16], size_t *outlen)
@@ -30,7 +20,7 @@ static size_t next_unit(const char *s, const char *also, char out[16], size_t *o
 		return 1;
 	}
 	/* C1 controls and bidi formatting are escaped byte by byte, like invalid bytes */
-	if (n == 0 || control || (n == 2 && cp >= 0x80 && cp <= 0x9f) || invisible_format(cp)) {
+	if (n == 0 || control || (n == 2 && cp >= 0x80 && cp <= 0x9f) || utf8_reorders(cp)) {
 		for (int i = 0; i < (n ? n : 1); i++) {
 			unsigned char c = (unsigned char)s[i];
 

@@ -38,3 +38,9 @@ done:
 		*cp_out = cp;
 	return n;
 }
+
+bool utf8_reorders(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}

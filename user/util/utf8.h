@@ -4,6 +4,7 @@
 #ifndef UTIL_UTF8_H
 #define UTIL_UTF8_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Length (1-4) of the valid UTF-8 sequence at s, or 0 when it is not one
@@ -11,5 +12,11 @@
  * part of a longer sequence, so s may end anywhere. *cp gets the code point
  * when cp is not NULL. */
 int utf8_seq_len(const char *s, uint32_t *cp);
+
+/* Code points that reorder or break the text around them without being
+ * control characters: bidirectional marks, embeddings, overrides and
+ * isolates (a name could show reversed, "Trojan Source"), and the Unicode
+ * line and paragraph separators. */
+bool utf8_reorders(uint32_t cp);
 
 #endif
