@@ -40,10 +40,10 @@ MIN_EXPLAINED = 0.9
 # record read and the RSS read.
 MAX_EXPLAINED = 1.1
 PAGE = 4096
-WINDOWS = ["--alloc-windows"]
+WINDOWS = ["--alloc-windows=2s/60s"]
 # with it: a window opens once 16 pages grew (s2, the slowest leaker,
-# makes that in about 3 s) and lasts 1 s
-WINDOWS_DURATION = 8
+# makes that in about 3-5 s) and lasts 1 s
+WINDOWS_DURATION = 10
 
 
 def growth_report(pid, extra=(), duration=DURATION, trigger=None, json_path=None):
@@ -65,7 +65,7 @@ def assert_growth_report(rep, pid=None):
     g = rep["growth"]
     for k in ("write_faults", "pages_resident", "pages_known", "pages_released", "pages_moved",
               "pages_gone", "file_faults", "huge_pages", "thread_stack_bytes", "anon_rss",
-              "anon_rss_at_attach"):
+              "anon_rss_at_attach", "windows", "survivors", "pages_sampled"):
         assert isinstance(g[k], int) and 0 <= g[k] < 1 << 48, (k, g)
     if not g["windows"] and not g["window_s"]:
         assert rep["probes"] == [], "the growth mode attaches no probe"
@@ -247,15 +247,18 @@ def test_python_scenario(exe, missing, scenario, windows, tmp_path):
     if exe is None:
         pytest.skip(f"interpreter not installed: {missing}")
     if windows:
-        rep = trace_scenario(exe, scenario, tmp_path, WINDOWS, duration=WINDOWS_DURATION)
+        # s2 leaks slowest (~3 pages a second on Debian's build): longer, so
+        # that the pages given are not a handful
+        duration = 2 * WINDOWS_DURATION if scenario == "s2_root_handlers" else WINDOWS_DURATION
+        rep = trace_scenario(exe, scenario, tmp_path, WINDOWS, duration=duration)
         g = rep["growth"]
-        assert g["window_s"] == 1 and g["window_every_s"] == 60, g
+        assert g["window_s"] == 2 and g["window_every_s"] == 60, g
         if scenario == CONTROL:
             # no growth, no window: the control never pays for one
             assert g["windows"] == 0 and rep["probes"] == [], describe(rep)
         else:
             assert g["windows"] == 1 and rep["probes"], describe(rep)
-            assert g["pages_sampled"] + g["pages_kept"] > 0, describe(rep)
+            assert g["pages_sampled"] > 0, describe(rep)
     else:
         rep = trace_scenario(exe, scenario, tmp_path)
     path = SCENARIO_DIR / (scenario + ".py")

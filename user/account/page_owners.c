@@ -216,10 +216,8 @@ int page_owners_assign(struct aggregate *agg, const struct samples *s, struct pa
 		to->given++;
 		g->given++;
 		b->origin = b->stack + 1;
-		if (to->stack == b->stack) {
-			c->pages_kept++;
-			continue;
-		}
+		if (to->stack == b->stack)
+			continue; /* its own survivors: it keeps the page */
 		agg_give_block(agg, b, to->stack);
 		agg->stacks[to->stack].flags |= RM_STACK_SAMPLED;
 		c->pages_sampled++;

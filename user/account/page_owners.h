@@ -23,10 +23,7 @@
 #define PAGE_OWNERS_MAX_SITES 16
 
 struct page_owners_counts {
-	uint64_t pages_sampled; /* pages given to a survivors' stack other than
-				   their first toucher, ever */
-	uint64_t pages_kept;	/* pages whose survivors kept them with their
-				   first toucher, ever */
+	uint64_t pages_sampled; /* pages given to a survivors' stack, ever */
 };
 
 /* Give the pages of agg (its blocks are pages) without an owner yet to

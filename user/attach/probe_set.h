@@ -26,12 +26,14 @@ struct probe_site {
 
 struct probe_set {
 	struct bpf_link **links; /* one per probe (perf-event uprobes) */
-	size_t nlinks, caplinks;
+	bool *links_ret;	 /* links[i] is a return probe */
+	size_t nlinks, caplinks, capret;
 	bool multi;		    /* batch probes into uprobe_multi links */
 	struct probe_pending *pend; /* multi: probes waiting for probe_set_commit */
 	size_t npend, cappend;
-	int *mfds; /* multi: link fds */
-	size_t nmfds, capmfds;
+	int *mfds;	/* multi: link fds */
+	bool *mfds_ret; /* mfds[i] holds return probes */
+	size_t nmfds, capmfds, capmret;
 	size_t nattached;	 /* probes attached (or queued, before commit) */
 	char commit_err[256];	 /* the first probe probe_set_commit could not attach */
 	struct rm_probe *probes; /* one per function, for reports */

@@ -182,8 +182,6 @@ static void write_growth(const struct rm_report *r, FILE *out)
 	FIELD(survivors);
 	putc(',', out);
 	FIELD(pages_sampled);
-	putc(',', out);
-	FIELD(pages_kept);
 #undef FIELD
 	fputs("},\n", out);
 }

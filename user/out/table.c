@@ -75,10 +75,9 @@ static void print_growth(const struct rm_report *r, FILE *out)
 		fprintf(out,
 			"allocation windows: %" PRIu64 " of %.3g s every %.3g s, %" PRIu64
 			" blocks survived them; %" PRIu64
-			" pages given to the stacks whose blocks stay in them, %" PRIu64
-			" kept by the stack that first touched them\n",
-			g->windows, g->window_s, g->window_every_s, g->survivors, g->pages_sampled,
-			g->pages_kept);
+			" pages given to the stacks whose blocks stay in them (the others stay "
+			"with the stack that first touched them)\n",
+			g->windows, g->window_s, g->window_every_s, g->survivors, g->pages_sampled);
 	if (g->thread_stack_bytes || g->huge_pages)
 		fprintf(out, "thread stacks: %s (under [thread stack]); huge pages: %" PRIu64 "\n",
 			human_bytes((double)g->thread_stack_bytes, b3, sizeof(b3)), g->huge_pages);

@@ -92,13 +92,12 @@ struct rm_growth {
 	uint64_t anon_rss;	     /* RssAnon now (0: unknown) */
 	uint64_t anon_rss_at_attach;
 	/* --alloc-windows (windows 0 without): windows done, their length
-	 * and period, the blocks that survived them, and the pages their
-	 * stacks were given (or that stayed with their first toucher) */
+	 * and period, the blocks that survived them, and the pages given to
+	 * the survivors' stacks */
 	uint64_t windows;
 	double window_s, window_every_s;
 	uint64_t survivors;
 	uint64_t pages_sampled;
-	uint64_t pages_kept;
 };
 
 /* -a, and several processes traced (-p A,B, --children): one process. Its

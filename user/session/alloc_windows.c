@@ -8,6 +8,7 @@
 #include "attach/probe_set.h"
 #include "python/support.h"
 #include "session/alloc_windows.h"
+#include "session/bpf_settings.h"
 #include "util/clock.h"
 
 void alloc_windows_init(struct alloc_windows *w, double len_s, double every_s)
@@ -28,6 +29,7 @@ static int open_window(struct alloc_windows *w)
 {
 	char err[256];
 	probe_set_reset(w->probes);
+	bpf_settings_mute_probes(w->skel, false);
 	int rc =
 	    allocators_attach(w->maps, w->command_exe, w->skel, w->probes, err, sizeof(err)) > 0
 		? 0
@@ -54,6 +56,7 @@ static int open_window(struct alloc_windows *w)
 
 static void close_window(struct alloc_windows *w, uint64_t now)
 {
+	bpf_settings_mute_probes(w->skel, true);
 	probe_set_detach(w->probes);
 	/* every block the probes saw, before the survivors are told */
 	ring_buffer__consume(w->rb);
@@ -116,7 +119,6 @@ void alloc_windows_report(const struct alloc_windows *w, struct rm_report *r)
 	g->window_every_s = (double)w->every_ns / 1e9;
 	g->survivors = w->samples.survivors;
 	g->pages_sampled = w->owners.pages_sampled;
-	g->pages_kept = w->owners.pages_kept;
 	r->drops.samples_unkept = w->samples.unkept;
 	r->drops.windows_failed = w->failed;
 }

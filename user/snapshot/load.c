@@ -139,7 +139,6 @@ static void read_growth(struct jr *jr, struct rm_growth *g)
 		FIELD(windows);
 		FIELD(survivors);
 		FIELD(pages_sampled);
-		FIELD(pages_kept);
 #undef FIELD
 		if (!strcmp(k, "window_s")) {
 			g->window_s = jr_double(jr);
