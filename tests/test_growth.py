@@ -17,6 +17,10 @@ allocations share the allocator's bins with busier code, a new page is
 often first touched by that code, not by the leaking line (see the README's
 triage section): the scenarios where this holds on both interpreters are
 expected failures of the leaking-line check, with the measured reason.
+With allocation windows (--alloc-windows: the allocator probes for a
+second once the target grew), pages go to the stacks whose blocks survive
+in them: every scenario and C leaker must pass the leaking-line check then,
+on both interpreters.
 """
 
 import json
@@ -194,16 +198,6 @@ FIRST_TOUCH_ELSEWHERE = {
 
 NOT_STRICT = ("s2_root_handlers", "s3_connection_loggers")
 
-# With allocation windows: what the windows cannot see. Debian's python3.11
-# is built with LTO, which inlines pymalloc into its callers: no probe sees
-# a small object there (the exact mode neither; see the README's Python
-# allocator limits), and s1's leaked summaries are dict displays of small
-# strings and floats. Measured: the windows see the _SYNCED table only
-# (7% of the bytes).
-WINDOWS_BLIND = {
-    ("s1_sync_job", DEBIAN_PY): "pymalloc is inlined in Debian's LTO build: the windows see "
-                                "none of the small objects s1 leaks",
-}
 
 
 
@@ -218,8 +212,6 @@ def _scenario_cases():
                 if s in FIRST_TOUCH_ELSEWHERE and not windows:
                     marks = [pytest.mark.xfail(reason=FIRST_TOUCH_ELSEWHERE[s],
                                                strict=s not in NOT_STRICT)]
-                if windows and (s, missing) in WINDOWS_BLIND:
-                    marks = [pytest.mark.xfail(reason=WINDOWS_BLIND[(s, missing)], strict=True)]
                 mode = "-windows" if windows else ""
                 cases.append(pytest.param(exe, missing, s, windows, marks=marks,
                                           id=f"{s}-{label(exe, missing.replace(' ', ''))}{mode}"))

@@ -72,6 +72,13 @@ static void test_survivors_are_old_enough_and_live(void)
 	samples_window_end(&sm, 500);
 	CHECK_EQ(sm.survivors, 1);
 	CHECK_EQ(sm.survived, 2);
+	/* kept for SAMPLES_KEEP_WINDOWS windows */
+	for (int i = 1; i < SAMPLES_KEEP_WINDOWS; i++)
+		samples_window_end(&sm, 500);
+	CHECK_EQ(sm.survivors, 1);
+	samples_window_end(&sm, 500);
+	CHECK_EQ(sm.survivors, 0);
+	CHECK_EQ(sm.blocks.used, 0);
 	teardown();
 }
 

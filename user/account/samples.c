@@ -49,20 +49,23 @@ void samples_alloc(struct samples *s, uint64_t addr, uint64_t size, uint64_t ts_
 
 void samples_window_end(struct samples *s, uint64_t cutoff_ns)
 {
+	uint32_t w = ++s->windows;
 	/* removal moves entries back: visit a slot again after one goes */
 	for (uint64_t i = 0; i < s->blocks.cap;) {
 		struct sample_block *b = u64_table_at(&s->blocks, i);
-		if (!b->addr || b->survivor) {
+		if (!b->addr || b->survivor == w) {
 			i++;
 			continue;
 		}
-		if (b->ts_ns > cutoff_ns) {
-			u64_table_remove(&s->blocks, b);
+		if (b->survivor ? w - b->survivor >= SAMPLES_KEEP_WINDOWS : b->ts_ns > cutoff_ns) {
+			forget(s, b);
 			continue;
 		}
-		b->survivor = 1;
-		s->survivors++;
-		s->survived++;
+		if (!b->survivor) {
+			b->survivor = w;
+			s->survivors++;
+			s->survived++;
+		}
 		i++;
 	}
 }

@@ -20,10 +20,10 @@ struct sample_block {
 	uint64_t addr; /* the key */
 	uint64_t size;
 	uint64_t ts_ns;
-	uint64_t serial; /* its stack's serial (struct agg_stack), to tell a
-			    reused stack id from the one it was */
-	uint32_t stack;	 /* in the aggregate of the pages */
-	uint32_t survivor;
+	uint64_t serial;   /* its stack's serial (struct agg_stack), to tell a
+			      reused stack id from the one it was */
+	uint32_t stack;	   /* in the aggregate of the pages */
+	uint32_t survivor; /* the window it survived (from 1), 0: none yet */
 };
 
 struct samples {
@@ -32,6 +32,7 @@ struct samples {
 	uint64_t unkept;	 /* blocks not kept: the table was full */
 	uint64_t survivors;	 /* blocks that are survivors now */
 	uint64_t survived;	 /* survivors ever */
+	uint32_t windows;	 /* windows ended */
 };
 
 void samples_init(struct samples *s, uint64_t max);
@@ -43,8 +44,13 @@ void samples_alloc(struct samples *s, uint64_t addr, uint64_t size, uint64_t ts_
 		   uint64_t serial);
 void samples_release(struct samples *s, uint64_t addr);
 
+/* Windows a survivor is kept for: a block freed between windows is never
+ * seen to go, so an old survivor may stand for memory long reused. */
+#define SAMPLES_KEEP_WINDOWS 8
+
 /* A window ended: the blocks it made after cutoff_ns are forgotten (too
- * young to tell from the churn), the others are survivors. */
+ * young to tell from the churn), the others are survivors; survivors of
+ * SAMPLES_KEEP_WINDOWS windows ago and before are forgotten. */
 void samples_window_end(struct samples *s, uint64_t cutoff_ns);
 
 #endif

@@ -78,6 +78,10 @@ static void print_growth(const struct rm_report *r, FILE *out)
 			" pages given to the stacks whose blocks stay in them (the others stay "
 			"with the stack that first touched them)\n",
 			g->windows, g->window_s, g->window_every_s, g->survivors, g->pages_sampled);
+	else if (r->out_bytes && r->pid) /* -a: no windows */
+		fprintf(out,
+			"each page is held by the stack that first touched it (--alloc-windows: "
+			"by the allocations that stay in it)\n");
 	if (g->thread_stack_bytes || g->huge_pages)
 		fprintf(out, "thread stacks: %s (under [thread stack]); huge pages: %" PRIu64 "\n",
 			human_bytes((double)g->thread_stack_bytes, b3, sizeof(b3)), g->huge_pages);

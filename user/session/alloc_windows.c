@@ -34,13 +34,11 @@ static int open_window(struct alloc_windows *w)
 	    allocators_attach(w->maps, w->command_exe, w->skel, w->probes, err, sizeof(err)) > 0
 		? 0
 		: -1;
-	/* every pymalloc block where the build allows it (small strings and
-	 * buffers fill pages too), else objects; without the code-object
-	 * watch: the frames are read as the growth mode's are. A window costs
-	 * the target at most its share of the time, however slow inside. */
-	if (!rc && w->py &&
-	    py_attach(w->py, w->skel, w->probes, true, NULL, err, sizeof(err)) == -2)
-		py_attach(w->py, w->skel, w->probes, false, NULL, err, sizeof(err));
+	/* small strings and buffers fill pages too: as many of CPython's
+	 * blocks as the build lets probes see. A window costs the target at
+	 * most its share of the time, however slow inside. */
+	if (!rc && w->py)
+		py_attach_window(w->py, w->skel, w->probes, err, sizeof(err));
 	if (!rc && probe_set_commit(w->probes) && !w->probes->nattached) {
 		snprintf(err, sizeof(err), "%s", w->probes->commit_err);
 		rc = -1;

@@ -32,7 +32,7 @@ struct ring_buffer;
 #define ALLOC_WINDOWS_MIN_PAGES 16
 
 /* Blocks sampled at most (about 40 bytes each). */
-#define ALLOC_WINDOWS_MAX_BLOCKS (1u << 20)
+#define ALLOC_WINDOWS_MAX_BLOCKS (1u << 18)
 
 struct alloc_windows {
 	struct samples samples;
