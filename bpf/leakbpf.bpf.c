@@ -330,6 +330,7 @@ static __always_inline bool lb_send_signal_task_exists(void)
 
 /* ==== Walkers ==== */
 
+#include "uret.bpf.h"
 #include "cfi.bpf.h"
 #include "unwind.bpf.h"
 #include "python.bpf.h"

@@ -245,12 +245,11 @@ def test_python_scenario(exe, missing, scenario, windows, tmp_path):
         rep = trace_scenario(exe, scenario, tmp_path, WINDOWS, duration=duration)
         g = rep["growth"]
         assert g["window_s"] == 2 and g["window_every_s"] == 60, g
-        if scenario == CONTROL:
-            # no growth, no window: the control never pays for one
-            assert g["windows"] == 0 and rep["probes"] == [], describe(rep)
-        else:
-            assert g["windows"] == 1 and rep["probes"], describe(rep)
-            assert g["pages_sampled"] > 0, describe(rep)
+        # the control's few pages of fragmentation (12 to 24 in 10 s) may
+        # or may not open its one window; a leaker's growth opens it
+        assert g["windows"] <= 1 and bool(rep["probes"]) == bool(g["windows"]), describe(rep)
+        if scenario != CONTROL:
+            assert g["windows"] == 1 and g["pages_sampled"] > 0, describe(rep)
     else:
         rep = trace_scenario(exe, scenario, tmp_path)
     path = SCENARIO_DIR / (scenario + ".py")
