@@ -358,12 +358,12 @@ def us_per_request(res):
     return 1e6 * res["cpu_seconds"] / res["requests"]
 
 
-def windows_pair(py, leak, seconds):
+def windows_pair(py, leak, seconds, windows="--alloc-windows"):
     """Two reqloop runs of SECONDS side by side, one untraced and one under
-    `--growth --alloc-windows -v`: on a shared machine both see the same
-    load, which a run after the other does not."""
+    `--growth WINDOWS -v`: on a shared machine both see the same load,
+    which a run after the other does not."""
     with reqloop(py, leak, seconds) as u, reqloop(py, leak, seconds) as t:
-        tracer = Tracer(t.pid, ["--alloc-windows", "-v"])
+        tracer = Tracer(t.pid, [windows, "-v"])
         go_at = time.monotonic()
         for p in (u, t):
             p.stdin.write("go\n")
@@ -371,25 +371,6 @@ def windows_pair(py, leak, seconds):
         ru, rt = json.loads(u.stdout.readline()), json.loads(t.stdout.readline())
         out = {"untraced": us_per_request(ru), "traced": us_per_request(rt),
                "python": ru["python"]}
-        out.update(window_results(tracer, go_at, time.monotonic()))
-        for p in (u, t):
-            p.stdin.write("bye\n")
-            p.stdin.flush()
-            p.wait(30)
-        return out
-
-
-def window_inside(py, leak, seconds):
-    """One reqloop run of SECONDS under one window longer than the run (the
-    target at the windows' pace), beside an untraced twin."""
-    with reqloop(py, leak, seconds) as u, reqloop(py, leak, seconds) as t:
-        tracer = Tracer(t.pid, ["--alloc-windows=600s/1200s", "-v"])
-        go_at = time.monotonic()
-        for p in (u, t):
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        ru, rt = json.loads(u.stdout.readline()), json.loads(t.stdout.readline())
-        out = {"untraced": us_per_request(ru), "traced": us_per_request(rt)}
         out.update(window_results(tracer, go_at, time.monotonic()))
         for p in (u, t):
             p.stdin.write("bye\n")
@@ -427,7 +408,9 @@ def bench_windows(pythons, seconds, inside_seconds, repeat):
             whole, inside = [], []
             for _ in range(repeat):
                 whole.append(windows_pair(py, leak, seconds))
-                inside.append(window_inside(py, leak, inside_seconds))
+                # one window longer than the run: the target at the windows' pace
+                inside.append(windows_pair(py, leak, inside_seconds,
+                                           "--alloc-windows=600s/1200s"))
             rows.append({"python": f"{py} ({whole[0]['python']})", "leak": leak,
                          "whole": whole, "inside": inside})
     native = [mallocbench_pair(seconds) for _ in range(repeat)]
