@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The growth mode's allocation windows: open, close, samples, owners. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -56,12 +57,23 @@ static void close_window(struct alloc_windows *w, uint64_t now)
 {
 	bpf_settings_mute_probes(w->skel, true);
 	probe_set_detach(w->probes);
+	uint64_t detached = mono_ns();
 	/* every block the probes saw, before the survivors are told */
 	ring_buffer__consume(w->rb);
 	uint64_t len = now - w->open_ns;
+	uint64_t survived = w->samples.survived;
 	samples_window_end(&w->samples, now - len / 2);
 	w->open_ns = 0;
 	w->windows++;
+	if (w->verbose)
+		fprintf(stderr,
+			"leakbpf: allocation window %" PRIu64
+			": %.3f s, probes attached in %.1f ms, "
+			"detached in %.1f ms, last records read in %.1f ms; %" PRIu64
+			" blocks seen, %" PRIu64 " survivors (%" PRIu64 " now)\n",
+			w->windows, (double)len / 1e9, (double)w->attach_ns / 1e6,
+			(double)(detached - now) / 1e6, (double)(mono_ns() - detached) / 1e6,
+			w->seen, w->samples.survived - survived, w->samples.survivors);
 }
 
 void alloc_windows_tick(struct alloc_windows *w, uint64_t pages, bool end)
@@ -77,13 +89,19 @@ void alloc_windows_tick(struct alloc_windows *w, uint64_t pages, bool end)
 	if (end || now < w->next_ns || pages < w->pages_at + ALLOC_WINDOWS_MIN_PAGES)
 		return;
 	w->next_ns = now + w->every_ns;
-	if (!open_window(w))
-		w->open_ns = now;
+	if (open_window(w))
+		return;
+	w->open_ns = now;
+	w->attach_ns = mono_ns() - now;
+	w->seen = 0;
+	if (w->verbose)
+		fprintf(stderr, "leakbpf: allocation window %" PRIu64 " open\n", w->windows + 1);
 }
 
 void alloc_windows_block(void *ctx, const struct agg_alloc *al)
 {
 	struct alloc_windows *w = ctx;
+	w->seen++;
 	if (al->old_addr)
 		samples_release(&w->samples, al->old_addr);
 	if (!al->addr)

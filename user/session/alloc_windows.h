@@ -50,6 +50,11 @@ struct alloc_windows {
 	uint64_t open_ns;  /* the open window's start, 0 when none is open */
 	uint64_t windows;  /* windows done */
 	uint64_t failed;   /* windows whose probes could not be attached */
+	/* -v: one stderr line per window (what opening and closing took,
+	 * what it saw), for users weighing the windows' cost */
+	bool verbose;
+	uint64_t attach_ns; /* the open window's: probes attached in */
+	uint64_t seen;	    /* blocks the open window's probes reported */
 };
 
 void alloc_windows_init(struct alloc_windows *w, double len_s, double every_s);

@@ -195,6 +195,7 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		/* the allocator probes' blocks: samples, not pages */
 		alloc_windows_init(&im->windows, o->window_s, o->window_every_s);
 		im->windowed = true;
+		im->windows.verbose = o->verbose;
 		im->windows.agg = &im->agg;
 		im->windows.probes = &im->probes;
 		im->windows.skel = im->skel;
