@@ -3,10 +3,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "account/aggregate.h"
 #include "attach/allocators.h"
 #include "attach/probe_set.h"
+#include "attach/skel.h"
 #include "python/support.h"
 #include "session/alloc_windows.h"
 #include "session/bpf_settings.h"
@@ -53,10 +55,23 @@ static int open_window(struct alloc_windows *w)
 	return rc;
 }
 
+/* Calls in progress when the probes went keep their entries in the map of
+ * calls per thread: without their returns, the next window would take
+ * them for outer calls (and count its calls as nested too deep). */
+static void forget_calls(struct leakbpf_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.threads);
+	uint32_t key;
+	/* the map holds 16384 at most: as many deletions end it */
+	for (int i = 0; i < 1 << 15 && !bpf_map_get_next_key(fd, NULL, &key); i++)
+		bpf_map_delete_elem(fd, &key);
+}
+
 static void close_window(struct alloc_windows *w, uint64_t now)
 {
 	bpf_settings_mute_probes(w->skel, true);
 	probe_set_detach(w->probes);
+	forget_calls(w->skel);
 	uint64_t detached = mono_ns();
 	/* every block the probes saw, before the survivors are told */
 	ring_buffer__consume(w->rb);
