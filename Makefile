@@ -28,7 +28,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DLEAKBPF_VERSION='"$(V
 LDLIBS := -lbpf -ldw -lelf -lz -liberty -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(dir $(VMLINUX)) -Ibpf -Wall -Werror
 
-.PHONY: all clean deps demo test unit bench vmlinux format install check-format
+.PHONY: all clean deps demo test unit bench bench-windows vmlinux format install check-format
 all: leakbpf
 
 .SECONDARY:
@@ -130,6 +130,13 @@ bench: deps
 	$(SUDO) bench/symbols.sh
 	$(SUDO) bench/objects/run.sh
 	$(SUDO) /usr/bin/python3 bench/growth.py
+
+# The growth mode's allocation windows at their default period: whole runs
+# of two minutes (about 25 minutes in all), apart from `make bench`.
+bench-windows: deps
+	$(MAKE) all
+	$(MAKE) -C bench
+	$(SUDO) /usr/bin/python3 bench/growth.py --only windows
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRC) $(wildcard user/*/*.h) tests/c/*.c tests/c/cfi/*.c tests/c/*.h tests/c/*.cc tests/demo/*.c tests/unit/*.[ch] bench/*.c

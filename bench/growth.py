@@ -21,13 +21,24 @@ In one run:
            run time per run is then mostly this process's);
   syscalls a getppid loop in a process that is NOT traced while leakbpf
            --growth traces another: the growth mode attaches no system call
-           tracepoint, which would slow every system call on the host.
+           tracepoint, which would slow every system call on the host;
+  windows  (--only windows: about 25 minutes) `--growth --alloc-windows -v`
+           at its default 1 s every 60 s: the python loops (no leak, leak)
+           over whole runs of --window-seconds (125: the first window opens
+           when the target has grown, the next 60 s later), CPU per request
+           untraced and traced and the windows opened (JSON report); the
+           same loops under one window longer than the run (the cost inside
+           a window); each window's attach and detach time, blocks seen and
+           survivors (leakbpf -v); the native malloc+free loop (no growth:
+           no window opens). Each traced run has an untraced twin running
+           beside it, on the other core: both see the same load.
 
 Prints markdown tables for the README. This is a benchmark, not a test: it
 asserts nothing about speed. Needs root, ./leakbpf, `make -C bench` and
 `make -C tests`.
 
 Usage: bench/growth.py [--seconds S] [--repeat N] [--python PY ...] [--json OUT]
+                       [--only SECTION] [--window-seconds S] [--inside-seconds S]
 """
 
 import argparse
@@ -59,17 +70,20 @@ WAKEUP_BYTES = 8 << 20  # rb_flags(): the reader is woken above this
 
 
 class Tracer:
-    """`leakbpf --growth -p PID -q --json F` until stop(); the report and
-    leakbpf's CPU seconds since it began tracing come back."""
+    """`leakbpf --growth -p PID -q --json F EXTRA` until stop(); the report
+    and leakbpf's CPU seconds since it began tracing come back. Its stderr
+    lines are kept with the time.monotonic() they came at (err_at)."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, extra=()):
         self.json = tempfile.mktemp(prefix="leakbpf-growth-bench-", suffix=".json")
         self.p = subprocess.Popen([str(LEAKBPF), "--growth", "-p", str(pid), "-q", "--json",
-                                   self.json], stdout=subprocess.DEVNULL,
+                                   self.json] + list(extra), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
         self.err = []
+        self.err_at = []
         self.ready = threading.Event()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self.pump = threading.Thread(target=self._pump, daemon=True)
+        self.pump.start()
         if not self.ready.wait(60) or self.p.poll() is not None:
             raise RuntimeError("leakbpf did not start: " + "".join(self.err))
         self.cpu0 = cpu_of(self.p.pid)
@@ -77,6 +91,7 @@ class Tracer:
     def _pump(self):
         for line in self.p.stderr:
             self.err.append(line)
+            self.err_at.append(time.monotonic())
             if line.startswith("leakbpf: tracing pid"):
                 self.ready.set()
         self.ready.set()
@@ -85,6 +100,7 @@ class Tracer:
         cpu = cpu_of(self.p.pid) - self.cpu0
         self.p.send_signal(signal.SIGINT)
         self.p.wait(60)
+        self.pump.join(10)  # its last lines (a window closed at the end)
         try:
             with open(self.json) as f:
                 report = json.load(f)
@@ -117,14 +133,22 @@ def prog_runs(before, after):
     return out
 
 
-def python_run(py, leak, traced, seconds):
-    """One reqloop run; its CPU per request and, traced, the pages seen."""
+@contextlib.contextmanager
+def reqloop(py, leak, seconds):
+    """bench/python/reqloop.py waiting for "go" (leak: a record kept every
+    tenth request)."""
     args = [py, REQLOOP, "--mode", "wait", "--seconds", seconds]
     if leak:
         args += ["--leak-every", "10"]
     with started(args) as t:
         if not t.stdout.readline().startswith("ready"):
             raise RuntimeError(f"{py}: reqloop did not start")
+        yield t
+
+
+def python_run(py, leak, traced, seconds):
+    """One reqloop run; its CPU per request and, traced, the pages seen."""
+    with reqloop(py, leak, seconds) as t:
         tracer = Tracer(t.pid) if traced else None
         before = bpf_prog_stats(tracer.p.pid) if tracer else {}
         t.stdin.write("go\n")
@@ -304,6 +328,96 @@ def bench_syscalls(repeat, n=400000):
         idle.wait()
 
 
+# `leakbpf -v`'s line when an allocation window closes
+# (user/session/alloc_windows.c)
+WINDOW_CLOSED = re.compile(
+    r"allocation window (\d+): ([0-9.]+) s, probes attached in ([0-9.]+) ms, detached in "
+    r"([0-9.]+) ms, last records read in ([0-9.]+) ms; (\d+) blocks seen, (\d+) survivors")
+WINDOW_OPEN = re.compile(r"allocation window \d+ open$")
+
+
+def window_results(tracer, go_at, end_at):
+    """Stop TRACER (`--alloc-windows -v`): what its windows did in the run
+    from GO_AT to END_AT (time.monotonic())."""
+    opened = [at for line, at in zip(tracer.err, tracer.err_at)
+              if WINDOW_OPEN.search(line.strip())]
+    report, _ = tracer.stop()
+    if report is None:
+        raise RuntimeError("leakbpf wrote no report: " + "".join(tracer.err[-5:]))
+    g = report["growth"]
+    out = {k: g[k] for k in ("windows", "survivors", "pages_sampled", "pages_resident")}
+    out["drops"] = {k: v for k, v in report["drops"].items() if v}
+    out["window_lines"] = [[float(x) for x in m.groups()] for m in
+                           map(WINDOW_CLOSED.search, tracer.err) if m]
+    # the share of the run the first window was open for
+    out["in_window"] = (end_at - opened[0]) / (end_at - go_at) if opened else 0.0
+    return out
+
+
+def us_per_request(res):
+    return 1e6 * res["cpu_seconds"] / res["requests"]
+
+
+def windows_pair(py, leak, seconds, windows="--alloc-windows"):
+    """Two reqloop runs of SECONDS side by side, one untraced and one under
+    `--growth WINDOWS -v`: on a shared machine both see the same load,
+    which a run after the other does not."""
+    with reqloop(py, leak, seconds) as u, reqloop(py, leak, seconds) as t:
+        tracer = Tracer(t.pid, [windows, "-v"])
+        go_at = time.monotonic()
+        for p in (u, t):
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        ru, rt = json.loads(u.stdout.readline()), json.loads(t.stdout.readline())
+        out = {"untraced": us_per_request(ru), "traced": us_per_request(rt),
+               "python": ru["python"]}
+        out.update(window_results(tracer, go_at, time.monotonic()))
+        for p in (u, t):
+            p.stdin.write("bye\n")
+            p.stdin.flush()
+            p.wait(30)
+        return out
+
+
+def mallocbench_pair(seconds):
+    """mallocbench for SECONDS twice side by side, one under `--growth
+    --alloc-windows`: (CPU ns per pair untraced, traced, windows)."""
+    with started([MALLOCBENCH, "-w", "-t", seconds]) as u, \
+            started([MALLOCBENCH, "-w", "-t", seconds]) as t:
+        for p in (u, t):
+            if not p.stdout.readline().startswith("ready"):
+                raise RuntimeError("mallocbench did not start")
+        tracer = Tracer(t.pid, ["--alloc-windows"])
+        for p in (u, t):
+            p.send_signal(signal.SIGUSR1)
+        outs = [p.stdout.read() for p in (u, t)]
+        for p in (u, t):
+            p.wait(60)
+        windows = tracer.stop()[0]["growth"]["windows"]
+        ns = [float(re.search(r"cpu_ns_per_pair=([0-9.]+)", o).group(1)) for o in outs]
+        return ns[0], ns[1], windows
+
+
+def bench_windows(pythons, seconds, inside_seconds, repeat):
+    """Whole runs of SECONDS (windows at the default period), runs of
+    INSIDE_SECONDS under one window longer than the run, and the native loop;
+    each beside an untraced twin."""
+    rows = []
+    for py in pythons:
+        for leak in (False, True):
+            whole, inside = [], []
+            for _ in range(repeat):
+                whole.append(windows_pair(py, leak, seconds))
+                # one window longer than the run: the target at the windows' pace
+                inside.append(windows_pair(py, leak, inside_seconds,
+                                           "--alloc-windows=600s/1200s"))
+            rows.append({"python": f"{py} ({whole[0]['python']})", "leak": leak,
+                         "whole": whole, "inside": inside})
+    native = [mallocbench_pair(seconds) for _ in range(repeat)]
+    return {"python": rows, "malloc": native, "seconds": seconds,
+            "inside_seconds": inside_seconds}
+
+
 def default_pythons():
     pys = []
     if os.access("/usr/bin/python3.11", os.X_OK):
@@ -328,7 +442,14 @@ def main(argv):
     ap.add_argument("--python", action="append")
     ap.add_argument("--rounds", type=int, default=100)
     ap.add_argument("--json")
-    ap.add_argument("--only", help="one section: python, malloc, faults, pyfaults, syscalls")
+    ap.add_argument("--only", help="one section: python, malloc, faults, pyfaults, syscalls, "
+                    "windows (not run without --only: ~25 minutes)")
+    ap.add_argument("--window-seconds", type=float, default=125,
+                    help="windows: seconds per whole run (default 125: a window at "
+                    "growth, the next 60 s later)")
+    ap.add_argument("--inside-seconds", type=float, default=15,
+                    help="windows: seconds per run inside one window")
+    ap.add_argument("--window-repeat", type=int, default=1)
     a = ap.parse_args(argv)
     if os.geteuid() != 0:
         sys.exit("bench/growth.py: run as root (BPF)")
@@ -345,12 +466,14 @@ def main(argv):
                   for traced in (False, True)} if want("faults") else None
         pyfaults = bench_pyfaults(pythons, a.repeat) if want("pyfaults") else []
         syscalls = bench_syscalls(a.repeat) if want("syscalls") else None
+        windows = bench_windows(pythons, a.window_seconds, a.inside_seconds,
+                                a.window_repeat) if a.only == "windows" else None
     finally:
         os.close(stats_fd)
-    report(a, py_rows, malloc, faults, pyfaults, syscalls)
+    report(a, py_rows, malloc, faults, pyfaults, syscalls, windows)
 
 
-def report(a, py_rows, malloc, faults, pyfaults, syscalls):
+def report(a, py_rows, malloc, faults, pyfaults, syscalls, windows):
 
     if py_rows:
         report_python(a, py_rows)
@@ -368,10 +491,13 @@ def report(a, py_rows, malloc, faults, pyfaults, syscalls):
                   f"{p.get('lb_fault_user', 0):.0f} ns | {p.get('lb_rss_stat', 0):.0f} ns |")
     if syscalls:
         report_syscalls(syscalls)
+    if windows:
+        report_windows(windows)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"python": py_rows, "malloc": malloc, "faults": faults,
-                       "pyfaults": pyfaults, "syscalls": syscalls}, f, indent=1, default=str)
+                       "pyfaults": pyfaults, "syscalls": syscalls, "windows": windows}, f,
+                      indent=1, default=str)
 
 
 def report_python(a, py_rows):
@@ -418,6 +544,51 @@ def report_faults(faults):
     print(f"\nleakbpf reads ~{rate / 1e3:.0f}k records/s on one core: above that, "
           f"sustained, the {RINGBUF_BYTES >> 20} MiB ring buffer fills and records are "
           "dropped (and counted).")
+
+
+def report_windows(w):
+    med = (lambda runs, k: statistics.median(r[k] for r in runs))
+    loop = (lambda r: "leak every 10th request" if r["leak"] else "no leak")
+    print(f"\n## --growth --alloc-windows (1 s every 60 s): whole runs of {w['seconds']:g} s "
+          "beside an untraced twin, CPU of the target (median of runs)\n")
+    print("| interpreter | loop | untraced, us/request | traced, us/request | cost | windows | "
+          "survivors | pages given | drops |\n|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for r in w["python"]:
+        u, t = med(r["whole"], "untraced"), med(r["whole"], "traced")
+        last = r["whole"][-1]
+        print(f"| {r['python']} | {loop(r)} | {u:.2f} | {t:.2f} | {pct(t, u):+.1f}% | "
+              f"{'/'.join(str(x['windows']) for x in r['whole'])} | {last['survivors']} | "
+              f"{last['pages_sampled']} of {last['pages_resident']} | "
+              f"{last['drops'] or 0} |")
+    n = w["malloc"]
+    u, t = statistics.median(x[0] for x in n), statistics.median(x[1] for x in n)
+    print(f"| native | malloc(64)+free, ns/pair | {u:.1f} | {t:.1f} | {pct(t, u):+.1f}% | "
+          f"{'/'.join(str(x[2]) for x in n)} | - | - | - |")
+    print(f"\n## Inside a window (one window longer than a run of {w['inside_seconds']:g} s, "
+          "beside an untraced twin)\n")
+    print("| interpreter | loop | untraced, us/request | in a window, us/request | x | "
+          "run in the window | blocks seen per s | drops |\n|---|---|---:|---:|---:|---:|---:|---|")
+    for r in w["python"]:
+        ins = r["inside"]
+        u, i = med(ins, "untraced"), med(ins, "traced")
+        blocks = [x["window_lines"][0][5] / x["window_lines"][0][1] for x in ins
+                  if x["window_lines"]]
+        print(f"| {r['python']} | {loop(r)} | {u:.2f} | {i:.2f} | {i / u:.1f} | "
+              f"{100 * med(ins, 'in_window'):.0f}% | "
+              f"{statistics.median(blocks) if blocks else 0:.0f} | {ins[-1]['drops'] or 0} |")
+    print("\n## Opening and closing a window, as leakbpf sees it (every window of the "
+          "whole runs: median (max))\n")
+    print("| interpreter | loop | windows | probes attached | detached | last records "
+          "read | blocks seen | survivors |\n|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in w["python"]:
+        lines = [x for run in r["whole"] for x in run["window_lines"]]
+        if not lines:
+            print(f"| {r['python']} | {loop(r)} | 0 | - | - | - | - | - |")
+            continue
+        col = (lambda i, f="%.1f": f"{f % statistics.median(x[i] for x in lines)} "
+               f"({f % max(x[i] for x in lines)})")
+        print(f"| {r['python']} | {loop(r)} | {len(lines)} | {col(2)} ms | {col(3)} ms | "
+              f"{col(4)} ms | {col(5, '%.0f')} | {col(6, '%.0f')} |")
 
 
 def report_syscalls(s):

@@ -15,8 +15,8 @@
  * unwound with its frame pointer; a first frame in no module with a table
  * is left to the frame-pointer walk (unwind.bpf.h). The walk stops, and
  * says why in the record's flags, at code in no file (JIT, anonymous
- * memory), at an address without a usable rule, and at unreadable stack
- * memory.
+ * memory; a uretprobe's trampoline is looked through, see uret.bpf.h), at
+ * an address without a usable rule, and at unreadable stack memory.
  *
  * What it costs is reads of the target's stack (~40 ns each), not the
  * table searches: the stack is read a page at a time from %rsp up, at most
@@ -198,6 +198,7 @@ static __always_inline long cfi_to_caller(struct cfi_scratch *s, __u64 cfa, __u6
 	if (n < LB_MAX_NATIVE)
 		s->ra_at[n & (LB_MAX_NATIVE - 1)] = cfi_win_word(s->sp0, ra_at);
 	s->pc = ra;
+	s->ra_slot = ra_at;
 	s->sp = cfa;
 	s->bp = bp;
 	s->bp_ok = bp_ok;
@@ -323,6 +324,43 @@ static __always_inline struct lb_range *cfi_range(struct cfi_scratch *s)
 	return bpf_map_lookup_elem(&ranges, &k);
 }
 
+/* pc is in no known code: when it is a return probe's trampoline (as a
+ * return address, or where a signal stopped the thread on its way
+ * through), take the return address it hides (uret.bpf.h). Read from the
+ * kernel, not the stack: the walk is not kept. */
+static __always_inline bool cfi_uret(struct cfi_scratch *s)
+{
+	__u64 tramp = uret_trampoline(), orig = 0, slot = s->ra_slot;
+	if (!tramp)
+		return false;
+	if (!s->exact) {
+		if (s->pc != tramp)
+			return false;
+		orig = uret_orig(slot, s->nuret);
+	} else if (s->pc - tramp < 64) {
+		slot = uret_tramp_slot(s->pc, s->sp);
+		if (slot & 1) {
+			slot &= ~1ULL;
+			if (cfi_read(s, slot, &orig, true))
+				orig = 0;
+		} else if (slot) {
+			orig = uret_orig(slot, s->nuret);
+		}
+		/* from here the frame of the function it returns to */
+		if (orig) {
+			s->sp = slot + 8;
+			s->exact = 0;
+		}
+	}
+	if (!orig)
+		return false;
+	s->pc = orig;
+	s->ra_slot = slot;
+	s->nuret++;
+	s->cacheable = 0;
+	return true;
+}
+
 /* One frame: record pc, find its rule, move to the caller. */
 static long cfi_step(__u64 i, void *data)
 {
@@ -334,6 +372,8 @@ static long cfi_step(__u64 i, void *data)
 	if (s->pc < 4096 || s->pc >= CFI_USER_END)
 		return cfi_stop(s, s->guess ? CFI_READ : CFI_NO_RULE);
 	struct lb_range *r = cfi_range(s);
+	if (!r && n > 0 && cfi_uret(s))
+		r = cfi_range(s);
 	if (!r && s->guess)
 		return cfi_stop(s, CFI_READ); /* a frame-pointer step found no frame */
 	w->e->ips[n & (LB_MAX_NATIVE - 1)] = s->pc;
@@ -504,6 +544,8 @@ __noinline long cfi_capture(__u64 pc, __u64 sp, __u64 bp, struct lb_alloc_event 
 	s->span = 0;
 	s->nrd = 0;
 	s->use_bp = 0;
+	s->nuret = 0;
+	s->ra_slot = 0;
 	s->cacheable = 1;
 	s->win_ok = 0;
 	s->win_bad = 0;

@@ -75,17 +75,18 @@ struct lb_cfi_row {
 struct cfi_scratch {
 	__u64 owner; /* stamp of the walk using it */
 	__u64 pc, sp, bp;
-	__u64 sp0;   /* the window starts here */
-	__u32 n;     /* frames recorded */
-	__u32 last;  /* range of the previous frame */
-	__u8 exact;  /* pc is where the thread is, not a return address */
-	__u8 bp_ok;  /* bp is the frame's %rbp */
-	__u8 bp_reg; /* bp is still the register's value, not one read */
-	__u8 guess;  /* pc came from a frame-pointer step: may be no frame */
-	__u8 stop;   /* enum cfi_stop */
+	__u64 sp0;     /* the window starts here */
+	__u64 ra_slot; /* where pc was read, when it is a return address */
+	__u32 n;       /* frames recorded */
+	__u32 last;    /* range of the previous frame */
+	__u8 exact;    /* pc is where the thread is, not a return address */
+	__u8 bp_ok;    /* bp is the frame's %rbp */
+	__u8 bp_reg;   /* bp is still the register's value, not one read */
+	__u8 guess;    /* pc came from a frame-pointer step: may be no frame */
+	__u8 stop;     /* enum cfi_stop */
 	__u8 cacheable;
-	__u8 use_bp; /* the register %rbp was used */
-	__u8 pad;
+	__u8 use_bp;   /* the register %rbp was used */
+	__u8 nuret;    /* return probes' trampolines replaced (bpf/uret.bpf.h) */
 	__u32 win_ok;  /* window pages read (bit k: page k) */
 	__u32 win_bad; /* window pages that could not be read */
 	__u32 span;    /* words of win the walk used */

@@ -72,6 +72,10 @@ volatile __u32 hold_exec = 0;
 volatile __u32 hold_code = 0;
 volatile __u32 hold_exit = 0;
 volatile __u32 image_gone = 0;
+/* The growth mode's allocation windows (.bss, written by userspace): the
+ * allocator probes are being detached; what still fires meanwhile, entries
+ * without their returns and returns without their entries, is ignored. */
+volatile __u32 probes_muted = 0;
 /* --children (.bss, written by userspace): report the target's new
  * processes and hold each stopped until its own probes are in place;
  * report and hold those that share its memory (vfork, posix_spawn) at
@@ -326,6 +330,7 @@ static __always_inline bool lb_send_signal_task_exists(void)
 
 /* ==== Walkers ==== */
 
+#include "uret.bpf.h"
 #include "cfi.bpf.h"
 #include "unwind.bpf.h"
 #include "python.bpf.h"
@@ -348,7 +353,7 @@ static __always_inline bool in_target(void)
 /* A probe hit to account: in the target, whose image is the probed one. */
 static __always_inline bool is_target(void)
 {
-	return in_target() && !image_gone;
+	return in_target() && !image_gone && !probes_muted;
 }
 
 /* Wake the reader only when the buffer is getting full: saves an irq_work

@@ -262,6 +262,8 @@ static __always_inline long capture_native(struct pt_regs *ctx, struct lb_alloc_
 	n = fp_walk_all(ctx, e);
 	if (n >= 1 && f0 >= 0 && (f0 & LB_RANGE_NOFP))
 		n = fix_caller(ctx, e, n);
+	/* uretprobes' trampolines among the return addresses (uret.bpf.h) */
+	uret_fix_ips(e, n < 0 ? -n : n, PT_REGS_SP(ctx));
 	return n;
 }
 

@@ -399,12 +399,19 @@ def test_max_procs_counted(tmp_path):
     assert len(rep["processes"]) <= 2
 
 
-def test_growth_children(tmp_path):
+@pytest.mark.parametrize("windows", [False, True], ids=["", "windows"])
+def test_growth_children(tmp_path, windows):
     """--growth --children: the parent and its three children, each under
-    its root."""
-    rep = trace_fork_leak(tmp_path, ["--growth"])
+    its root. With allocation windows (each process would have its own),
+    none opens: no process grows the 16 pages that open one (the children
+    leak 5 blocks of a few KiB each), and none failed."""
+    extra = ["--alloc-windows=500ms/60s"] if windows else []
+    rep = trace_fork_leak(tmp_path, ["--growth"] + extra)
     every_root_is_a_process(rep)
     assert len(rep["processes"]) == 4
+    g = rep["growth"]
+    assert g["window_s"] == (0.5 if windows else 0), g
+    assert g["windows"] == 0 and rep["probes"] == [] and rep["drops"]["windows_failed"] == 0
 
 
 def test_bad_inputs():

@@ -7,8 +7,11 @@
  * general; here it holds up because the process has one thread (glibc
  * takes no lock) and main only ever takes and gives back one block of one
  * size class through its tcache bin, which the handler's size never
- * touches.
- * Usage: signal_malloc [--now] [SIGNALS]   (protocol: harness.h)
+ * touches. With PER_SIGNAL (default 1) the handler mallocs that many
+ * blocks per signal: beyond the few inner blocks leakbpf keeps for the
+ * interrupted malloc, the rest are sent with their own stack, taken while
+ * that malloc's return probe is pending.
+ * Usage: signal_malloc [--now] [SIGNALS [PER_SIGNAL]]   (protocol: harness.h)
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -26,13 +29,15 @@ enum {
 static void *kept[MAX_SIGNALS];
 static volatile sig_atomic_t nsignals;
 static volatile sig_atomic_t limit = 5000;
+static int per_signal = 1;
 
 static void on_alarm(int sig)
 {
 	(void)sig;
 	if (nsignals >= limit)
 		return;
-	kept[nsignals] = malloc(HANDLER_SZ);
+	for (int i = 0; i < per_signal; i++)
+		kept[nsignals * per_signal + i] = malloc(HANDLER_SZ);
 	nsignals++;
 }
 
@@ -51,6 +56,9 @@ int main(int argc, char **argv)
 	lt_init(&lt, argc, argv);
 	if (lt.argc > 0)
 		limit = atoi(lt.argv[0]) < MAX_SIGNALS ? atoi(lt.argv[0]) : MAX_SIGNALS;
+	if (lt.argc > 1 && atoi(lt.argv[1]) > 1 && atoi(lt.argv[1]) <= 16)
+		per_signal = atoi(lt.argv[1]);
+	limit = limit < MAX_SIGNALS / per_signal ? limit : MAX_SIGNALS / per_signal;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
@@ -68,7 +76,8 @@ int main(int argc, char **argv)
 	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
 
-	lt_leak(&lt, "on_alarm", (size_t)nsignals, (size_t)nsignals * HANDLER_SZ);
+	size_t kept_n = (size_t)nsignals * (size_t)per_signal;
+	lt_leak(&lt, "on_alarm", kept_n, kept_n * HANDLER_SZ);
 	lt_clean(&lt, "main_loop");
 	lt_done(&lt);
 	return lt_end(&lt);

@@ -376,6 +376,19 @@ static void test_growth_mode(void)
 	BAD("traces none", "--growth", "-p", "1", "-z", "64");
 	BAD("traces none", "--growth", "-p", "1", "-Z", "1M");
 	BAD("traces none", "--growth", "-p", "1", "--py-alloc", "objects");
+	/* allocation windows: 1 s a minute by default, LEN/EVERY */
+	GOOD("--growth", "-p", "7");
+	CHECK(!o.alloc_windows);
+	GOOD("--growth", "--alloc-windows", "-p", "7");
+	CHECK(o.alloc_windows && o.window_s == 1 && o.window_every_s == 60);
+	GOOD("--growth", "--alloc-windows=250ms/10", "-c", "ls");
+	CHECK(o.window_s == 0.25 && o.window_every_s == 10);
+	BAD("is for the growth mode", "--alloc-windows", "-p", "7");
+	BAD("not with -a", "--growth", "-a", "--alloc-windows");
+	BAD("LEN/EVERY", "--growth", "--alloc-windows=2s/1s", "-p", "7");
+	BAD("LEN/EVERY", "--growth", "--alloc-windows=1s", "-p", "7");
+	BAD("LEN/EVERY", "--growth", "--alloc-windows=/5", "-p", "7");
+	BAD("LEN/EVERY", "--growth", "--alloc-windows=1s/x", "-p", "7");
 }
 
 static void test_durations(void)

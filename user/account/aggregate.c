@@ -299,7 +299,25 @@ bool agg_move_block(struct aggregate *a, uint64_t from, uint64_t to)
 	n->size = moved.size;
 	n->ts_ns = moved.ts_ns;
 	n->stack = moved.stack;
+	n->origin = moved.origin;
 	return true;
+}
+
+void agg_give_block(struct aggregate *a, struct agg_block *b, uint32_t to)
+{
+	struct agg_stack *from = &a->stacks[b->stack];
+	from->out_bytes -= b->size;
+	from->out_count--;
+	b->stack = to;
+	struct agg_stack *s = &a->stacks[to];
+	s->out_bytes += b->size;
+	s->out_count++;
+	s->alloc_bytes += b->size;
+	s->alloc_count++;
+	if (!s->first_ns || b->ts_ns < s->first_ns)
+		s->first_ns = b->ts_ns;
+	if (b->ts_ns > s->last_ns)
+		s->last_ns = b->ts_ns;
 }
 
 void agg_outstanding_older(const struct aggregate *a, uint64_t cutoff_ns, uint64_t *out_bytes,

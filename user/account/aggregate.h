@@ -55,7 +55,10 @@ struct agg_block {
 	uint64_t size;
 	uint64_t ts_ns;
 	uint32_t stack;
-	uint32_t pad;
+	/* growth mode with allocation windows: the stack that first touched
+	 * the page, + 1, once account/page_owners.c gave the page its owner
+	 * (`stack`); 0 before */
+	uint32_t origin;
 };
 
 struct aggregate {
@@ -104,6 +107,9 @@ bool agg_add_block(struct aggregate *a, uint64_t addr, uint64_t size, uint64_t t
 		   uint32_t stack);
 const struct agg_block *agg_find_block(struct aggregate *a, uint64_t addr);
 bool agg_move_block(struct aggregate *a, uint64_t from, uint64_t to);
+/* Block b (of a's address table) is held by stack `to` from now on: the
+ * outstanding totals follow it, and it counts as allocated by `to` too. */
+void agg_give_block(struct aggregate *a, struct agg_block *b, uint32_t to);
 
 /* Drop stacks that hold nothing outstanding, to make room. Returns how
  * many were dropped. */

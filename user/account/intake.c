@@ -127,19 +127,35 @@ void intake_inner(struct intake_event *ev, unsigned i, struct agg_alloc *out)
 
 /* An allocation record: the call's own block (or only the block it freed),
  * then each inner block. */
-static void take_alloc(struct aggregate *agg, struct intake_event *ev)
+static void made(struct intake *in, const struct agg_alloc *al)
+{
+	if (in->block)
+		in->block(in->windows, al);
+	else
+		agg_alloc(in->agg, al);
+}
+
+static void freed(struct intake *in, uint64_t addr)
+{
+	if (in->block_freed)
+		in->block_freed(in->windows, addr);
+	else
+		agg_free_block(in->agg, addr);
+}
+
+static void take_alloc(struct intake *in, struct intake_event *ev)
 {
 	if (ev->alloc.addr)
-		agg_alloc(agg, &ev->alloc);
+		made(in, &ev->alloc);
 	else if (ev->alloc.old_addr)
-		agg_free_block(agg, ev->alloc.old_addr);
+		freed(in, ev->alloc.old_addr);
 	for (unsigned i = 0; i < ev->n_inner; i++) {
 		struct agg_alloc al;
 		intake_inner(ev, i, &al);
 		if (al.addr)
-			agg_alloc(agg, &al);
+			made(in, &al);
 		else if (al.old_addr)
-			agg_free_block(agg, al.old_addr);
+			freed(in, al.old_addr);
 	}
 }
 
@@ -153,10 +169,10 @@ int intake_record(void *ctx, void *data, size_t size)
 	}
 	switch (ev.type) {
 	case LB_EV_FREE:
-		agg_free_block(in->agg, ev.addr);
+		freed(in, ev.addr);
 		break;
 	case LB_EV_ALLOC:
-		take_alloc(in->agg, &ev);
+		take_alloc(in, &ev);
 		break;
 	case LB_EV_NEW_PROGRAM:
 		in->new_programs++;

@@ -29,6 +29,11 @@ struct intake {
 	void (*page)(void *ctx, struct intake_event *ev);
 	void (*range)(void *ctx, const struct intake_range *r);
 	void *growth;
+	/* growth mode with allocation windows: where the allocator probes'
+	 * blocks go instead of the aggregate (when set) */
+	void (*block)(void *ctx, const struct agg_alloc *al);
+	void (*block_freed)(void *ctx, uint64_t addr);
+	void *windows;
 	/* --children: a traced process made process `pid`, held stopped
 	 * (SIGSTOP) when `held` (whoever gets it must continue it) */
 	void (*fork)(void *ctx, uint32_t pid, bool held);

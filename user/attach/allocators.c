@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 #include "util/escape.h"
 #include "attach/allocators.h"
 #include "attach/function_probe.h"
@@ -79,6 +80,10 @@ static int attach_module(const struct probe_module *m, struct leakbpf_bpf *skel,
 	int ok = 0;
 	for (size_t i = 0; i < sizeof(alloc_fns) / sizeof(alloc_fns[0]); i++) {
 		const struct fn *f = &alloc_fns[i];
+		/* a program the object did not load (the growth mode's windows
+		 * leave _exit's out) */
+		if (!bpf_program__autoload(entry_prog(skel, f->kind)))
+			continue;
 		bool is_free = f->kind == LB_K_FREE;
 		bool no_return = is_free || f->kind == LB_K_EXIT;
 		struct probe_spec spec = {

@@ -172,6 +172,16 @@ static void write_growth(const struct rm_report *r, FILE *out)
 	FIELD(anon_rss);
 	putc(',', out);
 	FIELD(anon_rss_at_attach);
+	putc(',', out);
+	FIELD(windows);
+	putc(',', out);
+	put_dbl(out, "window_s", g->window_s);
+	putc(',', out);
+	put_dbl(out, "window_every_s", g->window_every_s);
+	putc(',', out);
+	FIELD(survivors);
+	putc(',', out);
+	FIELD(pages_sampled);
 #undef FIELD
 	fputs("},\n", out);
 }
@@ -220,7 +230,7 @@ static void write_flags(uint32_t flags, FILE *out)
 	} names[] = {
 	    {RM_STACK_NATIVE_TRUNC, "native_truncated"}, {RM_STACK_PY_TRUNC, "python_truncated"},
 	    {RM_STACK_PY_MISSING, "python_missing"},	 {RM_STACK_OTHERS, "other_stacks"},
-	    {RM_STACK_THREAD, "thread_stack"},
+	    {RM_STACK_THREAD, "thread_stack"},		 {RM_STACK_SAMPLED, "sampled"},
 	};
 	bool first = true;
 

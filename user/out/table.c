@@ -71,6 +71,17 @@ static void print_growth(const struct rm_report *r, FILE *out)
 		" on file-backed mappings (not counted)\n",
 		g->pages_resident, g->pages_released, g->pages_moved, g->pages_gone, g->pages_known,
 		g->file_faults);
+	if (g->windows || g->window_s > 0)
+		fprintf(out,
+			"allocation windows: %" PRIu64 " of %.3g s every %.3g s, %" PRIu64
+			" blocks survived them; %" PRIu64
+			" pages given to the stacks whose blocks stay in them (the others stay "
+			"with the stack that first touched them)\n",
+			g->windows, g->window_s, g->window_every_s, g->survivors, g->pages_sampled);
+	else if (r->out_bytes && r->pid) /* -a: no windows */
+		fprintf(out,
+			"each page is held by the stack that first touched it (--alloc-windows: "
+			"by the allocations that stay in it)\n");
 	if (g->thread_stack_bytes || g->huge_pages)
 		fprintf(out, "thread stacks: %s (under [thread stack]); huge pages: %" PRIu64 "\n",
 			human_bytes((double)g->thread_stack_bytes, b3, sizeof(b3)), g->huge_pages);
@@ -191,13 +202,15 @@ void report_text_print(const struct rm_report *r, unsigned top, FILE *out)
 		fprintf(
 		    out,
 		    growth ? "\n#%u %s resident in %" PRIu64 " pages, %s in %.1f s (made "
-			     "resident %s in %" PRIu64 " since attach)%s\n"
+			     "resident %s in %" PRIu64 " since attach)%s%s\n"
 			   : "\n#%u %s outstanding in %" PRIu64 " blocks, %s in %.1f s (allocated "
-			     "%s in %" PRIu64 " since attach)%s\n",
+			     "%s in %" PRIu64 " since attach)%s%s\n",
 		    shown, human_bytes((double)s->out_bytes, b1, sizeof(b1)), s->out_count,
 		    signed_bytes(s->growth_bytes, b2, sizeof(b2)), r->interval_s,
 		    human_bytes((double)s->alloc_bytes, b3, sizeof(b3)), s->alloc_count,
-		    s->flags & (RM_STACK_NATIVE_TRUNC | RM_STACK_PY_TRUNC) ? " [truncated]" : "");
+		    s->flags & (RM_STACK_NATIVE_TRUNC | RM_STACK_PY_TRUNC) ? " [truncated]" : "",
+		    s->flags & RM_STACK_SAMPLED ? " [sampled: its blocks stay in these pages]"
+						: "");
 		unsigned n = s->nframes;
 		unsigned show = n > MAX_TABLE_FRAMES ? MAX_TABLE_FRAMES : n;
 		for (unsigned k = 0; k < show; k++)

@@ -141,31 +141,36 @@ static int attach_one(const struct py_alloc_target *t, struct probe_set *ps,
 enum freelist_type { FL_DICT, FL_LIST, FL_TUPLE, FL_TYPES };
 static const char *const freelist_types[FL_TYPES] = {"PyDict_Type", "PyList_Type", "PyTuple_Type"};
 
+/* Probe a type's tp_dealloc: 0, or -1 (noted missing). The slot is read
+ * from the file: the linker leaves the function's link-time address there
+ * (in a shared library or PIE as the addend of a relative relocation); a
+ * slot that does not point at code in the file is reported missing. */
+static int attach_dealloc(const struct py_alloc_target *t, struct probe_set *ps,
+			  struct bpf_program *prog, const char *type_name)
+{
+	struct probe_module m = module_of(t);
+	char label[64];
+	uint64_t type, fn = 0;
+	snprintf(label, sizeof(label), "%s.tp_dealloc", type_name);
+	struct probe_spec spec = {
+	    .name = label,
+	    .prog = prog,
+	    .cookie = LB_COOKIE(LB_SRC_PYOBJ, LB_K_FREE),
+	    .nargs = 1,
+	};
+	if (elf_file_symbol(t->elf, type_name, &type, NULL, NULL) ||
+	    elf_file_read(t->elf, type + LB_PY_TP_DEALLOC, &fn, sizeof(fn)) || !fn) {
+		probe_set_note(ps, label, t->module_label, "missing");
+		return -1;
+	}
+	return probe_function_at(ps, &m, &spec, fn, 0) ? -1 : 0;
+}
+
 static void attach_deallocs(const struct py_alloc_target *t, struct probe_set *ps,
 			    struct bpf_program *prog)
 {
-	/* The slot is read from the file: the linker leaves the function's
-	 * link-time address there (in a shared library or PIE as the addend of
-	 * a relative relocation); a slot that does not point at code in the
-	 * file is reported missing. */
-	struct probe_module m = module_of(t);
-	for (size_t i = 0; i < FL_TYPES; i++) {
-		char label[64];
-		uint64_t type, fn;
-		snprintf(label, sizeof(label), "%s.tp_dealloc", freelist_types[i]);
-		struct probe_spec spec = {
-		    .name = label,
-		    .prog = prog,
-		    .cookie = LB_COOKIE(LB_SRC_PYOBJ, LB_K_FREE),
-		    .nargs = 1,
-		};
-		if (elf_file_symbol(t->elf, freelist_types[i], &type, NULL, NULL) ||
-		    elf_file_read(t->elf, type + LB_PY_TP_DEALLOC, &fn, sizeof(fn))) {
-			probe_set_note(ps, label, t->module_label, "missing");
-			continue;
-		}
-		probe_function_at(ps, &m, &spec, fn, 0);
-	}
+	for (size_t i = 0; i < FL_TYPES; i++)
+		attach_dealloc(t, ps, prog, freelist_types[i]);
 }
 
 /* A free-listed type's object layout, as its constructors' probes need it
@@ -234,6 +239,47 @@ static void attach_freelist_news(const struct py_alloc_target *t, struct probe_s
 		    .cookie = LB_COOKIE(LB_SRC_PYOBJ, LB_K_MALLOC) | l->basicsize << 16 |
 			      l->itemsize << 32 | (uint64_t)nw->n_arg << 48,
 		    .nargs = nw->n_arg,
+		};
+		probe_function(ps, &m, &spec);
+	}
+}
+
+/* Small objects that an inlined pymalloc hides (the growth mode's windows
+ * only): made by these constructors, gone at their type's deallocator.
+ * The size is the type's basic size plus its item size per item asked (a
+ * str's is its basic size: near enough to weigh what fills a page). A
+ * type whose deallocator cannot be probed is left out: its objects would
+ * all look alive. */
+struct small_new {
+	const char *type, *func;
+	unsigned n_arg; /* argument with the item count, 0: none */
+};
+
+static const struct small_new small_news[] = {
+    {"PyUnicode_Type", "PyUnicode_New", 1},
+    {"PyFloat_Type", "PyFloat_FromDouble", 0},
+    {"PyLong_Type", "_PyLong_New", 1},
+    {"PyBytes_Type", "PyBytes_FromStringAndSize", 2},
+};
+
+static void attach_small_objects(const struct py_alloc_target *t, struct probe_set *ps,
+				 struct bpf_program *dealloc_prog, struct bpf_program *new_prog,
+				 struct bpf_program *ret_prog)
+{
+	struct probe_module m = module_of(t);
+	for (size_t i = 0; i < sizeof(small_news) / sizeof(small_news[0]); i++) {
+		const struct small_new *sn = &small_news[i];
+		struct type_layout l = read_layout(t->elf, sn->type);
+		if (!l.ok || elf_file_symbol(t->elf, sn->func, NULL, NULL, NULL) ||
+		    attach_dealloc(t, ps, dealloc_prog, sn->type))
+			continue;
+		struct probe_spec spec = {
+		    .name = sn->func,
+		    .prog = new_prog,
+		    .ret_prog = ret_prog,
+		    .cookie = LB_COOKIE(LB_SRC_PYOBJ, LB_K_MALLOC) | l.basicsize << 16 |
+			      l.itemsize << 32 | (uint64_t)sn->n_arg << 48,
+		    .nargs = sn->n_arg,
 		};
 		probe_function(ps, &m, &spec);
 	}
@@ -321,6 +367,9 @@ int py_alloc_attach(const struct py_alloc_target *t, struct leakbpf_bpf *skel, s
 	if (st == PYA_SLOTS) {
 		attach_deallocs(t, ps, p->lb_pyo_gc_del);
 		attach_freelist_news(t, ps, p->lb_pyo_sized_new, p->lb_ret);
+		if (t->small_objects)
+			attach_small_objects(t, ps, p->lb_pyo_gc_del, p->lb_pyo_sized_new,
+					     p->lb_ret);
 	}
 	return 0;
 }

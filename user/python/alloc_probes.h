@@ -19,6 +19,10 @@ struct py_alloc_target {
 	int major, minor;	  /* 3, 11 */
 	bool shared;		  /* libpython*.so (true) or linked into the exe */
 	bool all;		  /* --py-alloc all: every pymalloc block */
+	bool small_objects;	  /* with the free-listed types (inlined pymalloc):
+				     str, float, int and bytes objects too, at
+				     their constructors and deallocators (the
+				     growth mode's windows) */
 };
 
 /* The type flags that put two more words before an object's GC head on

@@ -142,8 +142,24 @@ int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set 
 	      bool *code_watch, char *err, size_t errlen)
 {
 	py->alloc.all = alloc_all;
-	*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
+	if (code_watch)
+		*code_watch = py_codewatch_attach(&py->b, py->pid, skel, ps) == 0;
 	return py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note, err, errlen);
+}
+
+int py_attach_window(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps,
+		     char *err, size_t errlen)
+{
+	py->alloc.all = true;
+	py->alloc.small_objects = false;
+	int rc = py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note, err, errlen);
+	if (rc == -2) {
+		py->alloc.all = false;
+		py->alloc.small_objects = true;
+		rc = py_alloc_attach(&py->alloc, skel, ps, &py->alloc_note, err, errlen);
+	}
+	py->alloc.small_objects = false;
+	return rc;
 }
 
 int py_resolve_frame(struct py_support *py, uint64_t code, uint32_t lasti, uint32_t tag,

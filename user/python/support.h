@@ -33,11 +33,18 @@ int py_bpf_settings(struct py_support *py, struct py_bpf_settings *out);
 
 /* After load: attach the object allocator probes; alloc_all asks for every
  * pymalloc block (--py-alloc all). *code_watch says whether the code
- * object deallocator is probed (then BPF may keep code tags across walks).
+ * object deallocator is probed (then BPF may keep code tags across walks);
+ * with code_watch NULL it is not (the growth mode's windows).
  * 0, -1 when probes failed, -2 when alloc_all is impossible on this build
  * (said in err). */
 int py_attach(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps, bool alloc_all,
 	      bool *code_watch, char *err, size_t errlen);
+/* The growth mode's allocation windows: every pymalloc block where the
+ * build allows it, else objects and (pymalloc inlined) the small str,
+ * float, int and bytes objects too; no code-object watch (frames are read
+ * as the growth mode's are). 0, or -1 when probes failed. */
+int py_attach_window(struct py_support *py, struct leakbpf_bpf *skel, struct probe_set *ps,
+		     char *err, size_t errlen);
 
 /* Resolve one frame of a stack (code object address, instruction offset,
  * tag: see struct lb_py_frame). Called when a stack is first seen, while

@@ -42,6 +42,8 @@ enum rm_drop_kind { RM_DROP_LOST, RM_DROP_STACK, RM_DROP_BOUND };
 	X(procs_forgotten, "exited processes left out (room for new ones, --max-procs)",           \
 	  RM_DROP_LOST)                                                                            \
 	X(children_unheld, "new processes or programs that ran before their probes", RM_DROP_LOST) \
+	X(samples_unkept, "window blocks not sampled (sample table full)", RM_DROP_LOST)           \
+	X(windows_failed, "allocation windows without probes (attach failed)", RM_DROP_LOST)       \
 	X(cache_bound, "cache restarts at a memory bound (nothing lost)", RM_DROP_BOUND)
 
 /* Everything that was lost or not seen. Shown in every report. */

@@ -60,6 +60,8 @@ enum rm_stack_flags {
 	RM_STACK_THREAD = 1 << 4,	/* growth mode: pages of thread stacks */
 	RM_STACK_NATIVE_ANON = 1 << 5,	/* native walk stopped at JIT or anonymous code */
 	RM_STACK_NATIVE_STOPPED = 1 << 6, /* native walk stopped: no rule, unreadable stack */
+	RM_STACK_SAMPLED = 1 << 7,	  /* growth mode: pages given to this allocation stack by
+					     the survivors of the allocation windows */
 };
 
 struct rm_counts {
@@ -89,6 +91,13 @@ struct rm_growth {
 	uint64_t thread_stack_bytes; /* outstanding bytes on thread stacks (RM_STACK_THREAD) */
 	uint64_t anon_rss;	     /* RssAnon now (0: unknown) */
 	uint64_t anon_rss_at_attach;
+	/* --alloc-windows (windows 0 without): windows done, their length
+	 * and period, the blocks that survived them, and the pages given to
+	 * the survivors' stacks */
+	uint64_t windows;
+	double window_s, window_every_s;
+	uint64_t survivors;
+	uint64_t pages_sampled;
 };
 
 /* -a, and several processes traced (-p A,B, --children): one process. Its

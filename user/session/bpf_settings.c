@@ -71,6 +71,11 @@ void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow, bool at_ex
 	skel->bss->spawn_at_exec = at_exec;
 }
 
+void bpf_settings_mute_probes(struct leakbpf_bpf *skel, bool muted)
+{
+	skel->bss->probes_muted = muted;
+}
+
 void bpf_settings_hold_child(struct leakbpf_bpf *skel, bool hold)
 {
 	skel->bss->hold_child = hold;

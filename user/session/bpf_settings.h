@@ -48,6 +48,9 @@ void bpf_settings_follow_forks(struct leakbpf_bpf *skel, bool follow, bool at_ex
 /* --children: whether the target, a child, is held in the session's map
  * of held processes at its exec and its _exit. */
 void bpf_settings_hold_child(struct leakbpf_bpf *skel, bool hold);
+/* The growth mode's allocation windows: the allocator probes do nothing
+ * while they are being detached. */
+void bpf_settings_mute_probes(struct leakbpf_bpf *skel, bool muted);
 /* Growth -a: whether a process is traced by an object of its own, which
  * the shared one then leaves alone. */
 void bpf_settings_skip(struct leakbpf_bpf *skel, uint32_t tgid, bool skip);

@@ -21,11 +21,17 @@ static bool is_growth_program(const struct bpf_program *p)
 	       strcmp(bpf_program__name(p), "lb_fork");
 }
 
-void growth_select_programs(struct leakbpf_bpf *skel, bool growth)
+void growth_select_programs(struct leakbpf_bpf *skel, bool growth, bool windows)
 {
 	struct bpf_program *p;
-	bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(
-	    p, is_growth_program(p) == growth || !strcmp(bpf_program__name(p), "lb_fork"));
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		bool load =
+		    is_growth_program(p) == growth || !strcmp(bpf_program__name(p), "lb_fork");
+		if (growth && windows && !is_growth_program(p))
+			load = p != skel->progs.lb_libc_exit;
+		bpf_program__set_autoload(p, load);
+	}
 }
 
 int growth_init(struct growth *g, struct aggregate *agg, struct lb_target *target)

@@ -36,8 +36,9 @@ struct growth {
 };
 
 /* Before load, in either mode: the exact mode loads the allocator probes,
- * the growth mode the tracepoint programs only. */
-void growth_select_programs(struct leakbpf_bpf *skel, bool growth);
+ * the growth mode the tracepoint programs, and with allocation windows
+ * the allocator probes too (but _exit's: a window holds nothing). */
+void growth_select_programs(struct leakbpf_bpf *skel, bool growth, bool windows);
 
 int growth_init(struct growth *g, struct aggregate *agg, struct lb_target *target);
 void growth_free(struct growth *g);

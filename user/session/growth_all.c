@@ -133,7 +133,7 @@ static void give_object(struct growth_all *ga, struct gproc *p)
 	struct leakbpf_bpf *skel = leakbpf_bpf__open();
 	if (!skel)
 		return;
-	growth_select_programs(skel, true);
+	growth_select_programs(skel, true, false);
 	struct py_bpf_settings py;
 	bool walk_py = p->py && !py_bpf_settings(p->py, &py);
 	struct bpf_load_settings st = {

@@ -36,11 +36,10 @@ static int load_bpf(struct image *im, const struct image_plan *p, char *err, siz
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	/* the growth mode attaches no probe (and probe_set_init would give its
-	 * tracepoint programs the uprobe_multi attach type) */
-	if (!o->growth)
+	/* the growth mode attaches no probe but in its allocation windows */
+	if (!o->growth || o->alloc_windows)
 		probe_set_init(&im->probes, im->skel->obj);
-	growth_select_programs(im->skel, o->growth);
+	growth_select_programs(im->skel, o->growth, o->alloc_windows);
 	/* tests: a small ring buffer (a power of two, 4096 or more) to see
 	 * drops counted */
 	const char *rbs = getenv("LEAKBPF_RINGBUF_SIZE");
@@ -192,6 +191,22 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	if (o->growth && o->alloc_windows) {
+		/* the allocator probes' blocks: samples, not pages */
+		alloc_windows_init(&im->windows, o->window_s, o->window_every_s);
+		im->windowed = true;
+		im->windows.verbose = o->verbose;
+		im->windows.agg = &im->agg;
+		im->windows.probes = &im->probes;
+		im->windows.skel = im->skel;
+		im->windows.rb = im->rb;
+		im->windows.maps = &im->target; /* its maps are re-read */
+		im->windows.command_exe = p->command_exe;
+		im->windows.py = im->py;
+		im->intake.block = alloc_windows_block;
+		im->intake.block_freed = alloc_windows_freed;
+		im->intake.windows = &im->windows;
+	}
 	if (o->all) {
 		im->all = growth_all_new(o, im->skel, im->rb, &im->intake);
 		if (!im->all) {
@@ -297,6 +312,8 @@ void image_close(struct image *im)
 	report_builder_free(&im->builder);
 	if (im->o && im->o->growth && !im->o->all)
 		growth_free(&im->growth);
+	if (im->windowed)
+		alloc_windows_free(&im->windows);
 	agg_free(&im->agg);
 	py_close(im->py);
 	target_close(&im->target);
@@ -306,6 +323,12 @@ void image_close(struct image *im)
 void image_leave_tables(struct image *im)
 {
 	text_ranges_leave_tables(&im->tr);
+}
+
+void image_tick(struct image *im)
+{
+	if (im->windowed && !image_execed(im))
+		alloc_windows_tick(&im->windows, im->growth.pages.c.pages_new, false);
 }
 
 bool image_execed(const struct image *im)
@@ -370,14 +393,21 @@ int image_build(struct image *im, size_t limit, bool advance, bool final, bool e
 	im->builder.meta.nprobes = im->probes.nprobes;
 	if (im->all)
 		return growth_all_build(im->all, &im->builder.meta, &d, sum, limit, advance, out);
+	/* the last report: an open window's blocks are told apart now */
+	if (im->windowed && (final || exited))
+		alloc_windows_tick(&im->windows, im->growth.pages.c.pages_new, true);
 	if (im->o->growth && !exited) {
 		growth_read_rss(&im->growth);
 		ring_buffer__consume(im->rb); /* every fault that RSS counts */
 		growth_check(&im->growth);
 	}
+	if (im->windowed)
+		alloc_windows_assign(&im->windows);
 	int rc = report_build(&im->builder, &d, &c, limit, advance, out);
 	if (!rc && im->o->growth)
 		growth_report(&im->growth, sum, exited, &out->r);
+	if (!rc && im->windowed)
+		alloc_windows_report(&im->windows, &out->r);
 	/* read after the build, which resolved frames */
 	if (!rc)
 		bounds_into(im, &out->r.drops);

@@ -17,6 +17,7 @@
 #include "account/intake.h"
 #include "attach/probe_set.h"
 #include "attach/process_events.h"
+#include "session/alloc_windows.h"
 #include "session/growth.h"
 #include "session/report_build.h"
 #include "target/process.h"
@@ -48,7 +49,9 @@ struct image {
 	uint64_t dl_seen;	 /* dynamic loader changes acted on (bss dl_changes) */
 	int ncpus;
 	const struct options *o;
-	struct growth growth;	    /* --growth, one target */
+	struct growth growth;	      /* --growth, one target */
+	struct alloc_windows windows; /* --growth --alloc-windows */
+	bool windowed;
 	struct growth_all *all;	    /* --growth -a: every process, no one target */
 	bool unwind_tables;	    /* stacks from CFI (the session's tables) */
 	struct bpf_link *fork_link; /* --children: the fork program */
@@ -105,6 +108,10 @@ void image_refresh_modules(struct image *im);
 /* Whether the dynamic loader changed its objects since the last refresh
  * (new libraries want their unwind tables at once). */
 bool image_loader_changed(const struct image *im);
+
+/* Between reads of the ring buffer: the allocation windows open and
+ * close (--growth --alloc-windows). */
+void image_tick(struct image *im);
 
 /* Whether the BPF programs saw the target execute a new program. */
 bool image_execed(const struct image *im);

@@ -36,6 +36,10 @@ static const char usage_head[] =
     "                           (quotes, backslashes), nothing expanded\n"
     "      --growth             growth mode: resident memory per stack, from page\n"
     "                           faults only (no allocator probes; safe to leave on)\n"
+    "      --alloc-windows[=LEN/EVERY]\n"
+    "                           with --growth: probe the allocators for LEN every\n"
+    "                           EVERY (default 1s/60s) and give pages to the\n"
+    "                           allocations that stay in them (slower in windows)\n"
     "  -a, --all                every process on the host, ranked by growth\n"
     "                           (with --growth only)\n"
     "  INTERVAL                 seconds between reports (default 5)\n"
@@ -85,6 +89,7 @@ enum {
 	OPT_CHILDREN,
 	OPT_MAX_PROCS,
 	OPT_PER_PROCESS,
+	OPT_ALLOC_WINDOWS,
 	OPT_OUTPUT, /* one per format of out/registry.h from here */
 };
 
@@ -98,6 +103,7 @@ static const struct option base_opts[] = {
     {"max-size", required_argument, NULL, 'Z'},
     {"growth", no_argument, NULL, OPT_GROWTH},
     {"all", no_argument, NULL, 'a'},
+    {"alloc-windows", optional_argument, NULL, OPT_ALLOC_WINDOWS},
     {"children", no_argument, NULL, OPT_CHILDREN},
     {"max-procs", required_argument, NULL, OPT_MAX_PROCS},
     {"per-process", no_argument, NULL, OPT_PER_PROCESS},
@@ -188,6 +194,23 @@ static int parse_count(const char *s, uint64_t *out, uint64_t min)
 	if (parse_size(s, &v) || v < min)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* "LEN/EVERY": two durations (bare numbers are seconds), LEN < EVERY. */
+static int parse_windows(const char *s, double *len_s, double *every_s)
+{
+	const char *slash = strchr(s, '/');
+	char len[64];
+	if (!slash || (size_t)(slash - s) >= sizeof(len))
+		return -1;
+	memcpy(len, s, (size_t)(slash - s));
+	len[slash - s] = 0;
+	double l = parse_duration(len, 1), e = parse_duration(slash + 1, 1);
+	if (l <= 0 || e <= 0 || l >= e)
+		return -1;
+	*len_s = l;
+	*every_s = e;
 	return 0;
 }
 
@@ -309,6 +332,8 @@ int options_parse(int argc, char **argv, struct options *o)
 	o->max_tracked = 4u << 20;
 	o->max_stacks = 256u << 10;
 	o->max_procs = MAX_PROCS_DEFAULT;
+	o->window_s = ALLOC_WINDOW_S;
+	o->window_every_s = ALLOC_WINDOW_EVERY_S;
 	o->output_stacks = RM_OUTPUT_STACKS;
 	uint64_t v;
 	int c;
@@ -359,6 +384,13 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_GROWTH:
 			o->growth = true;
+			break;
+		case OPT_ALLOC_WINDOWS:
+			o->alloc_windows = true;
+			if (optarg && parse_windows(optarg, &o->window_s, &o->window_every_s))
+				return bad("--alloc-windows", optarg,
+					   "LEN/EVERY, two durations like 1s/60s, LEN shorter "
+					   "than EVERY");
 			break;
 		case 'd':
 			o->duration_s = parse_duration(optarg, 1);
@@ -536,6 +568,14 @@ int options_parse(int argc, char **argv, struct options *o)
 		fprintf(stderr,
 			"leakbpf: -a needs --growth: the exact mode traps every allocation, "
 			"which would slow every process on the host several times\n");
+		return -1;
+	}
+	if (o->alloc_windows && (!o->growth || o->all)) {
+		fprintf(stderr, o->growth ? "leakbpf: --alloc-windows would probe the allocators "
+					    "of every process on the host: not with -a\n"
+					  : "leakbpf: --alloc-windows is for the growth mode "
+					    "(--growth): the exact mode probes the allocators "
+					    "all along\n");
 		return -1;
 	}
 	if (o->growth && (o->min_size || o->max_size != UINT64_MAX || o->py_alloc_set)) {

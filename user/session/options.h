@@ -42,15 +42,18 @@ struct options {
 	bool py_alloc_set;	      /* --py-alloc was given */
 	bool growth;		      /* --growth: resident pages per stack, from page faults */
 	bool all;		      /* -a: every process on the host (growth mode) */
-	bool verbose;		      /* -v */
-	bool quiet;		      /* -q: no periodic tables, final report only */
-	struct out_paths outputs;     /* --folded, --flamegraph, --json, ... (out/registry.h) */
-	uint64_t output_stacks;	      /* --output-stacks: stacks per file, 0 = all */
-	double snapshot_every_s;      /* --snapshot-every */
-	const char *snapshot_dir;     /* --snapshot-dir */
-	unsigned snapshot_keep;	      /* --snapshot-keep, default 48 */
-	uint64_t max_tracked;	      /* --max-tracked: outstanding blocks tracked, default 4M */
-	uint64_t max_stacks;	      /* --max-stacks: distinct stacks kept, default 256k */
+	bool alloc_windows;	      /* --alloc-windows: growth mode with allocator probes
+					 for window_s every window_every_s */
+	double window_s, window_every_s;
+	bool verbose;		  /* -v */
+	bool quiet;		  /* -q: no periodic tables, final report only */
+	struct out_paths outputs; /* --folded, --flamegraph, --json, ... (out/registry.h) */
+	uint64_t output_stacks;	  /* --output-stacks: stacks per file, 0 = all */
+	double snapshot_every_s;  /* --snapshot-every */
+	const char *snapshot_dir; /* --snapshot-dir */
+	unsigned snapshot_keep;	  /* --snapshot-keep, default 48 */
+	uint64_t max_tracked;	  /* --max-tracked: outstanding blocks tracked, default 4M */
+	uint64_t max_stacks;	  /* --max-stacks: distinct stacks kept, default 256k */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version was printed (exit 0),
@@ -58,6 +61,10 @@ struct options {
 int options_parse(int argc, char **argv, struct options *o);
 /* Free what options_parse allocated. */
 void options_free(struct options *o);
+
+/* --alloc-windows without a value: 1 s of allocator probes a minute. */
+#define ALLOC_WINDOW_S	     1.0
+#define ALLOC_WINDOW_EVERY_S 60.0
 
 /* Longest duration taken (-d, INTERVAL, -o, --snapshot-every): a year. */
 #define DURATION_MAX_S (365.0 * 86400)

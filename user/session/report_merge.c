@@ -17,6 +17,12 @@ static void add_growth(struct rm_growth *g, const struct rm_growth *p)
 	g->thread_stack_bytes += p->thread_stack_bytes;
 	g->anon_rss += p->anon_rss;
 	g->anon_rss_at_attach += p->anon_rss_at_attach;
+	g->windows += p->windows;
+	g->survivors += p->survivors;
+	g->pages_sampled += p->pages_sampled;
+	/* the same option for every process */
+	g->window_s = p->window_s;
+	g->window_every_s = p->window_every_s;
 }
 
 /* The numbers of one part, added into r. */

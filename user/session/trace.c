@@ -449,6 +449,14 @@ static void banner(struct session *s, struct tracee *t)
 	if (o->all)
 		fprintf(stderr, "leakbpf: tracing every process, growth mode: only page faults are "
 				"traced; Ctrl-C to stop\n");
+	else if (o->growth && o->alloc_windows)
+		fprintf(stderr,
+			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
+			"traced, and every allocation for %.3g s every %.3g s (allocation "
+			"windows: allocation-heavy code runs several times slower then); Ctrl-C "
+			"to stop\n",
+			im->target.pid, comm, im->py ? ", " : "", py, o->window_s,
+			o->window_every_s);
 	else if (o->growth)
 		fprintf(stderr,
 			"leakbpf: tracing pid %d (%s), growth mode%s%s: only page faults are "
@@ -1009,6 +1017,7 @@ static bool serve_processes(struct session *s)
 		    image_loader_changed(t->img))
 			image_refresh_modules(t->img);
 		image_trim(t->img);
+		image_tick(t->img);
 	}
 	add_forks(s);
 	return true;

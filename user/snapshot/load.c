@@ -136,7 +136,18 @@ static void read_growth(struct jr *jr, struct rm_growth *g)
 		FIELD(thread_stack_bytes);
 		FIELD(anon_rss);
 		FIELD(anon_rss_at_attach);
+		FIELD(windows);
+		FIELD(survivors);
+		FIELD(pages_sampled);
 #undef FIELD
+		if (!strcmp(k, "window_s")) {
+			g->window_s = jr_double(jr);
+			continue;
+		}
+		if (!strcmp(k, "window_every_s")) {
+			g->window_every_s = jr_double(jr);
+			continue;
+		}
 		jr_skip(jr);
 	}
 }
@@ -309,6 +320,8 @@ static uint32_t read_flags(struct jr *jr)
 			flags |= RM_STACK_OTHERS;
 		else if (!strcmp(f, "thread_stack"))
 			flags |= RM_STACK_THREAD;
+		else if (!strcmp(f, "sampled"))
+			flags |= RM_STACK_SAMPLED;
 	}
 	return flags;
 }
