@@ -4,6 +4,7 @@
 #include "account/page_owners.h"
 #include "account/pages.h"
 #include "util/hash.h"
+#include "util/search.h"
 
 /* Bytes of the survivors of one stack in the pages of one kind of first
  * toucher. */
@@ -72,8 +73,8 @@ static uint64_t weight_key(uint64_t kind, uint32_t stack)
 	return k ? k : 1;
 }
 
-/* Add the survivor's bytes in each held page to its first toucher's
- * weights: 0, or -1 without memory. */
+/* Add the survivor's bytes in each held page to the weights of its first
+ * toucher's kind: 0, or -1 without memory. */
 static int weigh(struct aggregate *agg, const struct sample_block *sb, struct u64_table *w,
 		 uint64_t *kinds)
 {
@@ -104,7 +105,7 @@ static int weigh(struct aggregate *agg, const struct sample_block *sb, struct u6
 	return 0;
 }
 
-static int by_first_then_bytes(const void *a, const void *b)
+static int by_kind_then_bytes(const void *a, const void *b)
 {
 	const struct site *x = a, *y = b;
 	if (x->kind != y->kind)
@@ -114,8 +115,8 @@ static int by_first_then_bytes(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-/* The weights as sites sorted by first toucher, heaviest first, and one
- * group per first toucher with its PAGE_OWNERS_MAX_SITES heaviest. */
+/* The weights as sites sorted by kind of first toucher, heaviest first,
+ * and one group per kind with its PAGE_OWNERS_MAX_SITES heaviest. */
 static int groups_of(const struct u64_table *w, struct site **sites_out, struct group **groups_out,
 		     size_t *ngroups)
 {
@@ -133,7 +134,7 @@ static int groups_of(const struct u64_table *w, struct site **sites_out, struct 
 			continue;
 		sites[n++] = (struct site){e->kind, e->stack, e->bytes, e->pieces, 0};
 	}
-	qsort(sites, n, sizeof(*sites), by_first_then_bytes);
+	qsort(sites, n, sizeof(*sites), by_kind_then_bytes);
 	for (size_t i = 0; i < n; i++) {
 		if (!ng || groups[ng - 1].kind != sites[i].kind)
 			groups[ng++] = (struct group){.kind = sites[i].kind, .at = i};
@@ -152,17 +153,8 @@ static int groups_of(const struct u64_table *w, struct site **sites_out, struct 
 
 static struct group *group_of(struct group *groups, size_t n, uint64_t kind)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (groups[mid].kind == kind)
-			return &groups[mid];
-		if (groups[mid].kind < kind)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	size_t i = SORTED_LOWER(groups, n, .kind, kind);
+	return i < n && groups[i].kind == kind ? &groups[i] : NULL;
 }
 
 /* The site furthest below its share of the group's pages given so far,
