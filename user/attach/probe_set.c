@@ -76,12 +76,10 @@ int probe_attach_offset(struct probe_set *ps, const char *path, uint64_t file_of
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, path, file_off, &opts);
 	if (!l)
 		return -errno ? -errno : -EINVAL;
-	if (ARRAY_RESERVE(ps->links, ps->caplinks, ps->nlinks + 1) ||
-	    ARRAY_RESERVE(ps->links_ret, ps->capret, ps->nlinks + 1)) {
+	if (ARRAY_RESERVE(ps->links, ps->caplinks, ps->nlinks + 1)) {
 		bpf_link__destroy(l);
 		return -ENOMEM;
 	}
-	ps->links_ret[ps->nlinks] = retprobe;
 	ps->links[ps->nlinks++] = l;
 	ps->nattached++;
 	return 0;
@@ -101,14 +99,12 @@ static int pending_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-static int add_fd(struct probe_set *ps, int fd, bool ret)
+static int add_fd(struct probe_set *ps, int fd)
 {
-	if (ARRAY_RESERVE(ps->mfds, ps->capmfds, ps->nmfds + 1) ||
-	    ARRAY_RESERVE(ps->mfds_ret, ps->capmret, ps->nmfds + 1)) {
+	if (ARRAY_RESERVE(ps->mfds, ps->capmfds, ps->nmfds + 1)) {
 		close(fd);
 		return -ENOMEM;
 	}
-	ps->mfds_ret[ps->nmfds] = ret;
 	ps->mfds[ps->nmfds++] = fd;
 	return 0;
 }
@@ -128,7 +124,7 @@ static size_t commit_run(struct probe_set *ps, const struct probe_pending *p, si
 		fd = umulti_attach(bpf_program__fd(p->prog), p->path, offs, cookies, n, p->ret,
 				   p->pid);
 	}
-	if (fd >= 0 && add_fd(ps, fd, p->ret)) {
+	if (fd >= 0 && add_fd(ps, fd)) {
 		failed = n;
 		if (!ps->commit_err[0])
 			snprintf(ps->commit_err, sizeof(ps->commit_err), "out of memory");
@@ -136,7 +132,7 @@ static size_t commit_run(struct probe_set *ps, const struct probe_pending *p, si
 		for (size_t i = 0; i < n; i++) {
 			int one = umulti_attach(bpf_program__fd(p[i].prog), p[i].path, &p[i].off,
 						&p[i].cookie, 1, p[i].ret, p[i].pid);
-			if (one < 0 || add_fd(ps, one, p[i].ret)) {
+			if (one < 0 || add_fd(ps, one)) {
 				if (!ps->commit_err[0])
 					snprintf(ps->commit_err, sizeof(ps->commit_err),
 						 "%s at %s+0x%llx: %s",
@@ -229,33 +225,10 @@ static void detach_all(struct bpf_link **links, int *fds, size_t n)
 			pthread_join(th[t], NULL);
 }
 
-/* Return probes to the front: they go first, so that no return fires
- * after its entry probe went (a return without its entry is a drop). */
-static size_t returns_first(void *items, size_t size, bool *ret, size_t n)
-{
-	size_t k = 0;
-	char tmp[sizeof(void *) > sizeof(int) ? sizeof(void *) : sizeof(int)];
-	for (size_t i = 0; i < n; i++) {
-		if (!ret[i])
-			continue;
-		char *a = (char *)items + k * size, *b = (char *)items + i * size;
-		memcpy(tmp, a, size);
-		memcpy(a, b, size);
-		memcpy(b, tmp, size);
-		ret[i] = ret[k];
-		ret[k++] = true;
-	}
-	return k;
-}
-
 void probe_set_detach(struct probe_set *ps)
 {
-	size_t kl = returns_first(ps->links, sizeof(*ps->links), ps->links_ret, ps->nlinks);
-	size_t km = returns_first(ps->mfds, sizeof(*ps->mfds), ps->mfds_ret, ps->nmfds);
-	detach_all(ps->links, NULL, kl);
-	detach_all(NULL, ps->mfds, km);
-	detach_all(ps->links + kl, NULL, ps->nlinks - kl);
-	detach_all(NULL, ps->mfds + km, ps->nmfds - km);
+	detach_all(ps->links, NULL, ps->nlinks);
+	detach_all(NULL, ps->mfds, ps->nmfds);
 	ps->nlinks = ps->nmfds = ps->npend = ps->nattached = 0;
 }
 
@@ -272,9 +245,7 @@ void probe_set_destroy(struct probe_set *ps)
 	for (size_t i = 0; i < ps->nstrings; i++)
 		free(ps->strings[i]);
 	free(ps->links);
-	free(ps->links_ret);
 	free(ps->mfds);
-	free(ps->mfds_ret);
 	free(ps->pend);
 	free(ps->sites);
 	free(ps->probes);

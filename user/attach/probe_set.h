@@ -26,14 +26,12 @@ struct probe_site {
 
 struct probe_set {
 	struct bpf_link **links; /* one per probe (perf-event uprobes) */
-	bool *links_ret;	 /* links[i] is a return probe */
-	size_t nlinks, caplinks, capret;
+	size_t nlinks, caplinks;
 	bool multi;		    /* batch probes into uprobe_multi links */
 	struct probe_pending *pend; /* multi: probes waiting for probe_set_commit */
 	size_t npend, cappend;
-	int *mfds;	/* multi: link fds */
-	bool *mfds_ret; /* mfds[i] holds return probes */
-	size_t nmfds, capmfds, capmret;
+	int *mfds; /* multi: link fds */
+	size_t nmfds, capmfds;
 	size_t nattached;	 /* probes attached (or queued, before commit) */
 	char commit_err[256];	 /* the first probe probe_set_commit could not attach */
 	struct rm_probe *probes; /* one per function, for reports */
@@ -71,7 +69,8 @@ void probe_set_site_add(struct probe_set *ps, const char *path, uint64_t file_of
 
 void probe_set_destroy(struct probe_set *ps);
 /* Detach every probe, keeping the record of the functions for reports
- * (the allocation windows of the growth mode). */
+ * (the allocation windows of the growth mode, which mute the programs
+ * first: what fires while links go is ignored). */
 void probe_set_detach(struct probe_set *ps);
 /* Destroy, then empty and ready to probe again in the same mode. */
 void probe_set_reset(struct probe_set *ps);
