@@ -27,9 +27,9 @@ void growth_select_programs(struct leakbpf_bpf *skel, bool growth, bool windows)
 	bpf_object__for_each_program(p, skel->obj)
 	{
 		bool load =
-		    is_growth_program(p) == growth || !strcmp(bpf_program__name(p), "lb_fork");
-		if (growth && windows && !is_growth_program(p))
-			load = p != skel->progs.lb_libc_exit;
+		    p == skel->progs.lb_fork ||
+		    (is_growth_program(p) ? growth
+					  : !growth || (windows && p != skel->progs.lb_libc_exit));
 		bpf_program__set_autoload(p, load);
 	}
 }

@@ -191,10 +191,9 @@ struct image *image_open(const struct image_plan *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	if (o->growth && o->alloc_windows) {
+	if (o->alloc_windows) {
 		/* the allocator probes' blocks: samples, not pages */
 		alloc_windows_init(&im->windows, o->window_s, o->window_every_s);
-		im->windowed = true;
 		im->windows.verbose = o->verbose;
 		im->windows.agg = &im->agg;
 		im->windows.probes = &im->probes;
@@ -312,7 +311,7 @@ void image_close(struct image *im)
 	report_builder_free(&im->builder);
 	if (im->o && im->o->growth && !im->o->all)
 		growth_free(&im->growth);
-	if (im->windowed)
+	if (im->o && im->o->alloc_windows)
 		alloc_windows_free(&im->windows);
 	agg_free(&im->agg);
 	py_close(im->py);
@@ -327,7 +326,7 @@ void image_leave_tables(struct image *im)
 
 void image_tick(struct image *im)
 {
-	if (im->windowed && !image_execed(im))
+	if (im->o->alloc_windows && !image_execed(im))
 		alloc_windows_tick(&im->windows, im->growth.pages.c.pages_new, false);
 }
 
@@ -394,19 +393,19 @@ int image_build(struct image *im, size_t limit, bool advance, bool final, bool e
 	if (im->all)
 		return growth_all_build(im->all, &im->builder.meta, &d, sum, limit, advance, out);
 	/* the last report: an open window's blocks are told apart now */
-	if (im->windowed && (final || exited))
+	if (im->o->alloc_windows && (final || exited))
 		alloc_windows_tick(&im->windows, im->growth.pages.c.pages_new, true);
 	if (im->o->growth && !exited) {
 		growth_read_rss(&im->growth);
 		ring_buffer__consume(im->rb); /* every fault that RSS counts */
 		growth_check(&im->growth);
 	}
-	if (im->windowed)
+	if (im->o->alloc_windows)
 		alloc_windows_assign(&im->windows);
 	int rc = report_build(&im->builder, &d, &c, limit, advance, out);
 	if (!rc && im->o->growth)
 		growth_report(&im->growth, sum, exited, &out->r);
-	if (!rc && im->windowed)
+	if (!rc && im->o->alloc_windows)
 		alloc_windows_report(&im->windows, &out->r);
 	/* read after the build, which resolved frames */
 	if (!rc)

@@ -50,11 +50,11 @@ struct image {
 	int ncpus;
 	const struct options *o;
 	struct growth growth;	      /* --growth, one target */
-	struct alloc_windows windows; /* --growth --alloc-windows */
-	bool windowed;
-	struct growth_all *all;	    /* --growth -a: every process, no one target */
-	bool unwind_tables;	    /* stacks from CFI (the session's tables) */
-	struct bpf_link *fork_link; /* --children: the fork program */
+	struct alloc_windows windows; /* --growth --alloc-windows (options refuse it
+					 otherwise and with -a) */
+	struct growth_all *all;	      /* --growth -a: every process, no one target */
+	bool unwind_tables;	      /* stacks from CFI (the session's tables) */
+	struct bpf_link *fork_link;   /* --children: the fork program */
 };
 
 /* How to open an image. */
